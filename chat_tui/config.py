@@ -1,0 +1,379 @@
+"""Settings: one validated, frozen object built from the TOML file, env vars and CLI flags.
+
+Precedence is flags > env > file > built-in defaults. A bad value raises
+``ConfigError`` with a single line naming the key and the file. Loading reads
+one small file and never touches the network; nothing happens at import.
+
+API keys are kept out of ``repr`` so they cannot leak into logs or tracebacks,
+and each provider profile only ever receives its own key (``OPENAI_API_KEY`` is
+never sent to DeepSeek's endpoint, for instance).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from chat_tui import locations
+from chat_tui.errors import ConfigError
+
+DEFAULT_PROVIDER = "openai"
+
+#: Built-in provider profiles: (base_url, env var holding the key, default model, context window).
+BUILTIN_PROVIDERS: dict[str, tuple[str, str | None, str, int]] = {
+    "openai": ("https://api.openai.com/v1", "OPENAI_API_KEY", "gpt-4o-mini", 128_000),
+    "deepseek": ("https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", "deepseek-chat", 64_000),
+    "qwen": (
+        "https://dashscope.aliyuncs.com/compatible-mode/v1",
+        "DASHSCOPE_API_KEY",
+        "qwen-plus",
+        128_000,
+    ),
+    "ollama": ("http://127.0.0.1:11434/v1", None, "llama3.2", 8_192),
+}
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """One OpenAI-compatible endpoint profile."""
+
+    name: str
+    base_url: str
+    model: str
+    api_key: str | None = field(default=None, repr=False)
+    context_window: int = 8_192
+    answer_tokens: int = 1_024
+    timeout: float = 60.0
+    max_retries: int = 2
+    temperature: float | None = None
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.api_key)
+
+    @property
+    def is_local(self) -> bool:
+        """Local servers (Ollama, vLLM, llama.cpp) need no key."""
+        host = self.base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        return host in {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """How much history is sent and kept."""
+
+    context_tokens: int = 0
+    """Token budget for the context; 0 means the model's window less room for the answer."""
+    retention_days: float = 0
+    """Delete sessions idle for longer than this; 0 keeps everything."""
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    """The embedder: Jina by default, or any OpenAI-compatible ``/v1/embeddings``."""
+
+    provider: str = "jina"
+    base_url: str = "https://api.jina.ai/v1"
+    api_key: str | None = field(default=None, repr=False)
+    model: str = "jina-embeddings-v4"
+    dimensions: int = 1_024
+    batch_size: int = 128
+    concurrency: int = 5
+    timeout: float = 60.0
+    max_retries: int = 4
+    rerank: bool = False
+    rerank_model: str = "jina-reranker-v2-base-multilingual"
+
+    @property
+    def enabled(self) -> bool:
+        """Dense retrieval runs only with a key (or a local OpenAI-compatible server)."""
+        if self.provider == "none":
+            return False
+        if self.provider == "openai":
+            return True
+        return bool(self.api_key)
+
+
+@dataclass(frozen=True)
+class MilvusSettings:
+    """Where vectors live. ``uri`` empty means embedded Milvus Lite in the data dir."""
+
+    uri: str = ""
+    token: str | None = field(default=None, repr=False)
+    collection_prefix: str = "chat_tui"
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Retrieval before each request."""
+
+    enabled: bool = True
+    knowledge_base: str = "default"
+    top_k: int = 5
+    candidates: int = 20
+    timeout: float = 15.0
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Chunking and file limits for ``chat-tui ingest``."""
+
+    chunk_tokens: int = 500
+    chunk_overlap: int = 50
+    max_file_mb: float = 20.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything chat-tui reads from config, env and flags."""
+
+    provider: ProviderSettings
+    providers: Mapping[str, ProviderSettings]
+    history: HistorySettings = HistorySettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    milvus: MilvusSettings = MilvusSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    ingest: IngestSettings = IngestSettings()
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    theme: str = "textual-dark"
+    default_role: str = "assistant"
+    data_dir: Path = field(default_factory=locations.data_dir)
+    config_dir: Path = field(default_factory=locations.config_dir)
+    config_file: Path = field(default_factory=locations.config_file)
+
+    @property
+    def history_dir(self) -> Path:
+        return self.data_dir / "history"
+
+    @property
+    def knowledge_dir(self) -> Path:
+        return self.data_dir / "knowledge"
+
+    @property
+    def roles_dir(self) -> Path:
+        return self.config_dir / "roles"
+
+    def with_provider(self, name: str) -> Settings:
+        """The same settings with another provider profile active."""
+        if name not in self.providers:
+            raise ConfigError(f"unknown provider {name!r} (known: {', '.join(self.providers)})")
+        return replace(self, provider=self.providers[name])
+
+    def secrets(self) -> list[str]:
+        """Every configured secret, for scrubbing text shown to users."""
+        found = [p.api_key for p in self.providers.values() if p.api_key]
+        found += [s for s in (self.embedding.api_key, self.milvus.token) if s]
+        return found
+
+
+class _Reader:
+    """Typed access to one TOML table, so errors name the dotted key and the file."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str, path: Path) -> None:
+        self.data = data
+        self.prefix = prefix
+        self.path = path
+
+    def _fail(self, key: str, expected: str, value: Any) -> ConfigError:
+        return ConfigError(f"{self.path}: {self.prefix}{key} must be {expected}, got {value!r}")
+
+    def table(self, key: str) -> _Reader:
+        value = self.data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise self._fail(key, "a table", value)
+        return _Reader(value, f"{self.prefix}{key}.", self.path)
+
+    def str(self, key: str, default: str) -> str:
+        value = self.data.get(key, default)
+        if not isinstance(value, str):
+            raise self._fail(key, "a string", value)
+        return value
+
+    def opt_str(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise self._fail(key, "a string", value)
+        return value
+
+    def int(self, key: str, default: int, minimum: int = 0) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self._fail(key, f"a whole number >= {minimum}", value)
+        return value
+
+    def float(self, key: str, default: float, minimum: float = 0.0) -> float:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+            raise self._fail(key, f"a number >= {minimum}", value)
+        return float(value)
+
+    def opt_float(self, key: str, minimum: float = 0.0) -> float | None:
+        if self.data.get(key) is None:
+            return None
+        return self.float(key, 0.0, minimum)
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false", value)
+        return value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+
+
+def _providers(
+    table: _Reader, env: Mapping[str, str]
+) -> dict[str, ProviderSettings]:
+    providers: dict[str, ProviderSettings] = {}
+    names = list(BUILTIN_PROVIDERS) + [n for n in table.data if n not in BUILTIN_PROVIDERS]
+    for name in names:
+        entry = table.table(name)
+        base_url, key_env, model, window = BUILTIN_PROVIDERS.get(
+            name, ("", None, "", 8_192)
+        )
+        key_env = entry.opt_str("api_key_env") or key_env
+        base_url = entry.str("base_url", base_url)
+        if name == "openai":
+            base_url = env.get("OPENAI_BASE_URL") or base_url
+        if not base_url:
+            raise ConfigError(f"{table.path}: providers.{name}.base_url is required")
+        api_key = entry.opt_str("api_key") or (env.get(key_env) if key_env else None) or None
+        providers[name] = ProviderSettings(
+            name=name,
+            base_url=base_url.rstrip("/"),
+            model=entry.str("model", model) or "default",
+            api_key=api_key,
+            context_window=entry.int("context_window", window, 256),
+            answer_tokens=entry.int("answer_tokens", 1_024, 16),
+            timeout=entry.float("timeout", 60.0, 0.1),
+            max_retries=entry.int("max_retries", 2),
+            temperature=entry.opt_float("temperature"),
+        )
+    return providers
+
+
+def load_settings(
+    *,
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+    data_dir: Path | None = None,
+) -> Settings:
+    """Build the settings from the file, the environment and CLI flags.
+
+    Args:
+        config_file: the TOML file (default: the platform config dir's ``config.toml``).
+        env: the environment (default: ``os.environ``).
+        provider: ``--provider`` flag.
+        model: ``--model`` flag.
+        base_url: ``--base-url`` flag.
+        data_dir: ``--data-dir`` flag.
+
+    Raises:
+        ConfigError: a value is malformed; the message names key and file.
+    """
+    env = os.environ if env is None else env
+    path = config_file or locations.config_file()
+    root = _Reader(_read_toml(path), "", path)
+
+    providers = _providers(root.table("providers"), env)
+    active_name = provider or env.get("CHAT_TUI_PROVIDER") or root.str("provider", DEFAULT_PROVIDER)
+    if active_name not in providers:
+        raise ConfigError(f"{path}: provider {active_name!r} is not defined under [providers]")
+    active = providers[active_name]
+    model = model or env.get("CHAT_TUI_MODEL")
+    if model:
+        active = replace(active, model=model)
+    if base_url:
+        active = replace(active, base_url=base_url.rstrip("/"))
+    providers[active_name] = active
+
+    history = root.table("history")
+    emb = root.table("embedding")
+    emb_provider = emb.str("provider", "jina")
+    if emb_provider not in {"jina", "openai", "none"}:
+        raise ConfigError(f"{path}: embedding.provider must be jina, openai or none")
+    default_emb_url = "https://api.jina.ai/v1" if emb_provider == "jina" else ""
+    emb_key_env = "JINA_API_KEY" if emb_provider == "jina" else "CHAT_TUI_EMBEDDING_API_KEY"
+    embedding = EmbeddingSettings(
+        provider=emb_provider,
+        base_url=(
+            (env.get("JINA_BASE_URL") if emb_provider == "jina" else None)
+            or emb.str("base_url", default_emb_url)
+        ).rstrip("/"),
+        api_key=env.get(emb_key_env) or emb.opt_str("api_key"),
+        model=emb.str("model", "jina-embeddings-v4"),
+        dimensions=emb.int("dimensions", 1_024, 1),
+        batch_size=emb.int("batch_size", 128, 1),
+        concurrency=emb.int("concurrency", 5, 1),
+        timeout=emb.float("timeout", 60.0, 0.1),
+        max_retries=emb.int("max_retries", 4),
+        rerank=emb.bool("rerank", False),
+        rerank_model=emb.str("rerank_model", "jina-reranker-v2-base-multilingual"),
+    )
+    if emb_provider == "openai" and not embedding.base_url:
+        raise ConfigError(f"{path}: embedding.base_url is required when embedding.provider = 'openai'")
+    mil = root.table("milvus")
+    milvus = MilvusSettings(
+        uri=env.get("CHAT_TUI_MILVUS_URI") or mil.str("uri", ""),
+        token=env.get("CHAT_TUI_MILVUS_TOKEN") or mil.opt_str("token"),
+        collection_prefix=mil.str("collection_prefix", "chat_tui"),
+    )
+    ret = root.table("retrieval")
+    ing = root.table("ingest")
+    chunk_tokens = ing.int("chunk_tokens", 500, 32)
+    overlap = ing.int("chunk_overlap", 50)
+    if overlap >= chunk_tokens:
+        raise ConfigError(f"{path}: ingest.chunk_overlap must be smaller than ingest.chunk_tokens")
+    keymap_table = root.table("keymap")
+    keymap: dict[str, str] = {}
+    for binding_id in keymap_table.data:
+        keymap[binding_id] = keymap_table.str(binding_id, "")
+
+    return Settings(
+        provider=active,
+        providers=providers,
+        history=HistorySettings(
+            context_tokens=history.int("context_tokens", 0),
+            retention_days=history.float("retention_days", 0),
+        ),
+        embedding=embedding,
+        milvus=milvus,
+        retrieval=RetrievalSettings(
+            enabled=ret.bool("enabled", True),
+            knowledge_base=ret.str("knowledge_base", "default"),
+            top_k=ret.int("top_k", 5, 1),
+            candidates=ret.int("candidates", 20, 1),
+            timeout=ret.float("timeout", 15.0, 0.1),
+        ),
+        ingest=IngestSettings(
+            chunk_tokens=chunk_tokens,
+            chunk_overlap=overlap,
+            max_file_mb=ing.float("max_file_mb", 20.0, 0.001),
+        ),
+        keymap=keymap,
+        theme=root.str("theme", "textual-dark"),
+        default_role=root.str("default_role", "assistant"),
+        data_dir=data_dir or locations.data_dir(),
+        config_dir=path.parent,
+        config_file=path,
+    )

@@ -1,0 +1,213 @@
+"""Domain values shared by storage, services, the CLI and the TUI.
+
+All frozen dataclasses: a change is a new value made with ``dataclasses.replace``,
+so nothing mutates a message that another layer still holds. Each has
+``to_dict`` / ``from_dict`` for the JSON storage; ``from_dict`` tolerates missing
+keys so old files keep loading.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+ChatRole = Literal["system", "user", "assistant"]
+
+
+def new_id() -> str:
+    """A new random identifier (hex, 32 characters)."""
+    return uuid.uuid4().hex
+
+
+def now() -> float:
+    """The current wall-clock time as a POSIX timestamp."""
+    return time.time()
+
+
+class MessageStatus(StrEnum):
+    """How an assistant answer ended. User turns are always complete."""
+
+    COMPLETE = "complete"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts as the server reported them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Usage | None:
+        if not data:
+            return None
+        return cls(
+            prompt_tokens=int(data.get("prompt_tokens", 0) or 0),
+            completion_tokens=int(data.get("completion_tokens", 0) or 0),
+            total_tokens=int(data.get("total_tokens", 0) or 0),
+        )
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a retrieved passage came from, shown under the answer.
+
+    Attributes:
+        source: the file path as ingested.
+        heading: the heading path ("Install > Linux"), empty when none.
+        page: the PDF page (1-based) or None.
+        line_start: first line (1-based) or None.
+        line_end: last line (1-based) or None.
+        score: the retrieval score (higher is better).
+        knowledge_base: the knowledge base the passage came from.
+    """
+
+    source: str
+    heading: str = ""
+    page: int | None = None
+    line_start: int | None = None
+    line_end: int | None = None
+    score: float = 0.0
+    knowledge_base: str = "default"
+
+    def label(self) -> str:
+        """A short human label: ``guide.md > Install (lines 3-9)``."""
+        parts = [self.source]
+        if self.heading:
+            parts.append(f" > {self.heading}")
+        if self.page is not None:
+            parts.append(f" (page {self.page})")
+        elif self.line_start is not None:
+            end = self.line_end if self.line_end is not None else self.line_start
+            parts.append(f" (lines {self.line_start}-{end})")
+        return "".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Citation:
+        return cls(
+            source=str(data.get("source", "")),
+            heading=str(data.get("heading", "") or ""),
+            page=data.get("page"),
+            line_start=data.get("line_start"),
+            line_end=data.get("line_end"),
+            score=float(data.get("score", 0.0) or 0.0),
+            knowledge_base=str(data.get("knowledge_base", "default") or "default"),
+        )
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of a conversation.
+
+    ``reasoning`` is the model's "thinking" text: stored and shown, never sent back
+    as context. ``citations`` are the knowledge-base sources used for an answer.
+    """
+
+    session_id: str
+    role: ChatRole
+    content: str
+    id: str = field(default_factory=new_id)
+    reasoning: str = ""
+    created_at: float = field(default_factory=now)
+    completed_at: float | None = None
+    model: str | None = None
+    usage: Usage | None = None
+    status: MessageStatus = MessageStatus.COMPLETE
+    error: str | None = None
+    citations: tuple[Citation, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "session_id": self.session_id,
+            "role": self.role,
+            "content": self.content,
+            "reasoning": self.reasoning,
+            "created_at": self.created_at,
+            "completed_at": self.completed_at,
+            "model": self.model,
+            "usage": asdict(self.usage) if self.usage else None,
+            "status": self.status.value,
+            "error": self.error,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        status = data.get("status") or MessageStatus.COMPLETE.value
+        try:
+            parsed_status = MessageStatus(status)
+        except ValueError:
+            parsed_status = MessageStatus.COMPLETE
+        return cls(
+            id=str(data.get("id") or new_id()),
+            session_id=str(data.get("session_id", "")),
+            role=data.get("role", "user"),
+            content=str(data.get("content", "")),
+            reasoning=str(data.get("reasoning", "") or ""),
+            created_at=float(data.get("created_at") or 0.0),
+            completed_at=data.get("completed_at"),
+            model=data.get("model"),
+            usage=Usage.from_dict(data.get("usage")),
+            status=parsed_status,
+            error=data.get("error"),
+            citations=tuple(Citation.from_dict(c) for c in data.get("citations") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Session:
+    """A conversation, owned by exactly one role.
+
+    ``knowledge_base`` None means "the role's (or the default) knowledge base";
+    ``retrieval_enabled`` is the per-session switch.
+    """
+
+    role: str
+    id: str = field(default_factory=new_id)
+    title: str = "New chat"
+    created_at: float = field(default_factory=now)
+    updated_at: float = field(default_factory=now)
+    message_count: int = 0
+    knowledge_base: str | None = None
+    retrieval_enabled: bool = True
+    titled: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Session:
+        return cls(
+            id=str(data.get("id") or new_id()),
+            role=str(data.get("role", "assistant")),
+            title=str(data.get("title", "New chat")),
+            created_at=float(data.get("created_at") or 0.0),
+            updated_at=float(data.get("updated_at") or 0.0),
+            message_count=int(data.get("message_count") or 0),
+            knowledge_base=data.get("knowledge_base"),
+            retrieval_enabled=bool(data.get("retrieval_enabled", True)),
+            titled=bool(data.get("titled", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Role:
+    """A persona: a system prompt with optional model settings and knowledge base."""
+
+    name: str
+    system_prompt: str
+    description: str = ""
+    model: str | None = None
+    temperature: float | None = None
+    knowledge_base: str | None = None
+    builtin: bool = False

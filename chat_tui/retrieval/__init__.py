@@ -1,0 +1,1 @@
+"""Knowledge-base retrieval: embedders (Jina, OpenAI-compatible), Milvus store, retriever."""

@@ -1,0 +1,83 @@
+"""Values and contracts shared by ingest and retrieval.
+
+Ingest produces ``Chunk`` values; the store keeps them with their vectors; the
+retriever returns ``Passage`` values that the chat service turns into a context
+block and ``Citation`` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from chat_tui.domain.models import Citation
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document, sized for embedding, that keeps where it came from.
+
+    Attributes:
+        id: stable id (hash of source path + chunk index + text), used as primary key.
+        source: the file path (absolute, as ingested).
+        text: the chunk's text.
+        heading: heading path inside the document ("Install > Linux"), or "".
+        line_start / line_end: 1-based line range in the source, or None.
+        page: 1-based PDF page, or None.
+        index: position of the chunk in its file.
+        file_hash: content hash of the whole source file (for incremental ingest).
+        image: base64 data URI of an image for multimodal embedders, or None.
+    """
+
+    id: str
+    source: str
+    text: str
+    heading: str = ""
+    line_start: int | None = None
+    line_end: int | None = None
+    page: int | None = None
+    index: int = 0
+    file_hash: str = ""
+    image: str | None = None
+
+    def citation(self, score: float = 0.0, knowledge_base: str = "default") -> Citation:
+        return Citation(
+            source=self.source,
+            heading=self.heading,
+            page=self.page,
+            line_start=self.line_start,
+            line_end=self.line_end,
+            score=score,
+            knowledge_base=knowledge_base,
+        )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk found by a search, with its score (higher is better)."""
+
+    chunk: Chunk
+    score: float
+    knowledge_base: str = "default"
+
+    def citation(self) -> Citation:
+        return self.chunk.citation(self.score, self.knowledge_base)
+
+
+class Embedder(Protocol):
+    """Turns text (or images) into vectors."""
+
+    model: str
+    dimensions: int
+
+    async def embed_documents(self, chunks: Sequence[Chunk]) -> list[list[float]]:
+        """Vectors for document chunks (task ``retrieval.passage``)."""
+        ...
+
+    async def embed_query(self, text: str) -> list[float]:
+        """A vector for a question (task ``retrieval.query``)."""
+        ...
+
+    async def aclose(self) -> None:
+        ...

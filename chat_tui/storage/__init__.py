@@ -1,0 +1,1 @@
+"""History storage: TinyDB files written atomically, behind ``SessionRepository``."""
