@@ -1,0 +1,183 @@
+"""The ``chat-tui`` command line: the TUI by default, and subcommands.
+
+typer is imported here, Textual only when the TUI actually starts, openai only
+when a model is called, pymilvus only when the knowledge base is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from chat_tui.errors import ChatTuiError
+
+app = typer.Typer(
+    name="chat-tui",
+    help="A terminal AI chat client with retrieval over your own documents.",
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+sessions_app = typer.Typer(help="List, show, export and delete chat sessions.", no_args_is_help=True)
+roles_app = typer.Typer(help="List and add roles (system-prompt personas).", no_args_is_help=True)
+kb_app = typer.Typer(help="Inspect and manage the knowledge base.", no_args_is_help=True)
+app.add_typer(sessions_app, name="sessions")
+app.add_typer(roles_app, name="roles")
+app.add_typer(kb_app, name="kb")
+
+
+class _Options:
+    """Global options shared by every subcommand."""
+
+    model: str | None = None
+    base_url: str | None = None
+    provider: str | None = None
+    config: Path | None = None
+
+
+OPTIONS = _Options()
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a one-line error and exit."""
+    typer.echo(f"chat-tui: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load() -> "Settings":  # noqa: F821 - imported lazily
+    from chat_tui.config import Settings, load_settings  # noqa: F401
+
+    try:
+        return load_settings(
+            config_file=OPTIONS.config,
+            provider=OPTIONS.provider,
+            model=OPTIONS.model,
+            base_url=OPTIONS.base_url,
+        )
+    except ChatTuiError as error:
+        fail(str(error))
+        raise  # unreachable
+
+
+def open_app_services(settings):  # type: ignore[no-untyped-def]
+    from chat_tui.services.bootstrap import open_services
+
+    try:
+        return open_services(settings)
+    except ChatTuiError as error:
+        fail(str(error))
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    ctx: typer.Context,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model name (beats CHAT_TUI_MODEL).")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint (beats OPENAI_BASE_URL).")] = None,
+    provider: Annotated[Optional[str], typer.Option("--provider", "-p", help="Provider profile from config.toml.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Use this config.toml.")] = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """Start the chat TUI (no subcommand), or run a subcommand."""
+    if version:
+        from chat_tui import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+    OPTIONS.model, OPTIONS.base_url, OPTIONS.provider, OPTIONS.config = model, base_url, provider, config
+    if ctx.invoked_subcommand is None:
+        run_tui()
+
+
+def run_tui() -> None:
+    settings = load()
+    services = open_app_services(settings)
+    from chat_tui.logs import setup_logging
+
+    setup_logging(settings)
+    from chat_tui.tui.app import make_app
+
+    try:
+        make_app(services).run()
+    finally:
+        services.close()
+
+
+@app.command()
+def ask(
+    question: Annotated[list[str], typer.Argument(help="The question (or '-' to read standard input).")],
+    role: Annotated[str, typer.Option("--role", "-r", help="Role to ask as.")] = "assistant",
+    session: Annotated[Optional[str], typer.Option("--session", "-s", help="Continue this session id.")] = None,
+    no_kb: Annotated[bool, typer.Option("--no-kb", help="Skip knowledge-base retrieval.")] = False,
+) -> None:
+    """Ask one question without the TUI; the answer streams to standard output."""
+    text = " ".join(question)
+    if text == "-":
+        text = sys.stdin.read()
+    settings = load()
+    services = open_app_services(settings)
+    from chat_tui.domain.models import MessageStatus
+    from chat_tui.services.chat import AnswerSaved, ContentReceived, RetrievalFinished, ServiceEvent
+
+    repo = services.repository
+    if session:
+        target = repo.get_session(session)
+        if target is None:
+            fail(f"no session with id {session}")
+    else:
+        target = repo.create_session(role)
+    if no_kb:
+        from dataclasses import replace
+
+        target = repo.update_session(replace(target, retrieval_enabled=False))
+
+    async def on_event(event: ServiceEvent) -> None:
+        if isinstance(event, ContentReceived):
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, RetrievalFinished) and event.notice:
+            typer.echo(f"[knowledge base] {event.summary()}", err=True)
+        elif isinstance(event, AnswerSaved):
+            sys.stdout.write("\n")
+            for number, citation in enumerate(event.message.citations, start=1):
+                typer.echo(f"[{number}] {citation.label()}")
+
+    async def run():  # type: ignore[no-untyped-def]
+        try:
+            return await services.chat.send(target.id, text, on_event)
+        finally:
+            await services.chat.aclose()
+
+    try:
+        answer = asyncio.run(run())
+    finally:
+        services.close()
+    if answer.status is MessageStatus.FAILED:
+        fail(answer.error or "the request failed", 1)
+
+
+@app.command()
+def locate(what: Annotated[str, typer.Argument(help="config | data")]) -> None:
+    """Print where chat-tui keeps its config file or its data."""
+    from chat_tui import locations
+
+    if what == "config":
+        typer.echo(str(OPTIONS.config or locations.config_file()))
+    elif what == "data":
+        typer.echo(str(locations.data_dir()))
+    else:
+        fail("locate takes 'config' or 'data'")
+
+
+from chat_tui.cli_commands import register  # noqa: E402
+
+register(app, sessions_app, roles_app, kb_app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,201 @@
+"""Subcommands: sessions, roles, kb, ingest. Registered onto the typer app in cli.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from chat_tui.errors import ChatTuiError
+
+
+def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer, kb_app: typer.Typer) -> None:
+    """Attach every subcommand."""
+    from chat_tui import cli
+
+    # ------------------------------------------------------------------ sessions
+
+    @sessions_app.command("list")
+    def sessions_list(role: Annotated[Optional[str], typer.Option("--role", "-r")] = None) -> None:
+        """List sessions, most recent first."""
+        from datetime import datetime
+
+        services = cli.open_app_services(cli.load())
+        try:
+            for s in services.repository.list_sessions(role):
+                when = datetime.fromtimestamp(s.updated_at).strftime("%Y-%m-%d %H:%M")
+                typer.echo(f"{s.id}  {when}  {s.role:<12} {s.message_count:>4} msgs  {s.title}")
+        finally:
+            services.close()
+
+    @sessions_app.command("show")
+    def sessions_show(session_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+        """Print a session's messages (Markdown, or JSON with --json)."""
+        services = cli.open_app_services(cli.load())
+        try:
+            session = services.repository.get_session(session_id)
+            if session is None:
+                cli.fail(f"no session with id {session_id}", 1)
+            messages = services.repository.messages(session_id)
+            if as_json:
+                typer.echo(json.dumps({"session": session.to_dict(), "messages": [m.to_dict() for m in messages]}, ensure_ascii=False, indent=2))
+                return
+            typer.echo(f"# {session.title}  ({session.role})\n")
+            for m in messages:
+                typer.echo(f"## {m.role}" + (f" [{m.status.value}]" if m.status.value != "complete" else ""))
+                typer.echo(m.content + "\n")
+                for n, c in enumerate(m.citations, 1):
+                    typer.echo(f"[{n}] {c.label()}")
+        finally:
+            services.close()
+
+    @sessions_app.command("delete")
+    def sessions_delete(session_id: str, yes: Annotated[bool, typer.Option("--yes", "-y")] = False) -> None:
+        """Delete a session and its history."""
+        services = cli.open_app_services(cli.load())
+        try:
+            session = services.repository.get_session(session_id)
+            if session is None:
+                cli.fail(f"no session with id {session_id}", 1)
+            if not yes and not typer.confirm(f"Delete “{session.title}”?"):
+                raise typer.Exit(1)
+            services.repository.delete_session(session_id)
+            typer.echo(f"deleted {session_id}")
+        finally:
+            services.close()
+
+    # ------------------------------------------------------------------ roles
+
+    @roles_app.command("list")
+    def roles_list() -> None:
+        """List roles (built-in and yours)."""
+        from chat_tui.domain.roles import load_roles
+
+        settings = cli.load()
+        roles, problems = load_roles(settings.roles_dir)
+        for n, role in enumerate(roles, 1):
+            origin = "built-in" if role.builtin else "user"
+            typer.echo(f"{n}. {role.name:<14} {origin:<8} {role.description}")
+        for problem in problems:
+            typer.echo(f"warning: {problem}", err=True)
+
+    @roles_app.command("add")
+    def roles_add(
+        name: str,
+        system_prompt: Annotated[str, typer.Option("--prompt", help="The system prompt.")],
+        description: Annotated[str, typer.Option("--description", "-d")] = "",
+        model: Annotated[Optional[str], typer.Option("--model")] = None,
+        temperature: Annotated[Optional[float], typer.Option("--temperature")] = None,
+        knowledge_base: Annotated[Optional[str], typer.Option("--kb")] = None,
+    ) -> None:
+        """Add (or replace) a role as a file in the config dir."""
+        from chat_tui.domain.models import Role
+        from chat_tui.domain.roles import load_role_file, save_role
+
+        settings = cli.load()
+        path = save_role(
+            settings.roles_dir,
+            Role(name=name, system_prompt=system_prompt, description=description, model=model,
+                 temperature=temperature, knowledge_base=knowledge_base),
+        )
+        try:
+            load_role_file(path)
+        except ChatTuiError as error:
+            path.unlink(missing_ok=True)
+            cli.fail(str(error))
+        typer.echo(f"saved {path}")
+
+    # ------------------------------------------------------------------ ingest + kb
+
+    @app.command()
+    def ingest(
+        paths: Annotated[list[Path], typer.Argument(help="Files and directories to add.")],
+        kb: Annotated[str, typer.Option("--kb", help="Knowledge base name.")] = "",
+        include: Annotated[Optional[list[str]], typer.Option("--include", help="Only files matching this glob (repeatable).")] = None,
+        exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")] = None,
+        prune: Annotated[bool, typer.Option("--prune", help="Remove chunks of files that are gone.")] = False,
+    ) -> None:
+        """Add documents to the knowledge base (incremental: unchanged files are skipped)."""
+        from chat_tui.services.knowledge import run_ingest
+
+        settings = cli.load()
+        code = run_ingest(settings, paths, kb or settings.retrieval.knowledge_base, include or [], exclude or [], prune)
+        raise typer.Exit(code)
+
+    @kb_app.command("list")
+    def kb_list() -> None:
+        """List knowledge bases."""
+        from chat_tui.services.knowledge import list_knowledge_bases
+
+        try:
+            for name in list_knowledge_bases(cli.load()):
+                typer.echo(name)
+        except ChatTuiError as error:
+            cli.fail(str(error))
+
+    @kb_app.command("stats")
+    def kb_stats(kb: Annotated[str, typer.Option("--kb")] = "") -> None:
+        """Files, chunks and settings of a knowledge base."""
+        from chat_tui.services.knowledge import kb_stats as stats
+
+        settings = cli.load()
+        try:
+            for key, value in stats(settings, kb or settings.retrieval.knowledge_base).items():
+                typer.echo(f"{key}: {value}")
+        except ChatTuiError as error:
+            cli.fail(str(error))
+
+    @kb_app.command("search")
+    def kb_search(
+        query: str,
+        kb: Annotated[str, typer.Option("--kb")] = "",
+        top: Annotated[int, typer.Option("--top", "-k")] = 5,
+    ) -> None:
+        """Search the knowledge base as the chat would."""
+        from chat_tui.domain.text import strip_terminal_controls
+        from chat_tui.services.knowledge import search
+
+        settings = cli.load()
+        try:
+            result = asyncio.run(search(settings, kb or settings.retrieval.knowledge_base, query, top))
+        except ChatTuiError as error:
+            cli.fail(str(error))
+        if result.notice:
+            typer.echo(f"note: {result.notice}", err=True)
+        if not result.passages:
+            typer.echo("no matching passages")
+        for n, passage in enumerate(result.passages, 1):
+            typer.echo(f"[{n}] {passage.citation().label()}  (score {passage.score:.3f})")
+            snippet = strip_terminal_controls(" ".join(passage.chunk.text.split()))
+            typer.echo(f"    {snippet[:300]}")
+
+    @kb_app.command("remove")
+    def kb_remove(path: Path, kb: Annotated[str, typer.Option("--kb")] = "") -> None:
+        """Remove one file's chunks from the knowledge base."""
+        from chat_tui.services.knowledge import remove_source
+
+        settings = cli.load()
+        try:
+            removed = remove_source(settings, kb or settings.retrieval.knowledge_base, path)
+        except ChatTuiError as error:
+            cli.fail(str(error))
+        if not removed:
+            cli.fail(f"{path} is not in the knowledge base", 1)
+        typer.echo(f"removed {removed} chunks of {path}")
+
+    @kb_app.command("drop")
+    def kb_drop(name: str, yes: Annotated[bool, typer.Option("--yes", "-y")] = False) -> None:
+        """Delete a whole knowledge base."""
+        from chat_tui.services.knowledge import drop
+
+        settings = cli.load()
+        if not yes and not typer.confirm(f"Drop knowledge base {name!r} and all its chunks?"):
+            raise typer.Exit(1)
+        try:
+            drop(settings, name)
+        except ChatTuiError as error:
+            cli.fail(str(error))
+        typer.echo(f"dropped {name}")

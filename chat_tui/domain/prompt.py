@@ -1,0 +1,92 @@
+"""Building what is sent to the model: system prompt, trimmed history, context block.
+
+The history is trimmed by a token budget, not by a count of messages: the newest
+turns are kept, oldest dropped first, and the question itself is always sent.
+Reasoning ("thinking") text is never sent back, and failed answers with no text
+are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from chat_tui.domain.models import Message, MessageStatus
+
+TokenCounter = Callable[[str], int]
+
+#: Tokens a chat template spends per message beyond its text (role markers, separators).
+MESSAGE_OVERHEAD = 4
+
+
+def title_from(text: str, limit: int = 48) -> str:
+    """A session title from the first user message: its first non-blank line, shortened."""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return "New chat"
+
+
+def context_budget(context_window: int, answer_tokens: int, configured: int = 0) -> int:
+    """Tokens available for the prompt: the configured budget, else the window less the answer."""
+    if configured > 0:
+        return configured
+    return max(256, context_window - answer_tokens)
+
+
+def _sendable(message: Message) -> bool:
+    if message.role == "system":
+        return False
+    if message.role == "assistant" and message.status is MessageStatus.FAILED:
+        return bool(message.content.strip())
+    return bool(message.content.strip())
+
+
+def with_context(question: str, context_block: str | None) -> str:
+    """The final user turn: the retrieved context block (if any) above the question."""
+    if not context_block:
+        return question
+    return f"{context_block}\n\nQuestion: {question}"
+
+
+def build_messages(
+    system_prompt: str,
+    history: Sequence[Message],
+    *,
+    budget: int,
+    count_tokens: TokenCounter,
+    context_block: str | None = None,
+) -> list[dict[str, str]]:
+    """The ``messages`` list for a chat-completions request.
+
+    Args:
+        system_prompt: the role's system prompt.
+        history: the session's messages, oldest first; the last one is the question.
+        budget: token budget for everything sent.
+        count_tokens: estimates tokens of a text.
+        context_block: retrieved passages, already formatted and delimited.
+
+    Returns:
+        A system message, then as many of the most recent turns as fit, ending with
+        the question (with the context block above it).
+    """
+    sendable = [m for m in history if _sendable(m)]
+    system = {"role": "system", "content": system_prompt}
+    used = count_tokens(system_prompt) + MESSAGE_OVERHEAD
+    if not sendable:
+        return [system]
+    *earlier, last = sendable
+    last_content = with_context(last.content, context_block) if last.role == "user" else last.content
+    used += count_tokens(last_content) + MESSAGE_OVERHEAD
+    kept: list[dict[str, str]] = []
+    for message in reversed(earlier):
+        cost = count_tokens(message.content) + MESSAGE_OVERHEAD
+        if used + cost > budget:
+            break
+        used += cost
+        kept.append({"role": message.role, "content": message.content})
+    kept.reverse()
+    # Some chat templates insist that turns alternate starting with the user.
+    while kept and kept[0]["role"] != "user":
+        kept.pop(0)
+    return [system, *kept, {"role": last.role, "content": last_content}]

@@ -1,0 +1,130 @@
+"""Roles: system-prompt personas, three built in and any number from the config dir.
+
+A user role is a TOML file in ``<config dir>/roles/`` with ``name``,
+``description``, ``system_prompt`` and optional ``model``, ``temperature`` and
+``knowledge_base``. A user file whose name matches a built-in role replaces it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from chat_tui.domain.models import Role
+from chat_tui.errors import ConfigError
+
+BUILTIN_ROLES: tuple[Role, ...] = (
+    Role(
+        name="assistant",
+        description="Friendly and professional help with everyday questions",
+        system_prompt=(
+            "You are a friendly, professional assistant. Answer everyday questions clearly and "
+            "accurately, keep answers as short as the question allows, and say so when you are "
+            "not sure. Use Markdown when it helps readability."
+        ),
+        builtin=True,
+    ),
+    Role(
+        name="teacher",
+        description="Patient explanations of complex ideas, step by step",
+        system_prompt=(
+            "You are a patient teacher. Explain complex ideas step by step, starting from what "
+            "the learner already knows, with simple examples and analogies. Check understanding "
+            "by summarising the key points at the end, and invite follow-up questions."
+        ),
+        builtin=True,
+    ),
+    Role(
+        name="programmer",
+        description="Technical answers with working code",
+        system_prompt=(
+            "You are an expert programmer. Give technically precise answers with complete, "
+            "working code in fenced Markdown blocks tagged with their language. Prefer idiomatic, "
+            "tested approaches, point out edge cases and pitfalls, and keep prose brief."
+        ),
+        builtin=True,
+    ),
+)
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+
+
+def role_file(roles_dir: Path, name: str) -> Path:
+    """Where a user role called ``name`` is stored."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower() or "role"
+    return roles_dir / f"{slug}.toml"
+
+
+def load_role_file(path: Path) -> Role:
+    """Parse one role file.
+
+    Raises:
+        ConfigError: the file is unreadable or a field is missing or of the wrong type.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read role file ({error})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    name = data.get("name") or path.stem
+    prompt = data.get("system_prompt")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigError(f"{path}: name must be 1-64 letters, digits, spaces, '_', '.' or '-'")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ConfigError(f"{path}: system_prompt must be a non-empty string")
+    temperature = data.get("temperature")
+    if temperature is not None and (
+        isinstance(temperature, bool) or not isinstance(temperature, int | float)
+    ):
+        raise ConfigError(f"{path}: temperature must be a number, got {temperature!r}")
+    for key in ("description", "model", "knowledge_base"):
+        if key in data and not isinstance(data[key], str):
+            raise ConfigError(f"{path}: {key} must be a string, got {data[key]!r}")
+    return Role(
+        name=name,
+        system_prompt=prompt.strip(),
+        description=data.get("description", ""),
+        model=data.get("model") or None,
+        temperature=float(temperature) if temperature is not None else None,
+        knowledge_base=data.get("knowledge_base") or None,
+    )
+
+
+def load_roles(roles_dir: Path) -> tuple[list[Role], list[str]]:
+    """Built-in roles followed by the user's, plus one-line problems found.
+
+    A broken role file does not stop the app: it is reported and skipped.
+    """
+    roles: dict[str, Role] = {role.name: role for role in BUILTIN_ROLES}
+    problems: list[str] = []
+    if roles_dir.is_dir():
+        for path in sorted(roles_dir.glob("*.toml")):
+            try:
+                role = load_role_file(path)
+            except ConfigError as error:
+                problems.append(str(error))
+                continue
+            roles[role.name] = role
+    return list(roles.values()), problems
+
+
+def save_role(roles_dir: Path, role: Role) -> Path:
+    """Write a user role file and return its path."""
+
+    def quote(value: str) -> str:
+        return '"""' + value.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '"""'
+
+    lines = [f"name = {quote(role.name)}", f"description = {quote(role.description)}"]
+    if role.model:
+        lines.append(f"model = {quote(role.model)}")
+    if role.temperature is not None:
+        lines.append(f"temperature = {role.temperature}")
+    if role.knowledge_base:
+        lines.append(f"knowledge_base = {quote(role.knowledge_base)}")
+    lines.append(f"system_prompt = {quote(role.system_prompt)}")
+    roles_dir.mkdir(parents=True, exist_ok=True)
+    path = role_file(roles_dir, role.name)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

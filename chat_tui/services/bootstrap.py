@@ -1,0 +1,91 @@
+"""Opening everything the app needs, in one place used by the CLI, the TUI and tests.
+
+Opening is cheap: the history index and the role files. Nothing here imports
+openai or pymilvus; those load on first use, off the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from chat_tui.config import Settings
+from chat_tui.domain.models import Role
+from chat_tui.domain.roles import load_roles
+from chat_tui.services.chat import ChatService, ContextProvider
+from chat_tui.storage.base import SessionRepository
+
+if TYPE_CHECKING:
+    from chat_tui.llm.client import ChatClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppServices:
+    """What a front end works with."""
+
+    settings: Settings
+    repository: SessionRepository
+    roles: list[Role]
+    chat: ChatService
+    notices: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.repository.close()
+
+
+def default_context_provider(settings: Settings) -> ContextProvider | None:
+    """The knowledge-base retrieval step, or None when retrieval is off."""
+    if not settings.retrieval.enabled:
+        return None
+    try:
+        from chat_tui.retrieval.retriever import KnowledgeBaseContext
+    except ImportError:  # pragma: no cover - retrieval extras missing
+        return None
+    return KnowledgeBaseContext(settings)
+
+
+def open_services(
+    settings: Settings,
+    *,
+    repository: SessionRepository | None = None,
+    client_factory: Callable[[Settings], ChatClient] | None = None,
+    context: ContextProvider | None | str = "default",
+) -> AppServices:
+    """Open history and roles and build the chat service.
+
+    Args:
+        settings: the loaded settings.
+        repository: an already-open repository (tests); by default the TinyDB one.
+        client_factory: builds the chat client (tests point it at a local server).
+        context: the retrieval seam; "default" builds the knowledge-base one.
+
+    Raises:
+        StorageError: the history directory cannot be used at all.
+    """
+    if repository is None:
+        from chat_tui.storage.tinydb_repo import TinyDBRepository
+
+        repository = TinyDBRepository(settings.history_dir)
+    notices = list(repository.notices)
+    if settings.history.retention_days > 0:
+        removed = repository.prune_older_than(settings.history.retention_days)
+        if removed:
+            notices.append(
+                f"Removed {removed} session(s) idle for more than "
+                f"{settings.history.retention_days:g} days (history.retention_days)."
+            )
+    roles, problems = load_roles(settings.roles_dir)
+    notices.extend(problems)
+    provider = default_context_provider(settings) if context == "default" else context
+    chat = ChatService(
+        settings,
+        repository,
+        roles,
+        context=provider if not isinstance(provider, str) else None,
+        client_factory=client_factory,
+    )
+    return AppServices(settings, repository, roles, chat, notices)

@@ -1,0 +1,348 @@
+"""The chat service: one code path for a turn, shared by the TUI and ``chat-tui ask``.
+
+A turn is: save the user's message (before anything is sent, so a crash loses
+nothing), gather knowledge-base context (the retrieval seam), stream the answer,
+and save it when it completes, is stopped or fails, partial text kept and marked.
+The caller receives typed events through a callback; it never touches storage or
+the HTTP client itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from chat_tui.config import Settings
+from chat_tui.domain.models import Citation, Message, MessageStatus, Role, Session, Usage, now
+from chat_tui.domain.prompt import build_messages, context_budget, title_from
+from chat_tui.domain.text import StreamSanitizer
+from chat_tui.errors import ChatTuiError
+from chat_tui.storage.base import SessionRepository
+
+if TYPE_CHECKING:
+    from chat_tui.llm.client import ChatClient
+
+log = logging.getLogger(__name__)
+
+
+# ----------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class UserTurnSaved:
+    message: Message
+    session: Session
+
+
+@dataclass(frozen=True)
+class RetrievalStarted:
+    knowledge_base: str
+
+
+@dataclass(frozen=True)
+class RetrievalFinished:
+    citations: tuple[Citation, ...]
+    notice: str | None = None
+
+    def summary(self) -> str:
+        """'3 passages from 2 files' style text."""
+        if self.notice and not self.citations:
+            return self.notice
+        files = len({c.source for c in self.citations})
+        passages = len(self.citations)
+        text = (
+            f"{passages} passage{'s' * (passages != 1)} from {files} file{'s' * (files != 1)}"
+            if passages
+            else "no matching passages"
+        )
+        return f"{text} ({self.notice})" if self.notice else text
+
+
+@dataclass(frozen=True)
+class ReasoningReceived:
+    text: str
+
+
+@dataclass(frozen=True)
+class ContentReceived:
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerSaved:
+    """The answer was stored: complete, stopped (partial kept) or failed (error set)."""
+
+    message: Message
+
+
+ServiceEvent = (
+    UserTurnSaved
+    | RetrievalStarted
+    | RetrievalFinished
+    | ReasoningReceived
+    | ContentReceived
+    | AnswerSaved
+)
+EventSink = Callable[[ServiceEvent], Awaitable[None]]
+
+
+# ----------------------------------------------------------------------------- seam
+
+
+class ContextResultLike(Protocol):
+    citations: tuple[Citation, ...]
+    context_block: str
+    notice: str | None
+
+
+class ContextProvider(Protocol):
+    """The retrieval seam: turns a question into a context block and citations."""
+
+    async def gather(self, question: str, knowledge_base: str) -> ContextResultLike: ...
+
+
+# ----------------------------------------------------------------------------- service
+
+
+def _count_tokens(text: str) -> int:
+    from chat_tui.llm.tokens import estimate_tokens
+
+    return estimate_tokens(text)
+
+
+class ChatService:
+    """Runs chat turns against the active provider and keeps history.
+
+    Args:
+        settings: the settings (provider profile, history budget, retrieval).
+        repository: where sessions and messages live.
+        roles: the known roles, by name.
+        context: the retrieval seam, or None for no retrieval.
+        client_factory: builds the chat client for a provider (tests may pass one
+            pointed at a local server; by default the real OpenAI-compatible client).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        repository: SessionRepository,
+        roles: Sequence[Role],
+        *,
+        context: ContextProvider | None = None,
+        client_factory: Callable[[Settings], ChatClient] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.repository = repository
+        self.roles = {role.name: role for role in roles}
+        self.context = context
+        self._client_factory = client_factory or _default_client
+        self._client: ChatClient | None = None
+
+    # -- provider
+
+    def use_provider(self, name: str) -> None:
+        """Switch the active provider profile; the next request uses it."""
+        self.settings = self.settings.with_provider(name)
+        self._client = None
+
+    def use_model(self, model: str) -> None:
+        """Switch the model of the active provider."""
+        provider = replace(self.settings.provider, model=model)
+        providers = dict(self.settings.providers)
+        providers[provider.name] = provider
+        self.settings = replace(self.settings, provider=provider, providers=providers)
+        self._client = None
+
+    async def client(self) -> ChatClient:
+        """The chat client, built off the event loop (importing openai takes ~0.7 s)."""
+        if self._client is None:
+            self._client = await asyncio.to_thread(self._client_factory, self.settings)
+        return self._client
+
+    async def list_models(self) -> list[str]:
+        return await (await self.client()).list_models()
+
+    def role(self, name: str) -> Role:
+        return self.roles.get(name) or self.roles.get("assistant") or next(iter(self.roles.values()))
+
+    def model_for(self, session: Session) -> str:
+        return self.role(session.role).model or self.settings.provider.model
+
+    def knowledge_base_for(self, session: Session) -> str:
+        return (
+            session.knowledge_base
+            or self.role(session.role).knowledge_base
+            or self.settings.retrieval.knowledge_base
+        )
+
+    # -- turns
+
+    async def send(self, session_id: str, text: str, on_event: EventSink) -> Message:
+        """Save ``text`` as the user's turn, then answer it.
+
+        Returns:
+            The stored answer (complete, stopped or failed).
+        """
+        session = self._session(session_id)
+        user = Message(session_id=session.id, role="user", content=text)
+        self.repository.append_message(user)
+        if not session.titled:
+            session = self.repository.update_session(
+                replace(session, title=title_from(text), titled=True)
+            )
+        session = self._session(session_id)
+        await on_event(UserTurnSaved(user, session))
+        return await self._answer(session, on_event)
+
+    async def regenerate(self, session_id: str, on_event: EventSink) -> Message:
+        """Drop the last answer (if any) and answer the last user turn again."""
+        session = self._session(session_id)
+        history = self.repository.messages(session.id)
+        if history and history[-1].role == "assistant":
+            self.repository.delete_message(session.id, history[-1].id)
+            history = history[:-1]
+        if not history or history[-1].role != "user":
+            raise ChatTuiError("Nothing to regenerate: this session has no question yet.")
+        return await self._answer(self._session(session_id), on_event)
+
+    def _session(self, session_id: str) -> Session:
+        session = self.repository.get_session(session_id)
+        if session is None:
+            raise ChatTuiError("That session no longer exists.")
+        return session
+
+    async def _gather(
+        self, session: Session, question: str, on_event: EventSink
+    ) -> tuple[str | None, tuple[Citation, ...]]:
+        if self.context is None or not session.retrieval_enabled or not self.settings.retrieval.enabled:
+            return None, ()
+        kb = self.knowledge_base_for(session)
+        await on_event(RetrievalStarted(kb))
+        try:
+            result = await asyncio.wait_for(
+                self.context.gather(question, kb), timeout=self.settings.retrieval.timeout
+            )
+        except TimeoutError:
+            await on_event(RetrievalFinished((), "knowledge base timed out; answering without it"))
+            return None, ()
+        except ChatTuiError as error:
+            await on_event(RetrievalFinished((), f"knowledge base unavailable: {error}; answering without it"))
+            return None, ()
+        except Exception as error:  # noqa: BLE001 - retrieval must never stop the answer
+            log.exception("retrieval failed")
+            await on_event(
+                RetrievalFinished((), f"knowledge base failed ({type(error).__name__}); answering without it")
+            )
+            return None, ()
+        await on_event(RetrievalFinished(tuple(result.citations), result.notice))
+        return (result.context_block or None), tuple(result.citations)
+
+    async def _answer(self, session: Session, on_event: EventSink) -> Message:
+        history = self.repository.messages(session.id)
+        question = history[-1].content
+        role = self.role(session.role)
+        model = self.model_for(session)
+        context_block, citations = await self._gather(session, question, on_event)
+        provider = self.settings.provider
+        request = build_messages(
+            role.system_prompt,
+            history,
+            budget=context_budget(
+                provider.context_window, provider.answer_tokens, self.settings.history.context_tokens
+            ),
+            count_tokens=_count_tokens,
+            context_block=context_block,
+        )
+        content: list[str] = []
+        reasoning: list[str] = []
+        usage: Usage | None = None
+        content_clean = StreamSanitizer()
+        reasoning_clean = StreamSanitizer()
+        started = now()
+
+        def store(status: MessageStatus, error: str | None = None) -> Message:
+            tail = content_clean.flush()
+            if tail:
+                content.append(tail)
+            answer = Message(
+                session_id=session.id,
+                role="assistant",
+                content="".join(content),
+                reasoning="".join(reasoning) + reasoning_clean.flush(),
+                created_at=started,
+                completed_at=now(),
+                model=model,
+                usage=usage,
+                status=status,
+                error=error,
+                citations=citations,
+            )
+            self.repository.append_message(answer)
+            return answer
+
+        try:
+            from chat_tui.llm.client import ContentDelta, ReasoningDelta, UsageReport
+
+            client = await self.client()
+            stream = client.stream_reply(
+                request,
+                model=model,
+                temperature=role.temperature if role.temperature is not None else provider.temperature,
+                max_tokens=None,
+            )
+            async with contextlib.aclosing(stream):
+                async for delta in stream:
+                    if isinstance(delta, ContentDelta):
+                        piece = content_clean.feed(delta.text)
+                        if piece:
+                            content.append(piece)
+                            await on_event(ContentReceived(piece))
+                    elif isinstance(delta, ReasoningDelta):
+                        piece = reasoning_clean.feed(delta.text)
+                        if piece:
+                            reasoning.append(piece)
+                            await on_event(ReasoningReceived(piece))
+                    elif isinstance(delta, UsageReport):
+                        usage = Usage(delta.prompt_tokens, delta.completion_tokens, delta.total_tokens)
+        except asyncio.CancelledError:
+            # Esc or quit: keep what arrived, marked as stopped. Stored synchronously
+            # first, so even an app that is shutting down keeps the partial answer.
+            answer = store(MessageStatus.STOPPED)
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await on_event(AnswerSaved(answer))
+            raise
+        except ChatTuiError as error:
+            answer = store(MessageStatus.FAILED, str(error))
+        except Exception as error:  # noqa: BLE001 - a bug must not lose the partial answer
+            log.exception("unexpected error while streaming")
+            answer = store(MessageStatus.FAILED, f"Unexpected error ({type(error).__name__}); see the log.")
+        else:
+            answer = store(MessageStatus.COMPLETE)
+        await on_event(AnswerSaved(answer))
+        return answer
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+def _default_client(settings: Settings) -> ChatClient:
+    from chat_tui.llm.client import ChatClient
+
+    return ChatClient(settings.provider, secrets=settings.secrets())
+
+
+def describe_answer(message: Message) -> dict[str, Any]:
+    """A JSON-friendly summary of a stored answer (for ``chat-tui ask --json``)."""
+    return {
+        "status": message.status.value,
+        "content": message.content,
+        "error": message.error,
+        "model": message.model,
+        "sources": [c.label() for c in message.citations],
+    }

@@ -1,0 +1,1 @@
+"""The Textual front end: the only package in chat-tui that imports Textual."""

@@ -1,0 +1,513 @@
+"""The chat-tui Textual application.
+
+The App wires widgets to the service layer: it holds which role and session are
+open, runs each turn in an exclusive worker, and turns service events into
+widget updates. It never talks to HTTP or files directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from chat_tui.domain.models import Session
+from chat_tui.errors import ChatTuiError
+from chat_tui.services.bootstrap import AppServices
+from chat_tui.services.chat import (
+    AnswerSaved,
+    ContentReceived,
+    ReasoningReceived,
+    RetrievalFinished,
+    RetrievalStarted,
+    ServiceEvent,
+    UserTurnSaved,
+)
+from chat_tui.tui.commands import ACTIONS, bindings
+from chat_tui.tui.messages import PromptSubmitted, SessionSelected
+from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
+from chat_tui.tui.screens.help import HelpScreen
+from chat_tui.tui.screens.setup import SetupScreen
+from chat_tui.tui.widgets.chat_view import AnswerView, ChatView
+from chat_tui.tui.widgets.prompt import PromptInput
+from chat_tui.tui.widgets.sidebar import SessionSidebar
+from chat_tui.tui.widgets.status import StatusLine
+
+
+def ollama_listening(host: str = "127.0.0.1", port: int = 11434, timeout: float = 0.3) -> bool:
+    """Whether something accepts connections where Ollama usually listens."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class ChatApp(App[None]):
+    """chat-tui: sessions sidebar, streamed chat pane, prompt, status line."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "chat-tui"
+    BINDINGS = bindings()
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, services: AppServices, *, check_setup: bool = True) -> None:
+        super().__init__()
+        self.services = services
+        self.settings = services.settings
+        self.check_setup = check_setup
+        self.role_name = self.settings.default_role
+        self.session: Session | None = None
+        self.theme = self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield SessionSidebar(id="sidebar")
+            with Vertical(id="conversation"):
+                yield ChatView(id="chat")
+                yield PromptInput(id="prompt")
+                yield StatusLine(id="status")
+        yield Footer()
+
+    @property
+    def chat_view(self) -> ChatView:
+        return self.query_one("#chat", ChatView)
+
+    @property
+    def sidebar(self) -> SessionSidebar:
+        return self.query_one("#sidebar", SessionSidebar)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    @property
+    def repository(self):  # type: ignore[no-untyped-def]
+        return self.services.repository
+
+    @property
+    def roles(self) -> list[str]:
+        return [role.name for role in self.services.roles]
+
+    async def on_mount(self) -> None:
+        if self.settings.keymap:
+            known = {a.id for a in ACTIONS}
+            unknown = sorted(set(self.settings.keymap) - known)
+            if unknown:
+                self.notify(
+                    f"{self.settings.config_file}: unknown binding id(s) in [keymap]: {', '.join(unknown)}",
+                    severity="warning",
+                )
+            self.set_keymap(dict(self.settings.keymap))
+        recent = self.repository.list_sessions()
+        if recent:
+            self.role_name = recent[0].role if recent[0].role in self.roles else self.role_name
+        if self.role_name not in self.roles:
+            self.role_name = self.roles[0]
+        await self.open_role(self.role_name)
+        for notice in self.services.notices:
+            self.notify(notice, severity="warning", timeout=10)
+            await self.chat_view.add_notice(notice, "warning")
+        self.query_one(PromptInput).focus()
+        if self.check_setup:
+            self.check_model_setup()
+        self.warm_up()
+
+    # ------------------------------------------------------------------ start-up helpers
+
+    @work(thread=True, group="warmup", exit_on_error=False)
+    def warm_up(self) -> None:
+        """Import the provider client off the event loop so the first answer starts promptly."""
+        import chat_tui.llm.client  # noqa: F401
+
+    @work(group="setup", exit_on_error=False)
+    async def check_model_setup(self) -> None:
+        provider = self.settings.provider
+        if provider.has_key or provider.is_local:
+            return
+        detected = await asyncio.to_thread(ollama_listening)
+        choice = await self.push_screen_wait(SetupScreen(str(self.settings.config_file), detected))
+        if choice:
+            await self.switch_provider(choice)
+
+    # ------------------------------------------------------------------ sessions and roles
+
+    def refresh_sidebar(self) -> None:
+        self.sidebar.show(
+            self.services.roles,
+            self.repository.list_sessions(),
+            self.session.id if self.session else None,
+            self.role_name,
+        )
+
+    def refresh_status(self) -> None:
+        status = self.status
+        chat = self.services.chat
+        status.role = self.role_name
+        settings = chat.settings
+        status.model = (
+            f"{chat.model_for(self.session)} ({settings.provider.name})"
+            if self.session
+            else settings.provider.model
+        )
+        status.session_title = self.session.title if self.session else ""
+        if self.session is None or not settings.retrieval.enabled:
+            status.retrieval = "KB off"
+        elif not self.session.retrieval_enabled:
+            status.retrieval = "KB off (ctrl+b)"
+        else:
+            status.retrieval = f"KB: {chat.knowledge_base_for(self.session)}"
+
+    async def open_session(self, session: Session) -> None:
+        """Show a session and make its role current."""
+        self.session = session
+        self.role_name = session.role
+        messages = await asyncio.to_thread(self.repository.messages, session.id)
+        await self.chat_view.show_messages(messages)
+        self.refresh_sidebar()
+        self.refresh_status()
+
+    async def open_role(self, role: str) -> None:
+        """Switch to a role: open its most recent session, or a new one."""
+        self.role_name = role
+        sessions = self.repository.list_sessions(role)
+        session = sessions[0] if sessions else self.repository.create_session(role)
+        await self.open_session(session)
+
+    def role_sessions(self) -> list[Session]:
+        return self.repository.list_sessions(self.role_name)
+
+    @property
+    def streaming(self) -> bool:
+        return any(
+            w.group == "llm" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for w in self.workers
+        )
+
+    def _guard_streaming(self) -> bool:
+        if self.streaming:
+            self.notify("An answer is streaming: press Esc to stop it first.", severity="warning")
+            return True
+        return False
+
+    @on(SessionSelected)
+    async def _session_selected(self, event: SessionSelected) -> None:
+        if self._guard_streaming():
+            return
+        session = self.repository.get_session(event.session_id)
+        if session is not None:
+            await self.open_session(session)
+            self.query_one(PromptInput).focus()
+
+    async def action_new_session(self) -> None:
+        if self._guard_streaming():
+            return
+        if self.session and self.session.role == self.role_name and self.session.message_count == 0:
+            fresh = self.repository.get_session(self.session.id)
+            if fresh is not None and fresh.message_count == 0:
+                self.query_one(PromptInput).focus()
+                self.notify("This session is already new.", timeout=2)
+                return
+        await self.open_session(self.repository.create_session(self.role_name))
+        self.query_one(PromptInput).focus()
+
+    async def _step_session(self, step: int) -> None:
+        if self._guard_streaming():
+            return
+        sessions = self.role_sessions()
+        if not sessions:
+            return
+        ids = [s.id for s in sessions]
+        index = ids.index(self.session.id) if self.session and self.session.id in ids else -step
+        target = sessions[(index + step) % len(sessions)]
+        if self.session is None or target.id != self.session.id:
+            await self.open_session(target)
+
+    async def action_previous_session(self) -> None:
+        await self._step_session(-1)
+
+    async def action_next_session(self) -> None:
+        await self._step_session(1)
+
+    async def action_switch_role(self, number: int) -> None:
+        if self._guard_streaming():
+            return
+        if 1 <= number <= len(self.roles):
+            await self.open_role(self.roles[number - 1])
+            self.notify(f"Role: {self.role_name}", timeout=2)
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_pick_role(self) -> None:
+        if self._guard_streaming():
+            return
+        items = [(role.name, role.description) for role in self.services.roles]
+        choice = await self.push_screen_wait(PickerScreen("Choose a role", items, self.role_name, id="role-picker"))
+        if choice:
+            await self.open_role(choice)
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_rename_session(self) -> None:
+        if self.session is None:
+            return
+        title = await self.push_screen_wait(TextPromptScreen("Rename session", self.session.title))
+        if title and self.session is not None:
+            self.session = self.repository.update_session(replace(self.session, title=title, titled=True))
+            self.refresh_sidebar()
+            self.refresh_status()
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_delete_session(self) -> None:
+        if self.session is None or self._guard_streaming():
+            return
+        confirmed = await self.push_screen_wait(
+            ConfirmScreen(f"Delete session “{self.session.title}” and its history?", "Delete")
+        )
+        if not confirmed or self.session is None:
+            return
+        self.repository.delete_session(self.session.id)
+        self.session = None
+        await self.open_role(self.role_name)
+        self.notify("Session deleted.", timeout=2)
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_clear_session(self) -> None:
+        if self.session is None or self._guard_streaming():
+            return
+        confirmed = await self.push_screen_wait(
+            ConfirmScreen(f"Clear all messages of “{self.session.title}”?", "Clear")
+        )
+        if confirmed and self.session is not None:
+            self.repository.clear_session(self.session.id)
+            session = self.repository.get_session(self.session.id)
+            if session is not None:
+                await self.open_session(session)
+
+    # ------------------------------------------------------------------ provider
+
+    async def switch_provider(self, name: str) -> None:
+        try:
+            self.services.chat.use_provider(name)
+        except ChatTuiError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.refresh_status()
+        self.notify(f"Provider: {name} ({self.services.chat.settings.provider.base_url})", timeout=3)
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_pick_provider(self) -> None:
+        settings = self.services.chat.settings
+        items = [(name, f"{p.base_url}  {p.model}") for name, p in settings.providers.items()]
+        choice = await self.push_screen_wait(PickerScreen("Provider profile", items, settings.provider.name))
+        if choice:
+            await self.switch_provider(choice)
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_pick_model(self) -> None:
+        chat = self.services.chat
+        try:
+            models = await chat.list_models()
+        except ChatTuiError as error:
+            self.notify(str(error), severity="error")
+            return
+        if not models:
+            self.notify("This server does not list its models; set the model with --model or in config.toml.")
+            return
+        choice = await self.push_screen_wait(
+            PickerScreen(f"Model ({chat.settings.provider.name})", [(m, "") for m in models], chat.settings.provider.model)
+        )
+        if choice:
+            chat.use_model(choice)
+            self.refresh_status()
+
+    # ------------------------------------------------------------------ knowledge base
+
+    def action_toggle_retrieval(self) -> None:
+        if self.session is None:
+            return
+        self.session = self.repository.update_session(
+            replace(self.session, retrieval_enabled=not self.session.retrieval_enabled)
+        )
+        self.refresh_status()
+        state = "on" if self.session.retrieval_enabled else "off"
+        self.notify(f"Knowledge base {state} for this session.", timeout=2)
+
+    def action_search_knowledge(self) -> None:
+        from chat_tui.tui.screens.kb_search import KnowledgeSearchScreen
+
+        kb = self.services.chat.knowledge_base_for(self.session) if self.session else "default"
+        self.push_screen(KnowledgeSearchScreen(self.services, kb))
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_pick_knowledge_base(self) -> None:
+        if self.session is None:
+            return
+        from chat_tui.services.knowledge import list_knowledge_bases
+
+        try:
+            names = await asyncio.to_thread(list_knowledge_bases, self.settings)
+        except ChatTuiError as error:
+            self.notify(str(error), severity="error")
+            return
+        current = self.services.chat.knowledge_base_for(self.session)
+        names = sorted(set(names) | {current})
+        choice = await self.push_screen_wait(PickerScreen("Knowledge base for this session", [(n, "") for n in names], current))
+        if choice and self.session is not None:
+            self.session = self.repository.update_session(replace(self.session, knowledge_base=choice))
+            self.refresh_status()
+
+    # ------------------------------------------------------------------ turns
+
+    @on(PromptSubmitted)
+    def _prompt_submitted(self, event: PromptSubmitted) -> None:
+        if self.streaming:
+            self.query_one(PromptInput).text = event.text
+            self.notify("An answer is still streaming: press Esc to stop it.", severity="warning")
+            return
+        self.run_turn(event.text)
+
+    def action_regenerate(self) -> None:
+        if self._guard_streaming() or self.session is None:
+            return
+        self.run_turn(None)
+
+    def action_stop_answer(self) -> None:
+        if self.streaming:
+            self.workers.cancel_group(self, "llm")
+
+    def action_copy_answer(self) -> None:
+        view = self.chat_view.last_answer()
+        text = view.message.content if view and view.message else ""
+        if not text:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text)} characters.", timeout=2)
+
+    def action_help(self) -> None:
+        keymap = dict(self._keymap)
+        rows = [(keymap.get(a.id, a.keys), a.help, a.id) for a in ACTIONS]
+        rows.append(("ctrl+p", "Command palette: every action by name", "(palette)"))
+        rows.append(("enter / ctrl+j", "Send / insert a new line in the prompt", "(prompt)"))
+        self.push_screen(HelpScreen(rows))
+
+    @work(exclusive=True, group="llm", exit_on_error=False)
+    async def run_turn(self, text: str | None) -> None:
+        """Send ``text`` (or regenerate when None) and stream the answer into the pane."""
+        if self.session is None:
+            return
+        session_id = self.session.id
+        chat = self.chat_view
+        view: AnswerView | None = None
+        if text is None:
+            last = chat.last_answer()
+            if last is not None and last is chat.children[-1]:
+                await last.remove()
+            view = await chat.start_answer()
+
+        async def on_event(event: ServiceEvent) -> None:
+            nonlocal view
+            if isinstance(event, UserTurnSaved):
+                self.session = event.session
+                await chat.add_user(event.message)
+                view = await chat.start_answer()
+                self.refresh_sidebar()
+                self.refresh_status()
+            elif isinstance(event, RetrievalStarted):
+                self.status.step = f"searching the knowledge base “{event.knowledge_base}”…"
+            elif isinstance(event, RetrievalFinished):
+                self.status.step = event.summary()
+                if view is not None:
+                    view.show_sources(event.citations)
+                if event.notice and not event.citations:
+                    self.notify(event.notice, severity="warning", timeout=5)
+            elif isinstance(event, ReasoningReceived):
+                if view is not None:
+                    view.add_reasoning(event.text)
+            elif isinstance(event, ContentReceived):
+                if view is not None:
+                    view.add_content(event.text)
+            elif isinstance(event, AnswerSaved):
+                if view is not None:
+                    await view.finish(event.message)
+                self.status.step = ""
+                fresh = self.repository.get_session(session_id)
+                if fresh is not None and self.session is not None and self.session.id == session_id:
+                    self.session = fresh
+                self.refresh_sidebar()
+                self.refresh_status()
+                if event.message.error:
+                    self.notify(event.message.error, severity="error", timeout=6)
+
+        try:
+            if text is None:
+                await self.services.chat.regenerate(session_id, on_event)
+            else:
+                await self.services.chat.send(session_id, text, on_event)
+        except ChatTuiError as error:
+            if view is not None:
+                await view.remove()
+            self.status.step = ""
+            await chat.add_notice(str(error), "error")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.state is WorkerState.ERROR and worker.group in {"llm", "dialog", "setup"}:
+            # A bug must not take the app down; say it in one line, keep going.
+            error = worker.error
+            self.notify(f"Unexpected error: {type(error).__name__}: {error}"[:300], severity="error")
+
+    # ------------------------------------------------------------------ palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for action in ACTIONS:
+            if action.id.startswith("role.") and action.id != "role.pick":
+                continue
+            if action.id == "app.quit":
+                continue
+            yield SystemCommand(action.title, action.help, self._runner(action.action))
+        for number, role in enumerate(self.services.roles, start=1):
+            yield SystemCommand(f"Role: {role.name}", role.description or "Switch role", self._runner(f"switch_role({number})"))
+        for name in self.services.chat.settings.providers:
+            yield SystemCommand(f"Provider: {name}", "Switch provider profile", self._provider_runner(name))
+
+    def _runner(self, action: str):  # type: ignore[no-untyped-def]
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+    def _provider_runner(self, name: str):  # type: ignore[no-untyped-def]
+        async def run() -> None:
+            await self.switch_provider(name)
+
+        return run
+
+    async def action_quit(self) -> None:
+        self.workers.cancel_group(self, "llm")
+        await self.services.chat.aclose()
+        self.exit()
+
+
+def make_app(services: AppServices, *, check_setup: bool = True) -> ChatApp:
+    """Build the App; the CLI and the tests both call this."""
+    return ChatApp(services, check_setup=check_setup)
+
+
+def css_path() -> Path:
+    return Path(__file__).with_name("app.tcss")
+
+
+__all__ = ["Binding", "ChatApp", "make_app"]

@@ -1,0 +1,25 @@
+"""Messages the widgets post upwards (named in the past tense)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+
+class SessionSelected(Message):
+    """The user picked a session in the sidebar."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__()
+        self.session_id = session_id
+
+
+class PromptSubmitted(Message):
+    """The user pressed Enter in the prompt with some text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class EarlierMessagesRequested(Message):
+    """The user asked to see older messages of the open session."""

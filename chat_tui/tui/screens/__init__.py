@@ -1,0 +1,1 @@
+"""Modal screens: help, pickers, confirmation, rename, first-run setup."""

@@ -1,0 +1,237 @@
+"""The chat pane: user turns, streamed Markdown answers, thinking blocks, sources.
+
+Answers stream through ``Markdown.get_stream()`` fed from a small buffer that is
+flushed at most ~30 times a second, so the cost of rendering does not grow with
+the rate of tokens; when the answer ends, one full ``update()`` fixes anything
+the incremental parser left half-done (an unclosed code fence, say).
+
+Only the most recent messages of a long session are mounted; older ones come in
+pages on request, so opening a 2,000-message session stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import Button, Collapsible, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from chat_tui.domain.models import Citation, Message, MessageStatus
+from chat_tui.tui.messages import EarlierMessagesRequested
+
+PAGE_SIZE = 30
+FLUSH_INTERVAL = 1 / 30
+
+
+def sources_content(citations: Sequence[Citation]) -> Content:
+    """'Sources' lines under an answer, as plain content (paths are data, not markup)."""
+    lines = [Content.styled("Sources", "bold")]
+    for number, citation in enumerate(citations, start=1):
+        lines.append(Content(f"  [{number}] {citation.label()}"))
+    return Content("\n").join(lines)
+
+
+class UserMessage(Static):
+    """A user's turn, shown verbatim."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(Content(message.content), classes="user-message")
+        self.message = message
+
+
+class Notice(Static):
+    """A one-line notice or error in the chat pane."""
+
+    def __init__(self, text: str, severity: str = "information") -> None:
+        super().__init__(Content(text), classes=f"notice {severity}")
+
+
+class AnswerView(Vertical):
+    """One assistant answer: thinking block, Markdown body, sources, status."""
+
+    def __init__(self, message: Message | None = None) -> None:
+        super().__init__(classes="answer")
+        self.message = message
+        self._stream: MarkdownStream | None = None
+        self._buffer: list[str] = []
+        self._reasoning: list[str] = []
+        self._reasoning_dirty = False
+        self._timer: Timer | None = None
+        self.streamed_text = ""
+
+    def compose(self) -> ComposeResult:
+        reasoning = self.message.reasoning if self.message else ""
+        thinking = Collapsible(
+            Static(Content(reasoning), classes="reasoning-text"),
+            title="Thinking",
+            collapsed=True,
+            classes="thinking",
+        )
+        thinking.display = bool(reasoning)
+        yield thinking
+        yield Markdown(self.message.content if self.message else "", classes="answer-body")
+        yield Static("", classes="sources")
+        yield Static("", classes="answer-status")
+
+    def on_mount(self) -> None:
+        if self.message is not None:
+            self._show_footer(self.message)
+
+    @property
+    def markdown(self) -> Markdown:
+        return self.query_one(".answer-body", Markdown)
+
+    # -- streaming
+
+    def begin_stream(self) -> None:
+        """Start accepting streamed text."""
+        self._stream = Markdown.get_stream(self.markdown)
+        self._timer = self.set_interval(FLUSH_INTERVAL, self._flush)
+        self.set_status(Content.styled("thinking…", "dim italic"))
+
+    def add_reasoning(self, text: str) -> None:
+        thinking = self.query_one(".thinking", Collapsible)
+        if not thinking.display:
+            thinking.display = True
+            thinking.collapsed = False
+            thinking.title = "Thinking…"
+        self._reasoning.append(text)
+        self._reasoning_dirty = True
+
+    def add_content(self, text: str) -> None:
+        if not self.streamed_text and not self._buffer:
+            thinking = self.query_one(".thinking", Collapsible)
+            if thinking.display:
+                thinking.collapsed = True
+                thinking.title = "Thinking"
+            self.set_status(Content(""))
+        self._buffer.append(text)
+
+    async def _flush(self) -> None:
+        if self._reasoning_dirty:
+            self._reasoning_dirty = False
+            self.query_one(".reasoning-text", Static).update(Content("".join(self._reasoning)))
+        if self._buffer and self._stream is not None:
+            text = "".join(self._buffer)
+            self._buffer.clear()
+            self.streamed_text += text
+            await self._stream.write(text)
+
+    async def finish(self, message: Message) -> None:
+        """The answer was stored: show its final form."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        await self._flush()
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.message = message
+        thinking = self.query_one(".thinking", Collapsible)
+        if message.reasoning:
+            self.query_one(".reasoning-text", Static).update(Content(message.reasoning))
+            thinking.display = True
+            thinking.collapsed = True
+            thinking.title = "Thinking"
+        if message.content != self.streamed_text or "```" in message.content or "~~~" in message.content:
+            await self.markdown.update(message.content)
+        self._show_footer(message)
+
+    # -- footer
+
+    def set_status(self, content: Content) -> None:
+        status = self.query_one(".answer-status", Static)
+        status.update(content)
+        status.display = bool(content.plain)
+
+    def show_sources(self, citations: Sequence[Citation]) -> None:
+        sources = self.query_one(".sources", Static)
+        sources.update(sources_content(citations) if citations else Content(""))
+        sources.display = bool(citations)
+
+    def _show_footer(self, message: Message) -> None:
+        self.show_sources(message.citations)
+        if message.status is MessageStatus.STOPPED:
+            self.set_status(Content.styled("■ stopped: partial answer kept (ctrl+g regenerates)", "italic $warning"))
+        elif message.status is MessageStatus.FAILED:
+            self.set_status(Content.styled(f"✗ {message.error or 'failed'}  (ctrl+g retries)", "$error"))
+        else:
+            meta = [message.model or ""]
+            if message.usage:
+                meta.append(f"{message.usage.prompt_tokens}+{message.usage.completion_tokens} tokens")
+            self.set_status(Content.styled("  ".join(m for m in meta if m), "dim"))
+        if not message.content and message.status is not MessageStatus.COMPLETE:
+            self.markdown.display = False
+
+
+class ChatView(VerticalScroll):
+    """The scrolling conversation."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.hidden_count = 0
+        self._all: list[Message] = []
+
+    async def show_messages(self, messages: Sequence[Message]) -> None:
+        """Replace the pane with a session's messages (the most recent page)."""
+        await self.remove_children()
+        self.hidden_count = max(0, len(messages) - PAGE_SIZE)
+        self._all = list(messages)
+        widgets: list[Static | AnswerView | Button] = []
+        if self.hidden_count:
+            widgets.append(self._earlier_button())
+        widgets.extend(self._widget_for(m) for m in messages[self.hidden_count :])
+        await self.mount_all(widgets)
+        self.anchor()
+        self.scroll_end(animate=False, immediate=True)
+
+    def _earlier_button(self) -> Button:
+        return Button(f"↑ show {min(PAGE_SIZE, self.hidden_count)} earlier of {self.hidden_count}", id="earlier", compact=True)
+
+    @staticmethod
+    def _widget_for(message: Message) -> Static | AnswerView:
+        if message.role == "user":
+            return UserMessage(message)
+        return AnswerView(message)
+
+    @on(Button.Pressed, "#earlier")
+    async def _show_earlier(self, event: Button.Pressed) -> None:
+        event.stop()
+        start = max(0, self.hidden_count - PAGE_SIZE)
+        page = self._all[start : self.hidden_count]
+        self.hidden_count = start
+        await event.button.remove()
+        widgets: list[Static | AnswerView | Button] = [self._widget_for(m) for m in page]
+        if self.hidden_count:
+            widgets.insert(0, self._earlier_button())
+        first = self.children[0] if self.children else None
+        if first is not None:
+            await self.mount_all(widgets, before=first)
+        else:
+            await self.mount_all(widgets)
+        self.post_message(EarlierMessagesRequested())
+
+    async def add_user(self, message: Message) -> None:
+        self._all.append(message)
+        await self.mount(UserMessage(message))
+        self.anchor()
+
+    async def start_answer(self) -> AnswerView:
+        view = AnswerView()
+        await self.mount(view)
+        view.begin_stream()
+        self.anchor()
+        return view
+
+    async def add_notice(self, text: str, severity: str = "information") -> None:
+        await self.mount(Notice(text, severity))
+        self.anchor()
+
+    def last_answer(self) -> AnswerView | None:
+        answers = self.query(AnswerView)
+        return answers.last() if answers else None

@@ -1,0 +1,79 @@
+"""The sidebar: sessions grouped by role, with title and last activity.
+
+An ``OptionList`` renders only the visible lines, so thousands of sessions cost
+no more widgets than ten.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+from textual.content import Content
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from chat_tui.domain.models import Role, Session
+from chat_tui.tui.messages import SessionSelected
+
+HEADER_PREFIX = "role:"
+
+
+def relative_time(timestamp: float, now: float | None = None) -> str:
+    """'now', '5m', '3h', '2d', or a date for older activity."""
+    seconds = max(0.0, (now or time.time()) - timestamp)
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    if seconds < 7 * 86400:
+        return f"{int(seconds // 86400)}d"
+    return datetime.fromtimestamp(timestamp).strftime("%b %d")
+
+
+class SessionSidebar(OptionList):
+    """Sessions of every role; the current role's group comes first."""
+
+    DEFAULT_CSS = """
+    SessionSidebar {
+        width: 34;
+        height: 1fr;
+    }
+    """
+
+    def show(self, roles: Sequence[Role], sessions: Sequence[Session], current: str | None, role: str) -> None:
+        """Rebuild the list and highlight ``current``."""
+        by_role: dict[str, list[Session]] = {}
+        for session in sessions:
+            by_role.setdefault(session.role, []).append(session)
+        order = [role] + [r.name for r in roles if r.name != role]
+        order += [name for name in by_role if name not in order]
+        options: list[Option] = []
+        now = time.time()
+        for index, name in enumerate(order, start=1):
+            group = by_role.get(name, [])
+            label = Content.styled(f"{name} ({len(group)})", "bold $accent")
+            options.append(Option(label, id=f"{HEADER_PREFIX}{name}", disabled=True))
+            for session in group:
+                when = relative_time(session.updated_at, now)
+                width = max(8, (self.size.width or 34) - 4 - len(when))
+                title = session.title if len(session.title) <= width else session.title[: width - 1] + "…"
+                prompt = Content.assemble(
+                    Content(title), Content(" " * max(1, width - len(title) + 1)), Content.styled(when, "dim")
+                )
+                options.append(Option(prompt, id=session.id))
+        self.set_options(options)
+        if current is not None:
+            try:
+                self.highlighted = self.get_option_index(current)
+            except OptionDoesNotExist:  # the session may have just gone
+                pass
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        option_id = event.option.id
+        if option_id and not option_id.startswith(HEADER_PREFIX):
+            self.post_message(SessionSelected(option_id))
