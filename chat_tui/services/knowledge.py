@@ -1,0 +1,125 @@
+"""Knowledge-base operations shared by the CLI (``chat-tui kb ...``, ``ingest``) and the TUI.
+
+pymilvus and the parsers are imported only when one of these runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chat_tui.config import Settings
+from chat_tui.errors import ChatTuiError, EmbeddingError, RetrievalError
+
+if TYPE_CHECKING:
+    from chat_tui.retrieval.types import Passage
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    passages: list[Passage]
+    notice: str | None = None
+
+
+def _store(settings: Settings, knowledge_base: str):  # type: ignore[no-untyped-def]
+    from chat_tui.retrieval.milvus_store import KnowledgeStore
+
+    return KnowledgeStore(settings, knowledge_base)
+
+
+def list_knowledge_bases(settings: Settings) -> list[str]:
+    """Names of the knowledge bases that exist."""
+    from chat_tui.retrieval.milvus_store import KnowledgeStore
+
+    return KnowledgeStore.list_knowledge_bases(settings)
+
+
+def kb_stats(settings: Settings, knowledge_base: str) -> dict[str, object]:
+    store = _store(settings, knowledge_base)
+    try:
+        if not store.exists():
+            raise RetrievalError(f"knowledge base {knowledge_base!r} does not exist (run chat-tui ingest)")
+        return store.stats()
+    finally:
+        store.close()
+
+
+def remove_source(settings: Settings, knowledge_base: str, path: Path) -> int:
+    store = _store(settings, knowledge_base)
+    try:
+        if not store.exists():
+            return 0
+        return store.remove_file(str(path.expanduser().resolve()))
+    finally:
+        store.close()
+
+
+def drop(settings: Settings, knowledge_base: str) -> None:
+    store = _store(settings, knowledge_base)
+    try:
+        if not store.exists():
+            raise RetrievalError(f"knowledge base {knowledge_base!r} does not exist")
+        store.drop()
+    finally:
+        store.close()
+
+
+async def search(settings: Settings, knowledge_base: str, query: str, top_k: int) -> SearchResult:
+    """Search as the chat does (hybrid with a key, BM25 without)."""
+    from chat_tui.retrieval.retriever import KnowledgeBaseContext
+
+    context = KnowledgeBaseContext(settings)
+    try:
+        result = await context.gather(query, knowledge_base, top_k=top_k)
+    finally:
+        await context.aclose()
+    return SearchResult(list(result.passages), result.notice)
+
+
+def run_ingest(
+    settings: Settings,
+    paths: Sequence[Path],
+    knowledge_base: str,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    prune: bool,
+) -> int:
+    """Run an ingest with a progress bar and a summary; returns the exit status (0, 1 or 2)."""
+    from rich.console import Console
+
+    from chat_tui.ingest.pipeline import ingest_paths
+    from chat_tui.ingest.progress import RichIngestProgress, render_summary
+
+    console = Console(stderr=False)
+    missing = [p for p in paths if not p.exists()]
+    for path in missing:
+        console.print(f"chat-tui: {path}: no such file or directory", markup=False, highlight=False)
+    paths = [p for p in paths if p.exists()]
+    if not paths:
+        return 2
+    progress = RichIngestProgress(console)
+    try:
+        with progress:
+            report = asyncio.run(
+                ingest_paths(
+                    paths,
+                    settings=settings,
+                    knowledge_base=knowledge_base,
+                    include=include,
+                    exclude=exclude,
+                    prune=prune,
+                    progress=progress,
+                )
+            )
+    except (EmbeddingError, RetrievalError, ChatTuiError) as error:
+        print(f"chat-tui: ingest stopped: {error} (nothing already stored was lost)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("chat-tui: ingest interrupted; files finished so far are stored", file=sys.stderr)
+        return 2
+    console.print(render_summary(report))
+    return 1 if missing else report.exit_code

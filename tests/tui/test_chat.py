@@ -1,0 +1,250 @@
+"""Pilot tests of the real App against a real local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from textual.widgets import Collapsible, Markdown
+
+from chat_tui.domain.models import MessageStatus
+from chat_tui.tui.screens.setup import SetupScreen
+from chat_tui.tui.widgets.chat_view import AnswerView, Notice, UserMessage
+from chat_tui.tui.widgets.sidebar import SessionSidebar
+from tests.conftest import SECRET_KEY, make_settings
+from tests.support.fake_openai import Reply
+from tests.tui.conftest import make_app, reopen, send, until
+
+from chat_tui.services.bootstrap import open_services
+
+
+def answers(app) -> list[AnswerView]:  # type: ignore[no-untyped-def]
+    return list(app.query(AnswerView))
+
+
+def markdown_source(view: AnswerView) -> str:
+    return view.query_one(".answer-body", Markdown).source
+
+
+async def test_answer_streams_in_as_markdown_and_is_stored(services, fake_openai) -> None:
+    fake_openai.script(Reply(content="# Title\n\nSome **bold** text.\n\n```python\nprint('hi')\n```\n", chunk_chars=3))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hello there")
+        views = answers(app)
+        assert len(views) == 1
+        assert markdown_source(views[0]) == "# Title\n\nSome **bold** text.\n\n```python\nprint('hi')\n```\n"
+        # The code block rendered as a fence widget, not as raw text.
+        assert views[0].query("MarkdownFence")
+        session = app.session
+        assert session is not None and session.title == "hello there"
+        stored = services.repository.messages(session.id)
+        assert [m.role for m in stored] == ["user", "assistant"]
+        assert stored[1].status is MessageStatus.COMPLETE
+        assert stored[1].usage is not None and stored[1].usage.completion_tokens == 34
+        request = fake_openai.requests[0]
+        assert request["stream"] is True
+        assert request["messages"][0]["role"] == "system"
+        assert request["messages"][-1] == {"role": "user", "content": "hello there"}
+        assert fake_openai.headers[0]["Authorization"] == f"Bearer {SECRET_KEY}"
+
+
+async def test_second_request_carries_the_first_turn(services, fake_openai) -> None:
+    fake_openai.script(Reply(content="Paris."), Reply(content="About 2.1 million."))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "What is the capital of France?")
+        await send(pilot, "How many people live there?")
+        second = fake_openai.requests[1]["messages"]
+        assert [m["role"] for m in second] == ["system", "user", "assistant", "user"]
+        assert second[1]["content"] == "What is the capital of France?"
+        assert second[2]["content"] == "Paris."
+        assert second[3]["content"] == "How many people live there?"
+
+
+async def test_reasoning_streams_into_a_folded_thinking_block_and_is_not_sent_back(services, fake_openai) -> None:
+    fake_openai.script(Reply(reasoning="Let me think about primes.", content="7 is prime."), Reply(content="ok"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "Is 7 prime?")
+        view = answers(app)[0]
+        thinking = view.query_one(".thinking", Collapsible)
+        assert thinking.display is True
+        assert thinking.collapsed is True
+        stored = services.repository.messages(app.session.id)
+        assert stored[1].reasoning == "Let me think about primes."
+        await send(pilot, "And 9?")
+        sent = fake_openai.requests[1]["messages"]
+        assert all("primes" not in m["content"] for m in sent)
+        assert sent[2]["content"] == "7 is prime."
+
+
+async def test_reasoning_field_variant_is_understood(services, fake_openai) -> None:
+    fake_openai.script(Reply(reasoning="vllm style thoughts", reasoning_field="reasoning", content="done"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        assert services.repository.messages(app.session.id)[1].reasoning == "vllm style thoughts"
+
+
+async def test_escape_stops_the_answer_and_keeps_the_partial_text(services, fake_openai) -> None:
+    gate = threading.Event()
+    fake_openai.script(Reply(content="First part. Second part never arrives.", chunk_chars=5, hold=gate, hold_after=2))
+    app = make_app(services, check_setup=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            prompt = app.query_one("#prompt")
+            prompt.text = "tell me"
+            await pilot.press("enter")
+            await until(pilot, lambda: bool(answers(app)) and answers(app)[0].streamed_text == "First part", "partial text")
+            assert app.streaming
+            await pilot.press("escape")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            stored = services.repository.messages(app.session.id)
+            assert stored[-1].status is MessageStatus.STOPPED
+            assert stored[-1].content == "First part"
+            status = answers(app)[0].query_one(".answer-status")
+            assert "stopped" in str(status.render())
+            # The app is still usable afterwards.
+            fake_openai.script(Reply(content="fresh answer"))
+            await send(pilot, "again")
+            assert services.repository.messages(app.session.id)[-1].content == "fresh answer"
+    finally:
+        gate.set()
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (Reply(status=401, error_message="Incorrect API key provided"), "401"),
+        (Reply(status=404, error_message="The model `nope` does not exist"), "404"),
+        (Reply(status=429, error_message="Rate limit reached"), "429"),
+        (Reply(status=500, error_message="internal error"), "500"),
+        (Reply(content="This answer is cut off right here and never ends", cut_after=3), "cut"),
+    ],
+    ids=["401", "unknown-model", "429", "500", "cut-mid-stream"],
+)
+async def test_errors_are_one_readable_line_and_the_app_stays_usable(services, fake_openai, reply, expected) -> None:
+    # Retried statuses fail every attempt so the error surfaces.
+    fake_openai.script(reply, reply, reply)
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hi")
+        stored = services.repository.messages(app.session.id)
+        answer = stored[-1]
+        assert answer.status is MessageStatus.FAILED
+        assert answer.error and "\n" not in answer.error and "Traceback" not in answer.error
+        assert expected in answer.error.lower() or expected == "cut" and "cut" in answer.error.lower()
+        assert SECRET_KEY not in answer.error
+        if expected == "cut":
+            assert answer.content  # what arrived before the cut is kept
+        status = answers(app)[-1].query_one(".answer-status")
+        assert answer.error in str(status.render())
+        fake_openai.script(Reply(content="recovered"))
+        await send(pilot, "again")
+        assert services.repository.messages(app.session.id)[-1].content == "recovered"
+
+
+async def test_429_before_the_first_token_is_retried(services, fake_openai) -> None:
+    fake_openai.script(Reply(status=429, error_message="slow down", retry_after=0.01), Reply(content="after retry"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hi")
+        assert services.repository.messages(app.session.id)[-1].content == "after retry"
+        assert len(fake_openai.requests) == 2
+
+
+async def test_unreachable_server_is_a_readable_error(isolated_home, fake_openai) -> None:
+    services = open_services(make_settings("http://127.0.0.1:9/v1", home=isolated_home), context=None)
+    app = make_app(services, check_setup=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await send(pilot, "anyone there?")
+            answer = services.repository.messages(app.session.id)[-1]
+            assert answer.status is MessageStatus.FAILED
+            assert "127.0.0.1:9" in answer.error
+    finally:
+        services.close()
+
+
+async def test_regenerate_replaces_the_last_answer(services, fake_openai) -> None:
+    fake_openai.script(Reply(content="first try"), Reply(content="second try"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        stored = services.repository.messages(app.session.id)
+        assert [m.content for m in stored] == ["q", "second try"]
+        assert [markdown_source(v) for v in answers(app)] == ["second try"]
+        assert len(fake_openai.requests) == 2
+        assert fake_openai.requests[1]["messages"][-1]["content"] == "q"
+
+
+async def test_markup_and_escape_sequences_in_answers_are_data(services, fake_openai) -> None:
+    nasty = "Look: [bold red]x[/] and \x1b]0;pwned\x07title \x1b[31mred\x1b[0m done"
+    fake_openai.script(Reply(content=nasty, chunk_chars=2))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "[bold]user markup[/bold]")
+        stored = services.repository.messages(app.session.id)
+        assert stored[1].content == "Look: [bold red]x[/] and title red done"
+        assert "\x1b" not in markdown_source(answers(app)[0])
+        user = app.query_one(UserMessage)
+        assert "[bold]user markup[/bold]" in str(user.render())
+        rendered = answers(app)[0].query_one(".answer-body", Markdown)
+        text = "".join(str(block.render()) for block in rendered.children)
+        assert "[bold red]x[/]" in text
+
+
+async def test_history_is_shown_again_after_restart(fake_openai, isolated_home) -> None:
+    first = reopen(fake_openai, isolated_home)
+    fake_openai.script(Reply(content="Remember the **blue** whale."))
+    app = make_app(first, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "tell me about whales")
+        session_id = app.session.id
+        await pilot.press("ctrl+q")
+    first.close()
+
+    second = reopen(fake_openai, isolated_home)
+    app = make_app(second, check_setup=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert app.session is not None and app.session.id == session_id
+            assert [str(u.render()) for u in app.query(UserMessage)] == ["tell me about whales"]
+            assert markdown_source(answers(app)[0]) == "Remember the **blue** whale."
+            sidebar = app.query_one(SessionSidebar)
+            assert sidebar.get_option(session_id) is not None
+    finally:
+        second.close()
+
+
+async def test_first_run_without_key_shows_setup_and_history_still_works(isolated_home, fake_openai) -> None:
+    settings = make_settings("https://api.example.invalid/v1", api_key=None, home=isolated_home)
+    services = open_services(settings, context=None)
+    app = make_app(services, check_setup=True)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, SetupScreen), "setup screen")
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, SetupScreen), "setup closed")
+            await pilot.press("ctrl+n")
+            await pilot.press("alt+2")
+            await pilot.pause()
+            assert app.role_name == "teacher"
+    finally:
+        services.close()
+
+
+async def test_notices_from_storage_are_shown(services, fake_openai) -> None:
+    services.notices.append("history/abc.json was unreadable and was moved aside")
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        notices = [str(n.render()) for n in app.query(Notice)]
+        assert any("moved aside" in n for n in notices)

@@ -1,0 +1,145 @@
+"""Pilot tests of sessions and roles: new, rename, delete, switch, clear, role bindings."""
+
+from __future__ import annotations
+
+from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
+from chat_tui.tui.screens.help import HelpScreen
+from chat_tui.tui.widgets.chat_view import UserMessage
+from tests.conftest import make_settings
+from tests.support.fake_openai import Reply
+from tests.tui.conftest import make_app, send, until
+
+from chat_tui.services.bootstrap import open_services
+
+
+def user_texts(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(u.render()) for u in app.query(UserMessage)]
+
+
+async def test_switching_role_by_binding_shows_that_roles_own_sessions(services, fake_openai) -> None:
+    fake_openai.script(Reply(content="a1"), Reply(content="p1"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.role_name == "assistant"
+        await send(pilot, "assistant question")
+        await pilot.press("alt+3")
+        await pilot.pause()
+        assert app.role_name == "programmer"
+        assert app.session.role == "programmer"
+        assert user_texts(app) == []
+        await send(pilot, "programmer question")
+        assert fake_openai.requests[1]["messages"][0]["content"].startswith("You are an expert programmer")
+        await pilot.press("alt+1")
+        await pilot.pause()
+        assert app.role_name == "assistant"
+        assert user_texts(app) == ["assistant question"]
+        roles = {s.role for s in services.repository.list_sessions()}
+        assert roles == {"assistant", "programmer"}
+        assert [s.title for s in services.repository.list_sessions("programmer")] == ["programmer question"]
+
+
+async def test_role_picker_switches_role(services, fake_openai) -> None:
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: isinstance(app.screen, PickerScreen), "role picker")
+        await pilot.press(*"teach")
+        await pilot.press("enter")
+        await until(pilot, lambda: app.role_name == "teacher", "teacher role")
+        assert app.session.role == "teacher"
+
+
+async def test_new_switch_rename_delete_and_clear(services, fake_openai) -> None:
+    fake_openai.script(Reply(content="one"), Reply(content="two"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "first session")
+        first = app.session.id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.session.id != first
+        assert user_texts(app) == []
+        await send(pilot, "second session")
+        second = app.session.id
+
+        # ctrl+up / ctrl+down walk the role's sessions (most recent first).
+        await pilot.press("ctrl+down")
+        await pilot.pause()
+        assert app.session.id == first
+        assert user_texts(app) == ["first session"]
+        await pilot.press("ctrl+up")
+        await pilot.pause()
+        assert app.session.id == second
+
+        # Rename (F2).
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, TextPromptScreen), "rename dialog")
+        app.screen.query_one("#text-input").value = "Renamed chat"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.session.title == "Renamed chat", "renamed")
+        assert services.repository.get_session(second).title == "Renamed chat"
+
+        # Clear (ctrl+l) asks first; "n" keeps everything.
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "clear confirm")
+        await pilot.press("n")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "dialog closed")
+        assert len(services.repository.messages(second)) == 2
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "clear confirm")
+        await pilot.press("y")
+        await until(pilot, lambda: services.repository.messages(second) == [], "cleared")
+        await until(pilot, lambda: user_texts(app) == [], "pane cleared")
+
+        # Delete (ctrl+d) asks first.
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "delete confirm")
+        await pilot.press("y")
+        await until(pilot, lambda: services.repository.get_session(second) is None, "deleted")
+        assert app.session.id == first
+
+
+async def test_keymap_from_config_rebinds_an_action(isolated_home, fake_openai) -> None:
+    settings = make_settings(fake_openai.url, home=isolated_home, config='[keymap]\n"session.new" = "ctrl+t"\n')
+    services = open_services(settings, context=None)
+    fake_openai.script(Reply(content="x"))
+    app = make_app(services, check_setup=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await send(pilot, "hello")
+            before = app.session.id
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            assert app.session.id != before
+    finally:
+        services.close()
+
+
+async def test_help_screen_lists_bindings_with_ids(services, fake_openai) -> None:
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        ids = [row[2] for row in app.screen.rows]
+        assert {"session.new", "role.pick", "answer.stop", "answer.copy", "app.quit"} <= set(ids)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
+
+
+async def test_every_action_is_in_the_command_palette(services, fake_openai) -> None:
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)):
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        for expected in ("New session", "Rename", "Delete", "Clear", "Regenerate", "Copy", "Role", "Help", "Model"):
+            assert expected in titles
+        assert "Role: programmer" in titles
+
+
+async def test_copy_last_answer_uses_the_clipboard(services, fake_openai) -> None:
+    fake_openai.script(Reply(content="copy me"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        await pilot.press("ctrl+y")
+        await pilot.pause()
+        assert app.clipboard == "copy me"
