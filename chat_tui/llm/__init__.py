@@ -1,0 +1,21 @@
+"""The model-provider layer: an OpenAI-compatible streaming client and its typed deltas.
+
+Importing this package is cheap (``openai`` is imported only when a ``ChatClient`` is built).
+"""
+
+from chat_tui.llm.client import ChatClient
+from chat_tui.llm.deltas import ContentDelta, Delta, ReasoningDelta, StreamEnded, UsageReport
+from chat_tui.llm.redaction import scrub
+from chat_tui.llm.tokens import estimate_message_tokens, estimate_tokens
+
+__all__ = [
+    "ChatClient",
+    "ContentDelta",
+    "Delta",
+    "ReasoningDelta",
+    "StreamEnded",
+    "UsageReport",
+    "estimate_message_tokens",
+    "estimate_tokens",
+    "scrub",
+]

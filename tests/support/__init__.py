@@ -1,0 +1,1 @@
+"""Test support: real local servers (fake OpenAI and Jina endpoints), corpora, fixtures."""
