@@ -9,13 +9,7 @@ import pytest
 
 from chat_tui.config import Settings, load_settings
 
-import importlib.util
-
-pytest_plugins = [
-    name
-    for name in ("tests.support.fixtures", "tests.support.jina_fixtures")
-    if importlib.util.find_spec(name.rsplit(".", 1)[0]) and importlib.util.find_spec(name)
-]
+pytest_plugins = ["tests.support.fixtures", "tests.support.jina_fixtures"]
 
 SECRET_KEY = "sk-test-SECRET-0123456789"
 

@@ -1,0 +1,114 @@
+"""Start-up time to the first interactive frame, and opening a large session.
+
+Builds a history of 1,000 sessions / 50,000 messages (one of them 2,000 messages
+long) in a temp dir, then starts the real ``chat-tui`` entry point in a fresh
+interpreter with a hook that prints the time of the App's Ready event (first
+frame painted, input accepted) and exits. Repeats and prints the median.
+Then times opening the 2,000-message session in the running App.
+
+    python bench/bench_startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+CHILD = r"""
+import os, sys, time
+t0 = float(sys.argv[1])
+from chat_tui.tui.app import ChatApp
+def _ready(self):
+    print(f"READY {time.time() - t0:.4f}", flush=True)
+    self.exit()
+ChatApp.on_ready = _ready
+sys.argv = ["chat-tui"]
+from chat_tui.cli import main
+main()
+"""
+
+
+def populate_big(history_dir: Path) -> str:
+    from bench_storage import populate
+
+    populate(history_dir, sessions=1000, messages=48000)
+    from chat_tui.domain.models import Message
+    from chat_tui.storage.tinydb_repo import TinyDBRepository
+
+    repo = TinyDBRepository(history_dir)
+    big = repo.create_session("assistant", "2,000-message session")
+    for i in range(1000):
+        repo.append_message(Message(session_id=big.id, role="user", content=f"Question {i}: how does **this** work?"))
+        repo.append_message(Message(session_id=big.id, role="assistant", content=f"Answer {i}.\n\n```python\nprint({i})\n```\n"))
+    repo.close()
+    return big.id
+
+
+def startup_runs(data: Path, runs: int) -> list[float]:
+    env = dict(os.environ, XDG_DATA_HOME=str(data), XDG_CONFIG_HOME=str(data / "cfg"), TERM="xterm-256color", OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL="http://127.0.0.1:9/v1")
+    times = []
+    for _ in range(runs):
+        # A pseudo-terminal is needed for Textual's real driver; `script` provides one.
+        t0 = time.time()
+        out = subprocess.run(
+            ["script", "-qfec", f"{sys.executable} -c '{CHILD}' {t0}", "/dev/null"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )
+        for line in out.stdout.splitlines():
+            if "READY" in line:
+                times.append(float(line.split("READY", 1)[1].split()[0]))
+                break
+        else:
+            raise SystemExit(f"no READY line: {out.stdout[-500:]} {out.stderr[-500:]}")
+    return times
+
+
+async def open_big_session(data: Path, session_id: str) -> float:
+    from chat_tui.config import load_settings
+    from chat_tui.services.bootstrap import open_services
+    from chat_tui.tui.app import make_app
+
+    settings = load_settings(config_file=data / "none.toml", env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, data_dir=data / "chat-tui")
+    services = open_services(settings, context=None)
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        # Cold: the 2,000-message file is read for the first time here.
+        session = services.repository.get_session(session_id)
+        start = time.perf_counter()
+        await app.open_session(session)
+        await pilot.pause()
+        elapsed = time.perf_counter() - start
+    services.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        t = time.perf_counter()
+        big = populate_big(data / "chat-tui" / "history")
+        print(f"populated 1,000 sessions / 50,000 messages in {time.perf_counter() - t:.1f} s")
+        times = startup_runs(data, args.runs)
+        print(f"start-up to first interactive frame: median {statistics.median(times) * 1000:.0f} ms, "
+              f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {len(times)} runs (target < 400 ms)")
+        opened = asyncio.run(open_big_session(data, big))
+        print(f"open a 2,000-message session (storage + mount + first paint): {opened * 1000:.0f} ms (target < 150 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Regenerate the README screenshots from the real app.
+
+Runs the App headless against the local fake OpenAI-compatible server used by the
+tests, in a throw-away data dir, and saves SVGs of: the main screen mid-answer
+with a code block, the role picker, and the help screen.
+
+    python screenshots/make_screenshots.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ANSWER = """Here is a small, tested way to read a TOML config with defaults:
+
+```python
+import tomllib
+from pathlib import Path
+
+def load(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+```
+
+Call `load(Path("config.toml"))` and merge the result over your defaults. The part
+that still streams in right now explains the error handling in more detail...
+"""
+
+
+async def main() -> None:
+    from chat_tui.config import load_settings
+    from chat_tui.domain.models import Message
+    from chat_tui.services.bootstrap import open_services
+    from chat_tui.tui.app import make_app
+    from tests.support.fake_openai import FakeOpenAI, Reply
+
+    out = ROOT / "screenshots"
+    gate = threading.Event()
+    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI() as fake:
+        home = Path(tmp)
+        settings = load_settings(
+            config_file=home / "config.toml",
+            env={"OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "sk-screenshot"},
+            model="gpt-4o-mini",
+            data_dir=home / "data",
+        )
+        services = open_services(settings, context=None)
+        repo = services.repository
+        for role, titles in {
+            "assistant": ["Weekend trip to Kyoto", "Sourdough starter help"],
+            "teacher": ["Why is the sky blue?", "Fourier series, gently"],
+            "programmer": ["asyncio vs threads"],
+        }.items():
+            for title in titles:
+                session = repo.create_session(role, title)
+                repo.update_session(session.__class__(**{**session.to_dict(), "titled": True}))
+                repo.append_message(Message(session_id=session.id, role="user", content=title))
+                repo.append_message(Message(session_id=session.id, role="assistant", content="…"))
+        cut = ANSWER.index("The part")
+        fake.script(Reply(content=ANSWER, chunk_chars=6, hold=gate, hold_after=cut // 6))
+        app = make_app(services, check_setup=False)
+        async with app.run_test(size=(130, 36)) as pilot:
+            await pilot.press("alt+3")
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            app.query_one("#prompt").text = "How do I load a TOML config file with defaults in Python?"
+            await pilot.press("enter")
+            for _ in range(500):
+                views = list(app.chat_view.query("AnswerView"))
+                if views and "```\n" in views[-1].streamed_text.split("```python", 1)[-1]:
+                    break
+                await pilot.pause(0.02)
+            await pilot.pause(0.2)
+            app.save_screenshot(str(out / "main.svg"))
+            gate.set()
+            await app.workers.wait_for_complete()
+            await pilot.press("ctrl+r")
+            await pilot.pause(0.2)
+            app.save_screenshot(str(out / "role-picker.svg"))
+            await pilot.press("escape")
+            await pilot.press("f1")
+            await pilot.pause(0.2)
+            app.save_screenshot(str(out / "help.svg"))
+        services.close()
+    print("wrote", ", ".join(str(p.relative_to(ROOT)) for p in sorted(out.glob("*.svg"))))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
