@@ -138,7 +138,10 @@ class AnswerView(Vertical):
             thinking.display = True
             thinking.collapsed = True
             thinking.title = "Thinking"
-        if message.content != self.streamed_text or "```" in message.content or "~~~" in message.content:
+        if message.content != self.streamed_text:
+            # The incremental parser re-parses from the last top-level block on every
+            # append, so a fully streamed answer already matches a full parse; only
+            # text that never went through the stream needs a full update.
             await self.markdown.update(message.content)
         self._show_footer(message)
 
