@@ -1,0 +1,615 @@
+"""The TinyDB history repository: one file per session plus a small index.
+
+Why this shape: TinyDB rewrites a whole file per write, so one file for all history
+makes every save slower as history grows (72-88 ms per insert at 10k messages).
+Here a save rewrites one session's file and the index, both kept parsed in memory
+and written atomically (see :mod:`chat_tui.storage.tinydb_storage`). Start-up reads
+only the index; a session's file is parsed the first time its messages are asked for.
+
+Consistency across the two files: the session file is written first and is the
+authority (it holds its own Session record); the index is a cache that also stores
+each file's stat signature. At open a directory scan finds files whose signature
+differs from the index (a kill between the two writes), files missing from the index
+(a kill during create) and index entries without a file (a kill during delete), and
+repairs the index from the session files.
+
+One process at a time: two processes writing the same history would overwrite each
+other's index updates.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from tinydb import TinyDB
+from tinydb.table import Table
+
+from chat_tui.domain.models import Message, Session, now
+from chat_tui.errors import StorageError
+from chat_tui.storage.atomic import (
+    CORRUPT_MARKER,
+    CorruptFileError,
+    fsync_directory,
+    is_temp_name,
+    move_aside,
+    read_json,
+    remove_durably,
+    remove_temp_files,
+    storage_error,
+)
+from chat_tui.storage.schema import (
+    CURRENT_SCHEMA_VERSION,
+    INDEX_NAME,
+    LEGACY_NAME,
+    SESSIONS_DIR,
+    SESSIONS_TABLE,
+    UPGRADES,
+    build_index,
+    build_session_file,
+    file_signature,
+    index_record,
+    salvage,
+    session_file_name,
+    validate_index,
+    validate_session_file,
+    write_database,
+)
+from chat_tui.storage.session_file import SessionFile, message_docs
+from chat_tui.storage.tinydb_storage import AtomicCachedStorage, Tables
+
+DAY_SECONDS = 86_400.0
+
+
+class TinyDBRepository:
+    """Sessions and messages in TinyDB files under ``history_dir`` (a ``SessionRepository``).
+
+    Opening creates the directory, removes temporary files a killed writer left,
+    applies schema upgrades, moves corrupt files aside (noting it in
+    :attr:`notices`) and repairs the index. Every method is thread-safe.
+
+    Args:
+        history_dir: the history directory (created if missing).
+        max_loaded_sessions: how many sessions' messages stay parsed in memory.
+
+    Raises:
+        StorageError: the directory or a file cannot be read or written, or the
+            history was written by a newer chat-tui.
+    """
+
+    def __init__(self, history_dir: Path, *, max_loaded_sessions: int = 64) -> None:
+        self.history_dir = Path(history_dir)
+        self.notices: list[str] = []
+        self._sessions_dir = self.history_dir / SESSIONS_DIR
+        self._index_path = self.history_dir / INDEX_NAME
+        self._lock = threading.RLock()
+        self._max_loaded = max(1, max_loaded_sessions)
+        self._loaded: OrderedDict[str, SessionFile] = OrderedDict()
+        self._sessions: dict[str, Session] = {}
+        self._signatures: dict[str, str] = {}
+        self._index_ids: dict[str, int] = {}
+        self._index_db: TinyDB | None = None
+        self._closed = False
+        with self._lock:
+            self._open()
+
+    # -- opening
+
+    def _open(self) -> None:
+        try:
+            self._sessions_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise storage_error("create the history directory", self.history_dir, error) from None
+        remove_temp_files(self.history_dir)
+        remove_temp_files(self._sessions_dir)
+        data = self._read_index()
+        if data is None:
+            data = self._rebuild_index()
+        self._use_index(data)
+        self._reconcile_with_files()
+
+    def _read_index(self) -> Tables | None:
+        """The validated, current-version index, or None when it must be rebuilt."""
+        try:
+            data = read_json(self._index_path)
+            if data is None:
+                if not (self.history_dir / LEGACY_NAME).exists():
+                    return None
+                version = 1
+            else:
+                version = validate_index(data, self._index_path)
+        except CorruptFileError as error:
+            self._move_aside(error.path, error.reason)
+            return None
+        if version > CURRENT_SCHEMA_VERSION:
+            raise StorageError(
+                f"The history in {self.history_dir} was written by a newer chat-tui "
+                f"(format {version}, this one knows {CURRENT_SCHEMA_VERSION}); upgrade chat-tui."
+            )
+        if version == CURRENT_SCHEMA_VERSION:
+            return data  # type: ignore[no-any-return]
+        try:
+            for step in range(version, CURRENT_SCHEMA_VERSION):
+                UPGRADES[step](self.history_dir, self.notices)
+        except CorruptFileError as error:
+            self._move_aside(error.path, error.reason)
+            return None
+        except OSError as error:
+            raise storage_error("upgrade the history in", self.history_dir, error) from None
+        return self._read_index()
+
+    def _rebuild_index(self) -> Tables:
+        """A new index made from the session files (empty for a new history)."""
+        found: list[SessionFile] = []
+        for path in self._session_paths():
+            loaded = self._load_file(path, fallback=None)
+            if loaded is not None:
+                found.append(loaded)
+        records = [
+            index_record(self._record_of(loaded), file_signature(loaded.path)) for loaded in found
+        ]
+        data = build_index(records)
+        try:
+            write_database(self._index_path, data)
+        except OSError as error:
+            raise storage_error("write history file", self._index_path, error) from None
+        if found:
+            self.notices.append(
+                f"Rebuilt the history index from {len(found)} session file(s) "
+                f"in {self.history_dir}."
+            )
+        for loaded in found:
+            self._remember(self._record_of(loaded).id, loaded)
+        return data
+
+    def _use_index(self, data: Tables) -> None:
+        if self._index_db is not None:
+            self._index_db.close()
+        self._index_db = TinyDB(
+            self._index_path, initial=data, durable=False, storage=AtomicCachedStorage
+        )
+        self._sessions.clear()
+        self._signatures.clear()
+        self._index_ids.clear()
+        for doc_id, record in data.get(SESSIONS_TABLE, {}).items():
+            session = Session.from_dict(record)
+            previous = self._index_ids.get(session.id)
+            if previous is not None:  # a duplicate: keep one record, drop the other
+                self._index_table.remove(doc_ids=[previous])
+            self._sessions[session.id] = session
+            self._signatures[session.id] = str(record.get("sig", ""))
+            self._index_ids[session.id] = int(doc_id)
+
+    def _reconcile_with_files(self) -> None:
+        """Repair the index from what is really in the sessions directory."""
+        on_disk: dict[str, os.DirEntry[str] | None] = {
+            entry.name: entry for entry in self._scan_sessions_dir()
+        }
+        stale: list[str] = []
+        for session_id in list(self._sessions):
+            found = on_disk.pop(session_file_name(session_id), None)
+            if found is None:
+                stale.append(session_id)  # deleted by a delete that was cut short
+                continue
+            st = found.stat()
+            if f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}" != self._signatures[session_id]:
+                self._loaded_session(session_id, reload=True)
+        if stale:
+            self._drop_from_index(stale)
+        for entry in on_disk.values():  # files the index does not know: adopt them
+            if entry is None:
+                continue
+            loaded = self._load_file(Path(entry.path), fallback=None)
+            if loaded is not None:
+                session = self._record_of(loaded)
+                self._put_index(session, file_signature(loaded.path))
+                self._remember(session.id, loaded)
+
+    def _scan_sessions_dir(self) -> list[os.DirEntry[str]]:
+        try:
+            entries = list(os.scandir(self._sessions_dir))
+        except OSError as error:
+            raise storage_error("read the history directory", self._sessions_dir, error) from None
+        return [
+            entry
+            for entry in entries
+            if entry.name.endswith(".json")
+            and not is_temp_name(entry.name)
+            and CORRUPT_MARKER not in entry.name
+            and entry.is_file()
+        ]
+
+    def _session_paths(self) -> list[Path]:
+        return [Path(entry.path) for entry in self._scan_sessions_dir()]
+
+    # -- session files
+
+    def _path(self, session_id: str) -> Path:
+        return self._sessions_dir / session_file_name(session_id)
+
+    @staticmethod
+    def _record_of(loaded: SessionFile) -> Session:
+        """The session record a file holds, with the count it really has."""
+        record = loaded.record_table.get(doc_id=loaded.record_doc_id)
+        session = Session.from_dict(dict(record) if record else {})
+        return replace(session, message_count=loaded.count)
+
+    def _load_file(self, path: Path, fallback: Session | None) -> SessionFile | None:
+        """Open one session file; a damaged one is moved aside and what is readable kept.
+
+        Args:
+            path: the file.
+            fallback: the session's index record, used when the file's own is unusable.
+
+        Returns:
+            The opened file, or None when nothing in it could be used.
+        """
+        try:
+            data = read_json(path)
+            if data is None:
+                if fallback is None:
+                    return None
+                self.notices.append(
+                    f"The messages file of session '{fallback.title}' was missing; "
+                    "the session is kept with no messages."
+                )
+                return self._write_new_file(replace(fallback, message_count=0), [])
+            record_doc_id, record = validate_session_file(data, path)
+            try:
+                loaded = SessionFile(path, data, record_doc_id)
+            except (TypeError, ValueError) as error:
+                raise CorruptFileError(path, "a message has bad values", data) from error
+        except CorruptFileError as error:
+            kept_session, kept_messages = salvage(error.data)
+            self._move_aside(error.path, error.reason, kept=len(kept_messages))
+            session = fallback or kept_session
+            if session is None and kept_messages:
+                session = Session(
+                    role="assistant", id=kept_messages[0]["session_id"], title="Recovered chat"
+                )
+            if session is None:
+                return None
+            messages = [Message.from_dict(doc) for doc in kept_messages]
+            return self._write_new_file(replace(session, message_count=len(messages)), messages)
+        expected = self._path(record.id)
+        if path != expected:  # a renamed file: give it the name its id calls for
+            try:
+                if expected.exists():
+                    self._move_aside(path, f"a second file for session {record.id}")
+                    return None
+                os.replace(path, expected)
+                fsync_directory(path.parent)
+            except OSError as error:
+                raise storage_error("rename history file", path, error) from None
+            loaded.close()
+            return SessionFile(expected, data, record_doc_id)
+        return loaded
+
+    def _write_new_file(self, session: Session, messages: Sequence[Message]) -> SessionFile:
+        path = self._path(session.id)
+        data = build_session_file(session, message_docs(list(messages)))
+        try:
+            write_database(path, data)
+        except OSError as error:
+            raise storage_error("write history file", path, error) from None
+        return SessionFile(path, data)
+
+    def _move_aside(self, path: Path, reason: str, kept: int = 0) -> Path:
+        try:
+            moved = move_aside(path)
+        except OSError as error:
+            raise storage_error("move aside damaged history file", path, error) from None
+        salvaged = f"; kept its {kept} readable message(s)" if kept else ""
+        self.notices.append(
+            f"History file {path.name} was damaged ({reason}); moved it to {moved.name}{salvaged}."
+        )
+        return moved
+
+    def _remember(self, session_id: str, loaded: SessionFile) -> None:
+        self._loaded[session_id] = loaded
+        self._loaded.move_to_end(session_id)
+        while len(self._loaded) > self._max_loaded:
+            _, evicted = self._loaded.popitem(last=False)
+            evicted.close()
+
+    def _loaded_session(self, session_id: str, *, reload: bool = False) -> SessionFile:
+        """The session's file, opened (parsed from disk the first time)."""
+        loaded = self._loaded.get(session_id)
+        if loaded is not None and not reload:
+            self._loaded.move_to_end(session_id)
+            return loaded
+        stored = self._sessions[session_id]
+        fresh = self._load_file(self._path(session_id), fallback=stored)
+        if fresh is None:  # unusable and nothing to salvage: keep the session, empty
+            fresh = self._write_new_file(replace(stored, message_count=0), [])
+        on_file = self._record_of(fresh)
+        if on_file.id != session_id:
+            on_file = replace(stored, message_count=fresh.count)
+        signature = file_signature(fresh.path)
+        if on_file != stored or signature != self._signatures.get(session_id):
+            self._put_index(on_file, signature)
+        self._remember(session_id, fresh)
+        return fresh
+
+    # -- the index
+
+    @property
+    def _index_table(self) -> Table:
+        assert self._index_db is not None
+        return self._index_db.table(SESSIONS_TABLE)
+
+    def _put_index(self, session: Session, signature: str) -> None:
+        record = index_record(session, signature)
+        doc_id = self._index_ids.get(session.id)
+        if doc_id is None:
+            self._index_ids[session.id] = self._index_table.insert(record)
+        else:
+            self._index_table.update(record, doc_ids=[doc_id])
+        self._sessions[session.id] = session
+        self._signatures[session.id] = signature
+
+    def _drop_from_index(self, session_ids: Iterable[str]) -> None:
+        ids = [sid for sid in session_ids if sid in self._index_ids]
+        if ids:
+            self._index_table.remove(doc_ids=[self._index_ids[sid] for sid in ids])
+        for sid in ids:
+            del self._index_ids[sid]
+            self._sessions.pop(sid, None)
+            self._signatures.pop(sid, None)
+            loaded = self._loaded.pop(sid, None)
+            if loaded is not None:
+                loaded.close()
+
+    # -- guarding writes
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("The chat history is closed; restart chat-tui.")
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn OS errors into StorageError and resync the caches with the disk."""
+        try:
+            yield
+        except OSError as error:
+            self._resync()
+            raise storage_error("save chat history in", self.history_dir, error) from None
+
+    def _resync(self) -> None:
+        """After a failed write: forget cached state and read it back from disk."""
+        for loaded in self._loaded.values():
+            loaded.close()
+        self._loaded.clear()
+        try:
+            data = read_json(self._index_path)
+            validate_index(data, self._index_path)
+            self._use_index(data)
+            self._reconcile_with_files()
+        except (StorageError, CorruptFileError, OSError):
+            pass  # the disk is still failing; the next call reports it
+
+    def _require(self, session_id: str, action: str) -> Session:
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise StorageError(f"Cannot {action}: that session no longer exists.")
+        return session
+
+    # -- SessionRepository
+
+    def list_sessions(self, role: str | None = None) -> list[Session]:
+        """Sessions, most recently active first; only ``role``'s when given."""
+        with self._lock:
+            self._check_open()
+            chosen = [s for s in self._sessions.values() if role is None or s.role == role]
+        chosen.sort(key=lambda s: (s.updated_at, s.created_at), reverse=True)
+        return chosen
+
+    def get_session(self, session_id: str) -> Session | None:
+        """One session, or None when it does not exist."""
+        with self._lock:
+            self._check_open()
+            return self._sessions.get(session_id)
+
+    def create_session(self, role: str, title: str = "New chat") -> Session:
+        """Create and store an empty session for ``role``."""
+        with self._lock, self._writing():
+            self._check_open()
+            session = Session(role=role, title=title)
+            loaded = self._write_new_file(session, [])
+            self._put_index(session, file_signature(loaded.path))
+            self._remember(session.id, loaded)
+            return session
+
+    def update_session(self, session: Session) -> Session:
+        """Store changed session fields (title, role, switches); returns what was stored.
+
+        The id, creation time and message count are the stored ones; the last
+        activity never goes backwards.
+        """
+        with self._lock, self._writing():
+            self._check_open()
+            stored = self._require(session.id, "rename or change the session")
+            loaded = self._loaded_session(session.id)
+            stored = self._sessions[session.id]
+            updated = replace(
+                session,
+                created_at=stored.created_at,
+                message_count=loaded.count,
+                updated_at=max(stored.updated_at, session.updated_at),
+            )
+            self._put_index(updated, loaded.store_record(updated))
+            return updated
+
+    def delete_session(self, session_id: str) -> None:
+        """Remove a session and all its messages (nothing happens when it is unknown)."""
+        with self._lock, self._writing():
+            self._check_open()
+            if session_id not in self._sessions:
+                return
+            remove_durably(self._path(session_id))
+            self._drop_from_index([session_id])
+
+    def clear_session(self, session_id: str) -> None:
+        """Remove all messages of a session, keeping the session."""
+        with self._lock, self._writing():
+            self._check_open()
+            self._require(session_id, "clear the session")
+            loaded = self._loaded_session(session_id)
+            cleared = replace(
+                self._sessions[session_id],
+                message_count=0,
+                updated_at=max(self._sessions[session_id].updated_at, now()),
+            )
+            self._put_index(cleared, loaded.clear(cleared))
+
+    def messages(self, session_id: str) -> list[Message]:
+        """A session's messages, oldest first (empty for an unknown session)."""
+        with self._lock:
+            self._check_open()
+            if session_id not in self._sessions:
+                return []
+            with self._writing():  # a first load may repair the index
+                return list(self._loaded_session(session_id).ordered)
+
+    def append_message(self, message: Message) -> None:
+        """Store a new message; bump its session's last activity and count.
+
+        A message whose id is already stored replaces that one (a retried save).
+        """
+        with self._lock, self._writing():
+            self._check_open()
+            self._require(message.session_id, "save the message")
+            loaded = self._loaded_session(message.session_id)
+            stored = self._sessions[message.session_id]
+            if message.id in loaded.doc_ids:
+                touched = replace(stored, updated_at=max(stored.updated_at, now()))
+                self._put_index(touched, loaded.replace(message, touched))
+                return
+            bumped = replace(
+                stored, message_count=loaded.count + 1, updated_at=max(stored.updated_at, now())
+            )
+            self._put_index(bumped, loaded.add(message, bumped))
+
+    def update_message(self, message: Message) -> None:
+        """Replace a stored message (same id) with a new value.
+
+        Raises:
+            StorageError: the session or the message is not stored.
+        """
+        with self._lock, self._writing():
+            self._check_open()
+            self._require(message.session_id, "update the message")
+            loaded = self._loaded_session(message.session_id)
+            if message.id not in loaded.doc_ids:
+                raise StorageError("Cannot update the message: it is no longer stored.")
+            stored = self._sessions[message.session_id]
+            touched = replace(stored, updated_at=max(stored.updated_at, now()))
+            self._put_index(touched, loaded.replace(message, touched))
+
+    def delete_message(self, session_id: str, message_id: str) -> None:
+        """Remove one message (nothing happens when it is not stored)."""
+        with self._lock, self._writing():
+            self._check_open()
+            if session_id not in self._sessions:
+                return
+            loaded = self._loaded_session(session_id)
+            if message_id not in loaded.doc_ids:
+                return
+            shrunk = replace(self._sessions[session_id], message_count=loaded.count - 1)
+            self._put_index(shrunk, loaded.remove(message_id, shrunk))
+
+    def prune_older_than(self, days: float) -> int:
+        """Delete sessions whose last activity is older than ``days``; returns how many.
+
+        Raises:
+            ValueError: ``days`` is negative.
+        """
+        if not days >= 0:
+            raise ValueError("days must be zero or more")
+        cutoff = now() - days * DAY_SECONDS
+        with self._lock, self._writing():
+            self._check_open()
+            victims = [sid for sid, s in self._sessions.items() if s.updated_at < cutoff]
+            if not victims:
+                return 0
+            for session_id in victims:
+                try:
+                    os.unlink(self._path(session_id))
+                except FileNotFoundError:
+                    pass
+            fsync_directory(self._sessions_dir)
+            self._drop_from_index(victims)
+            return len(victims)
+
+    def close(self) -> None:
+        """Release the files (every write is already on disk); later calls fail."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for loaded in self._loaded.values():
+                loaded.close()
+            self._loaded.clear()
+            if self._index_db is not None:
+                self._index_db.close()
+                self._index_db = None
+
+    # -- extras beyond the Protocol
+
+    def import_sessions(self, items: Iterable[tuple[Session, Sequence[Message]]]) -> int:
+        """Store whole sessions at once: one write per session file, one index write.
+
+        Used to import history and to build large test and benchmark data sets.
+        A session whose id is already stored is replaced.
+
+        Returns:
+            How many sessions were stored.
+        """
+        with self._lock, self._writing():
+            self._check_open()
+            assert self._index_db is not None
+            stored = 0
+            index_storage: AtomicCachedStorage = self._index_db.storage  # type: ignore[assignment]
+            with index_storage.batch():
+                for session, messages in items:
+                    own = [
+                        m if m.session_id == session.id else replace(m, session_id=session.id)
+                        for m in messages
+                    ]
+                    last = max((m.created_at for m in own), default=session.updated_at)
+                    complete = replace(
+                        session, message_count=len(own), updated_at=max(session.updated_at, last)
+                    )
+                    old = self._loaded.pop(session.id, None)
+                    if old is not None:
+                        old.close()
+                    path = self._path(session.id)
+                    data = build_session_file(complete, message_docs(own))
+                    signature = write_database(path, data, durable=False)
+                    self._put_index(complete, signature)
+                    stored += 1
+                os.sync()  # one flush for the whole import instead of two fsyncs per file
+            return stored
+
+    def __enter__(self) -> TinyDBRepository:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_repository(history_dir: Path) -> TinyDBRepository:
+    """Open (creating if needed) the history in ``history_dir``.
+
+    Raises:
+        StorageError: the history cannot be used (one line, for the user).
+    """
+    return TinyDBRepository(history_dir)
+
+
+__all__ = ["TinyDBRepository", "open_repository"]
