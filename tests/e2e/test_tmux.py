@@ -135,14 +135,14 @@ def test_installed_binary_chats_and_remembers(fake_server: str, tmp_path: Path) 
         tmux.wait_for("Ask anything")
         tmux.keys("-l", "What is chat-tui?")
         tmux.keys("Enter")
-        screen = tmux.wait_for("streams answers")
+        screen = tmux.wait_for("You asked: What is chat-tui?")
         assert "What is chat-tui?" in screen
         assert "sk-e2e-secret-key" not in screen
         tmux.keys("C-q")
         tmux.wait_closed()
 
         tmux.start(f"{BINARY} --model fake-model")
-        screen = tmux.wait_for("streams answers")
+        screen = tmux.wait_for("You asked: What is chat-tui?")
         assert "What is chat-tui?" in screen
         tmux.keys("C-q")
         tmux.wait_closed()
