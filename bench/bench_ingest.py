@@ -1,0 +1,266 @@
+"""Ingest throughput and re-ingest cost.
+
+Run: ``python bench/bench_ingest.py [--chunks 10000] [--files 1000] [--skip-milvus]``
+
+1. **Our side**: 10,000 chunks through load -> chunk -> embed (the real ``JinaEmbedder``
+   against the fake Jina server, run in its own process) -> an in-memory store. Prints
+   chunks/s and splits CPU time between this process and the fake's.
+2. **With Milvus Lite**: the same corpus into a real local Milvus Lite server (1024-d vectors).
+3. **Re-ingest**: 1,000 small files already stored, nothing changed (target < 3 s), and the
+   initial ingest of those files for comparison.
+
+Everything runs on 127.0.0.1 in a temporary folder; nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from chat_tui.config import EmbeddingSettings, IngestSettings, ProviderSettings, Settings  # noqa: E402
+from chat_tui.ingest.pipeline import ingest_paths  # noqa: E402
+from chat_tui.retrieval.types import Chunk  # noqa: E402
+
+FAKE_SERVER = """
+import sys
+from tests.support.fake_jina import FakeJina
+server = FakeJina().start()
+print(server.url, server.api_key, flush=True)
+sys.stdin.read()
+server.stop()
+"""
+WORDS = (
+    "river stone lantern harbour meadow copper falcon orchard glacier compass willow ember "
+    "thunder saffron marble violet canyon beacon quartz tundra"
+).split()
+
+
+class MemoryStore:
+    """The ``KnowledgeStore`` calls ingest makes, kept in memory (isolates our side)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[str, int]] = {}
+        self.chunks = 0
+
+    def ensure(self) -> None:
+        pass
+
+    def file_hashes(self) -> dict[str, str]:
+        return {source: file_hash for source, (file_hash, _) in self.files.items()}
+
+    def replace_file(
+        self,
+        source: str,
+        file_hash: str,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Sequence[float]] | None,
+    ) -> None:
+        self.files[source] = (file_hash, len(chunks))
+        self.chunks += len(chunks)
+
+    def remove_file(self, source: str) -> int:
+        return self.files.pop(source, ("", 0))[1]
+
+    def close(self) -> None:
+        pass
+
+
+class InstantEmbedder:
+    """An embedder that answers at once with one shared vector (the pipeline's own cost)."""
+
+    model = "instant"
+    dimensions = 1024
+
+    def __init__(self) -> None:
+        self.vector = [0.0] * self.dimensions
+
+    async def embed_documents(self, chunks: Sequence[Chunk]) -> list[list[float]]:
+        return [self.vector for _ in chunks]
+
+    async def embed_query(self, text: str) -> list[float]:
+        return self.vector
+
+    async def aclose(self) -> None:
+        pass
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settings_for(data_dir: Path, url: str = "", key: str | None = None) -> Settings:
+    provider = ProviderSettings(name="openai", base_url="http://127.0.0.1:9/v1", model="fake")
+    embedding = (
+        EmbeddingSettings(provider="jina", base_url=url, api_key=key, dimensions=1024)
+        if url
+        else EmbeddingSettings(provider="none")
+    )
+    settings = Settings(provider=provider, providers={"openai": provider}, data_dir=data_dir)
+    return replace(settings, embedding=embedding, ingest=IngestSettings())
+
+
+def write_corpus(root: Path, files: int, chunks_per_file: int) -> None:
+    """Markdown files of ~``chunks_per_file`` 500-token sections each."""
+    root.mkdir(parents=True)
+    for number in range(files):
+        sections = []
+        for part in range(chunks_per_file):
+            words = " ".join(WORDS[(number * 7 + part * 3 + i) % len(WORDS)] for i in range(12))
+            sentence = f"Section {part} of file {number} mentions {words}. "
+            sections.append(f"## Part {part}\n\n" + sentence * 14)
+        text = f"# File {number}\n\n" + "\n\n".join(sections) + "\n"
+        (root / f"file{number:05d}.md").write_text(text, encoding="utf-8")
+
+
+def start_fake() -> tuple[subprocess.Popen[str], str, str]:
+    repo = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-c", FAKE_SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
+    assert process.stdout is not None
+    url, key = process.stdout.readline().split()
+    return process, url, key
+
+
+def bench_our_side(work: Path, url: str, key: str, fake_pid: int, chunks: int) -> None:
+    corpus = work / "throughput"
+    write_corpus(corpus, files=max(1, chunks // 20), chunks_per_file=20)
+    settings = settings_for(work / "data-mem", url, key)
+    began = time.perf_counter()
+    alone = asyncio.run(
+        ingest_paths(
+            [corpus],
+            settings=settings,
+            store=MemoryStore(),  # type: ignore[arg-type]
+            embedder=InstantEmbedder(),
+        )
+    )
+    wall = time.perf_counter() - began
+    print(
+        f"[pipeline alone] walk+load+chunk+batch, instant embedder, in-memory store: "
+        f"{alone.chunks:,} chunks in {wall:.2f} s = {alone.chunks / wall:,.0f} chunks/s"
+    )
+    store = MemoryStore()
+    fake_before, ours_before = cpu_seconds(fake_pid), time.process_time()
+    began = time.perf_counter()
+    report = asyncio.run(
+        ingest_paths([corpus], settings=settings, store=store)  # type: ignore[arg-type]
+    )
+    wall = time.perf_counter() - began
+    ours, fake = time.process_time() - ours_before, cpu_seconds(fake_pid) - fake_before
+    print(f"[our side] {report.chunks:,} chunks from {len(report.added):,} files in {wall:.2f} s")
+    print(f"  throughput          {report.chunks / wall:,.0f} chunks/s (in-memory store)")
+    print(f"  CPU, this process   {ours:.2f} s  ({report.chunks / max(ours, 1e-9):,.0f} chunks/s)")
+    print(f"  CPU, fake Jina      {fake:.2f} s  (embedding + JSON, in its own process)")
+    print(
+        f"  split of CPU        ours {ours / (ours + fake):.0%} / fake {fake / (ours + fake):.0%}"
+    )
+
+
+def bench_milvus(work: Path, url: str, key: str, chunks: int) -> None:
+    from chat_tui.retrieval.milvus_server import (
+        ensure_local_server,
+        running_local_server,
+        stop_local_server,
+    )
+
+    corpus = work / "throughput"
+    settings = settings_for(work / "data-milvus", url, key)
+    started = time.perf_counter()
+    ensure_local_server(settings.knowledge_dir, idle_seconds=300)
+    print(f"[milvus lite] server start {time.perf_counter() - started:.2f} s")
+    server = running_local_server(settings.knowledge_dir)
+    assert server is not None
+    try:
+        server_before, ours_before = cpu_seconds(server.pid), time.process_time()
+        began = time.perf_counter()
+        report = asyncio.run(ingest_paths([corpus], settings=settings))
+        wall = time.perf_counter() - began
+        print(
+            f"  {report.chunks:,} chunks, {len(report.added):,} files, 1024-d: {wall:.2f} s "
+            f"= {report.chunks / wall:,.0f} chunks/s, {len(report.added) / wall:.1f} files/s"
+        )
+        print(
+            f"  CPU: this process {time.process_time() - ours_before:.1f} s, "
+            f"Milvus Lite server {cpu_seconds(server.pid) - server_before:.1f} s "
+            "(writes are serial: concurrent flushes fail in Milvus Lite)"
+        )
+    finally:
+        stop_local_server(settings.knowledge_dir)
+
+
+def bench_reingest(work: Path, files: int) -> None:
+    from chat_tui.retrieval.milvus_server import ensure_local_server, stop_local_server
+
+    corpus = work / "many"
+    corpus.mkdir()
+    for number in range(files):
+        (corpus / f"note{number:05d}.md").write_text(
+            f"# Note {number}\n\nThe {WORDS[number % len(WORDS)]} note number {number}.\n",
+            encoding="utf-8",
+        )
+    settings = settings_for(work / "data-reingest")
+    ensure_local_server(settings.knowledge_dir, idle_seconds=300)
+    try:
+        began = time.perf_counter()
+        first = asyncio.run(ingest_paths([corpus], settings=settings))
+        initial = time.perf_counter() - began
+        print(
+            f"[re-ingest] initial ingest of {len(first.added):,} files (BM25 only): "
+            f"{initial:.1f} s "
+            f"= {len(first.added) / initial:.1f} files/s (one replace_file + flush per file)"
+        )
+        for attempt in (1, 2):
+            began = time.perf_counter()
+            again = asyncio.run(ingest_paths([corpus], settings=settings))
+            elapsed = time.perf_counter() - began
+            verdict = "OK" if elapsed < 3 else "OVER TARGET"
+            print(
+                f"  re-ingest #{attempt}: {len(again.unchanged):,} unchanged, "
+                f"{again.embedded} embedded, {elapsed:.2f} s (target < 3 s: {verdict})"
+            )
+    finally:
+        stop_local_server(settings.knowledge_dir)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chunks", type=int, default=10_000)
+    parser.add_argument("--files", type=int, default=1_000)
+    parser.add_argument("--skip-milvus", action="store_true", help="only the in-memory run")
+    options = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    fake, url, key = start_fake()
+    try:
+        bench_our_side(work, url, key, fake.pid, options.chunks)
+        if not options.skip_milvus:
+            bench_milvus(work, url, key, options.chunks)
+            bench_reingest(work, options.files)
+    finally:
+        if fake.stdin:
+            fake.stdin.close()
+        fake.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

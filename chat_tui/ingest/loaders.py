@@ -1,0 +1,350 @@
+"""Turn a file's bytes into text the chunker understands, or a one-line reason to skip it.
+
+Each supported type gets its own loader; all of them return a ``LoadedDocument`` whose
+``kind`` tells the chunker how to split it (Markdown by headings, code by top-level
+definitions, prose by paragraphs, PDFs per page). Files that cannot be ingested raise
+``IngestError`` with a short reason ("binary", "empty", "too large (...)", ...) that the
+pipeline reports as a skip, never as a crash. pypdf, python-docx and beautifulsoup4 are
+imported only when a file of their type turns up.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from chat_tui.errors import IngestError
+
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mdx"})
+RST_SUFFIXES = frozenset({".rst", ".rest"})
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".log", ".org", ".adoc", ".tex", ""})
+LINE_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".csv", ".tsv"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+
+#: Source code extensions and the language name the chunker's heuristics use.
+CODE_LANGUAGES: dict[str, str] = {
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".tsx": "typescript",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".kt": "kotlin",
+    ".kts": "kotlin",
+    ".scala": "scala",
+    ".swift": "swift",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+    ".cs": "csharp",
+    ".rb": "ruby",
+    ".php": "php",
+    ".lua": "lua",
+    ".pl": "perl",
+    ".pm": "perl",
+    ".r": "r",
+    ".jl": "julia",
+    ".dart": "dart",
+    ".ex": "elixir",
+    ".exs": "elixir",
+    ".erl": "erlang",
+    ".hs": "haskell",
+    ".ml": "ocaml",
+    ".clj": "clojure",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".zsh": "shell",
+    ".fish": "shell",
+    ".ps1": "powershell",
+    ".sql": "sql",
+    ".vue": "vue",
+    ".svelte": "svelte",
+    ".css": "css",
+    ".scss": "css",
+    ".less": "css",
+    ".toml": "toml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".ini": "ini",
+    ".cfg": "ini",
+    ".xml": "xml",
+    ".proto": "protobuf",
+    ".gradle": "groovy",
+    ".groovy": "groovy",
+    ".tf": "terraform",
+    ".nix": "nix",
+    ".zig": "zig",
+}
+#: Files known by their whole name rather than their suffix.
+CODE_NAMES = {
+    "Makefile": "make",
+    "Dockerfile": "docker",
+    "Justfile": "make",
+    "CMakeLists.txt": "cmake",
+}
+
+_CJK_ENCODINGS = frozenset(
+    {
+        "big5",
+        "big5hkscs",
+        "cp949",
+        "euc_kr",
+        "johab",
+        "shift_jis",
+        "cp932",
+        "euc_jp",
+        "iso2022_jp",
+        "iso2022_kr",
+        "cp950",
+        "hz",
+    }
+)
+_BLANK_RUNS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A file's content, ready to chunk.
+
+    Attributes:
+        kind: how to split it: "markdown", "rst", "text", "lines", "code", "pages" or "image".
+        text: the text (for every kind but "pages" and "image").
+        pages: one text per PDF page, in order (kind "pages").
+        language: the programming language (kind "code"), e.g. "python".
+        has_lines: whether line numbers in ``text`` are the file's own (False for text
+            rebuilt from HTML or DOCX, whose chunks then carry no line range).
+        image: a base64 ``data:`` URI (kind "image").
+    """
+
+    kind: str
+    text: str = ""
+    pages: tuple[str, ...] = ()
+    language: str = ""
+    has_lines: bool = True
+    image: str | None = None
+
+
+def read_file_bytes(path: Path, max_file_mb: float) -> bytes:
+    """The file's bytes, or ``IngestError`` when it is too large or cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > max_file_mb * 1024 * 1024:
+            raise IngestError(f"too large ({size / 1024 / 1024:.2f} MB > {max_file_mb:g} MB)")
+        with path.open("rb") as handle:
+            return handle.read()
+    except PermissionError:
+        raise IngestError("unreadable (permission denied)") from None
+    except IsADirectoryError:
+        raise IngestError("unreadable (a directory)") from None
+    except FileNotFoundError:
+        raise IngestError("unreadable (file vanished)") from None
+    except OSError as error:
+        raise IngestError(f"unreadable ({error.strerror or error})") from None
+
+
+def decode_text(data: bytes) -> str:
+    """Decode text whatever its encoding: UTF-8 (BOM or not), UTF-16/32 with a BOM, GBK, ...
+
+    Raises:
+        IngestError: "binary" for NUL bytes or bytes no encoding explains.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _strict(data, "utf-8-sig")
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return _strict(data, "utf-32")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(data, "utf-16")
+    if b"\x00" in data[:8192]:
+        raise IngestError("binary")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise IngestError("binary")
+    encoding = best.encoding
+    # Short Chinese texts are often taken for Big5 or Korean; this project's users mostly
+    # write Chinese, so a GB18030 reading that decodes cleanly wins among the CJK codecs.
+    if encoding in _CJK_ENCODINGS:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+    return str(best)
+
+
+def _strict(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise IngestError("binary") from None
+
+
+def _require_text(text: str) -> str:
+    if not text.strip():
+        raise IngestError("empty")
+    return text
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _load_plain(kind: str) -> Callable[[bytes, str], LoadedDocument]:
+    def load(data: bytes, language: str) -> LoadedDocument:
+        text = _require_text(_normalise_newlines(decode_text(data)))
+        return LoadedDocument(kind=kind, text=text, language=language)
+
+    return load
+
+
+def load_html(data: bytes, language: str = "") -> LoadedDocument:
+    """Readable text of an HTML page, headings kept as Markdown headings."""
+    from chat_tui.ingest.html_text import html_to_markdown
+
+    text = html_to_markdown(decode_text(data))
+    return LoadedDocument(kind="markdown", text=_require_text(text), has_lines=False)
+
+
+def load_pdf(data: bytes, language: str = "") -> LoadedDocument:
+    """One text per page; a PDF without extractable text is reported empty."""
+    import pypdf
+    from pypdf.errors import PyPdfError
+
+    # pypdf logs every repaired cross-reference; the skip reason says enough.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise IngestError("parse failure (encrypted PDF)")
+        pages = tuple(_normalise_newlines(page.extract_text() or "") for page in reader.pages)
+    except IngestError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as error:
+        raise IngestError(f"parse failure (corrupt PDF: {type(error).__name__})") from None
+    if not any(page.strip() for page in pages):
+        raise IngestError("empty (no extractable text)")
+    return LoadedDocument(kind="pages", pages=pages, has_lines=False)
+
+
+_HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
+
+
+def load_docx(data: bytes, language: str = "") -> LoadedDocument:
+    """Paragraphs and tables in order; paragraphs styled as headings become headings."""
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks: list[str] = []
+        for item in document.iter_inner_content():
+            if isinstance(item, Table):
+                rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in item.rows]
+                blocks.append("\n".join(row for row in rows if row.strip(" |")))
+                continue
+            text = item.text.strip()
+            if not text:
+                continue
+            style = (item.style.name if item.style is not None else "") or ""
+            match = _HEADING_STYLE.match(style)
+            if style.lower() == "title":
+                blocks.append(f"# {text}")
+            elif match:
+                blocks.append(f"{'#' * min(int(match.group(1)), 6)} {text}")
+            else:
+                blocks.append(text)
+    except Exception as error:  # noqa: BLE001 - python-docx raises many types on bad zips/XML
+        raise IngestError(f"parse failure (corrupt DOCX: {type(error).__name__})") from None
+    return LoadedDocument(kind="markdown", text=_require_text("\n\n".join(blocks)), has_lines=False)
+
+
+def load_image(data: bytes, mime: str) -> LoadedDocument:
+    """A data URI for a multimodal embedder."""
+    if not data:
+        raise IngestError("empty")
+    encoded = base64.b64encode(data).decode("ascii")
+    return LoadedDocument(kind="image", image=f"data:{mime};base64,{encoded}")
+
+
+def loader_for(path: Path) -> tuple[Callable[[bytes, str], LoadedDocument], str] | None:
+    """The loader for ``path`` and its language argument, or None for unsupported types."""
+    suffix = path.suffix.lower()
+    if path.name in CODE_NAMES:
+        return _load_plain("code"), CODE_NAMES[path.name]
+    if suffix in MARKDOWN_SUFFIXES:
+        return _load_plain("markdown"), ""
+    if suffix in RST_SUFFIXES:
+        return _load_plain("rst"), ""
+    if suffix in CODE_LANGUAGES:
+        return _load_plain("code"), CODE_LANGUAGES[suffix]
+    if suffix in LINE_SUFFIXES:
+        return _load_plain("lines"), suffix.lstrip(".")
+    if suffix in HTML_SUFFIXES:
+        return load_html, ""
+    if suffix == ".pdf":
+        return load_pdf, ""
+    if suffix == ".docx":
+        return load_docx, ""
+    if suffix in IMAGE_TYPES:
+        return load_image, IMAGE_TYPES[suffix]
+    if suffix in TEXT_SUFFIXES:
+        return _load_plain("text"), ""
+    return None
+
+
+def is_image(path: Path) -> bool:
+    """Whether ``path`` is an image type that only a multimodal embedder can use."""
+    return path.suffix.lower() in IMAGE_TYPES
+
+
+def load_document(path: Path, data: bytes, *, allow_images: bool) -> LoadedDocument:
+    """Load ``data`` (the bytes of ``path``) with the loader its type calls for.
+
+    Args:
+        path: the file (its name picks the loader).
+        data: its bytes, already read.
+        allow_images: whether the embedder is multimodal and can take images.
+
+    Raises:
+        IngestError: the file should be skipped; the message is the reason.
+    """
+    found = loader_for(path)
+    if found is None:
+        if b"\x00" in data[:8192]:
+            raise IngestError("binary")
+        raise IngestError(f"unsupported type ({path.suffix or path.name})")
+    loader, argument = found
+    if is_image(path) and not allow_images:
+        raise IngestError("image (needs a multimodal embedder)")
+    if not data.strip():
+        raise IngestError("empty")
+    return loader(data, argument)
+
+
+def tidy_blank_lines(text: str) -> str:
+    """Collapse runs of blank lines to one blank line (for text rebuilt from markup)."""
+    return _BLANK_RUNS.sub("\n\n", text).strip()

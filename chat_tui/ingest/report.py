@@ -1,0 +1,80 @@
+"""What an ingest reports while it runs (``IngestProgress``) and when it ends (``IngestReport``).
+
+Kept apart from the pipeline so a front end (the CLI's rich progress bar, a TUI screen, a
+test) can depend on these small types without importing the pipeline's machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class IngestProgress(Protocol):
+    """Callbacks an ingest makes as it goes; all are called on the event loop's thread."""
+
+    def started(self, total_files: int) -> None:
+        """The walk is done: ``total_files`` files will be looked at."""
+        ...
+
+    def file_done(self, path: str, chunks: int) -> None:
+        """A file is finished: stored with ``chunks`` chunks, or unchanged (``chunks`` = 0)."""
+        ...
+
+    def file_skipped(self, path: str, reason: str) -> None:
+        """A file was skipped; ``reason`` is one short line ("binary", "empty", ...)."""
+        ...
+
+    def chunks_embedded(self, n: int) -> None:
+        """``n`` more chunks have their vectors."""
+        ...
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file that was not ingested, and why (one line)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """The outcome of one ingest.
+
+    Attributes:
+        knowledge_base: the knowledge base written to.
+        added: files stored for the first time.
+        updated: files whose content changed and whose chunks were replaced.
+        unchanged: files whose stored content hash matched (no embedding calls).
+        skipped: files not ingested, with reasons.
+        removed: stored files pruned because they are gone (``prune=True``).
+        chunks: chunks stored by this run.
+        embedded: chunks sent to the embedder by this run.
+        dense: whether vectors were computed (False: BM25 only).
+        elapsed: wall time in seconds.
+    """
+
+    knowledge_base: str
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
+    removed: tuple[str, ...] = ()
+    chunks: int = 0
+    embedded: int = 0
+    dense: bool = False
+    elapsed: float = 0.0
+
+    @property
+    def files_seen(self) -> int:
+        """How many files the walk found."""
+        return len(self.added) + len(self.updated) + len(self.unchanged) + len(self.skipped)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every file went in (or was already in), 1 when some were skipped.
+
+        Fatal errors never produce a report: they are raised, and the CLI exits with 2.
+        """
+        return 1 if self.skipped else 0

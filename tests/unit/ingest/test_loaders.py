@@ -1,0 +1,180 @@
+"""Loaders: the right text comes out of each file type, and bad files give one-line reasons."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from chat_tui.errors import IngestError
+from chat_tui.ingest.loaders import decode_text, load_document, read_file_bytes
+from tests.support.corpus import FACTS, GBK_TEXT, SMALL_MAX_FILE_MB, make_corpus, make_pdf
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return make_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+def load(path: Path, *, allow_images: bool = False):  # type: ignore[no-untyped-def]
+    return load_document(path, read_file_bytes(path, SMALL_MAX_FILE_MB), allow_images=allow_images)
+
+
+def reason(path: Path, max_mb: float = SMALL_MAX_FILE_MB, allow_images: bool = False) -> str:
+    with pytest.raises(IngestError) as caught:
+        load_document(path, read_file_bytes(path, max_mb), allow_images=allow_images)
+    return str(caught.value)
+
+
+def test_markdown_is_kept_verbatim(corpus: dict[str, Path]) -> None:
+    document = load(corpus["english_md"])
+    assert document.kind == "markdown"
+    assert document.has_lines
+    assert document.text == corpus["english_md"].read_text(encoding="utf-8")
+
+
+def test_gbk_chinese_file_decodes(corpus: dict[str, Path]) -> None:
+    raw = corpus["gbk_txt"].read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # the file really is GBK
+    document = load(corpus["gbk_txt"])
+    assert document.text == GBK_TEXT
+    assert FACTS["gbk_txt"] in document.text
+
+
+def test_short_gbk_text_is_read_as_chinese_not_korean() -> None:
+    assert decode_text("短文本测试。".encode("gbk")) == "短文本测试。"
+
+
+def test_utf16_with_bom_and_utf8_with_bom(corpus: dict[str, Path], tmp_path: Path) -> None:
+    assert load(corpus["utf16"]).text.startswith(FACTS["utf16"])
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbf" + "Grüße aus Köln".encode())
+    assert load(bom).text == "Grüße aus Köln"
+
+
+def test_windows_newlines_become_plain(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.md"
+    path.write_bytes(b"# Title\r\n\r\nBody line.\r\n")
+    assert load(path).text == "# Title\n\nBody line.\n"
+
+
+def test_html_keeps_text_and_headings_and_drops_scripts(corpus: dict[str, Path]) -> None:
+    document = load(corpus["html"])
+    assert document.kind == "markdown" and not document.has_lines
+    assert FACTS["html"] in document.text
+    assert "# Strange Animals" in document.text.splitlines()
+    assert "## Habitat" in document.text.splitlines()
+    assert "- Moist leaf litter" in document.text
+    for gone in (
+        "SCRIPT-TEXT-MUST-VANISH",
+        "another script",
+        "secret-style",
+        "NAVIGATION-LINK-MUST-VANISH",
+    ):
+        assert gone not in document.text
+    assert "They live in tropical forests.\n\nSecond paragraph." in document.text
+
+
+def test_html_pre_becomes_a_fence(tmp_path: Path) -> None:
+    path = tmp_path / "code.html"
+    path.write_text("<h1>T</h1><p>See:</p><pre>def f():\n    return 1</pre>", encoding="utf-8")
+    assert "```\ndef f():\n    return 1\n```" in load(path).text
+
+
+def test_pdf_gives_one_text_per_page(corpus: dict[str, Path]) -> None:
+    document = load(corpus["pdf"])
+    assert document.kind == "pages"
+    assert len(document.pages) == 2
+    assert FACTS["pdf_page_1"] in document.pages[0]
+    assert FACTS["pdf_page_2"] in document.pages[1]
+
+
+def test_docx_headings_become_markdown_headings(corpus: dict[str, Path]) -> None:
+    text = load(corpus["docx"]).text
+    lines = text.splitlines()
+    assert "# Maritime Inventions" in lines
+    assert "## Clocks" in lines
+    assert FACTS["docx"] in lines
+    assert "sextant | 1731" in lines
+
+
+def test_json_and_csv_are_text(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(
+        json.dumps({"city": "Oslo", "event": "capybara festival"}, indent=2), encoding="utf-8"
+    )
+    table = tmp_path / "table.csv"
+    table.write_text("name,city\nAda,London\n", encoding="utf-8")
+    assert load(data).kind == "lines" and '"city": "Oslo"' in load(data).text
+    assert load(table).text == "name,city\nAda,London\n"
+
+
+def test_code_gets_its_language(tmp_path: Path) -> None:
+    path = tmp_path / "main.go"
+    path.write_text("package main\n\nfunc main() {}\n", encoding="utf-8")
+    document = load(path)
+    assert (document.kind, document.language) == ("code", "go")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("binary", "binary"), ("empty", "empty"), ("whitespace", "empty")],
+)
+def test_bad_files_give_reasons(corpus: dict[str, Path], name: str, expected: str) -> None:
+    assert reason(corpus[name]) == expected
+
+
+def test_too_large_is_checked_before_reading(corpus: dict[str, Path]) -> None:
+    with pytest.raises(IngestError, match=r"^too large \(0\.13 MB > 0\.06 MB\)$"):
+        read_file_bytes(corpus["large"], SMALL_MAX_FILE_MB)
+
+
+def test_undecodable_bytes_are_binary(tmp_path: Path) -> None:
+    path = tmp_path / "noise.txt"
+    path.write_bytes(bytes([0x80, 0xFF, 0xFE, 0x81, 0x9F, 0xC0]) * 50)
+    assert reason(path) == "binary"
+
+
+def test_unsupported_type(tmp_path: Path) -> None:
+    path = tmp_path / "archive.xyz"
+    path.write_text("text", encoding="utf-8")
+    assert reason(path) == "unsupported type (.xyz)"
+
+
+def test_corrupt_pdf_and_docx_are_parse_failures(tmp_path: Path) -> None:
+    pdf = tmp_path / "broken.pdf"
+    pdf.write_bytes(make_pdf(["fine"])[:60])
+    docx = tmp_path / "broken.docx"
+    docx.write_bytes(b"PK\x03\x04 not really a zip")
+    assert reason(pdf).startswith("parse failure (corrupt PDF")
+    assert reason(docx).startswith("parse failure (corrupt DOCX")
+
+
+def test_directory_named_like_a_file_is_unreadable(tmp_path: Path) -> None:
+    folder = tmp_path / "notes.txt"
+    folder.mkdir()
+    with pytest.raises(IngestError, match=r"^unreadable"):
+        read_file_bytes(folder, 1.0)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_permission_denied_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "secret.txt"
+    path.write_text("x", encoding="utf-8")
+    path.chmod(0)
+    with pytest.raises(IngestError, match=r"^unreadable \(permission denied\)$"):
+        read_file_bytes(path, 1.0)
+
+
+def test_images_need_a_multimodal_embedder(tmp_path: Path) -> None:
+    path = tmp_path / "photo.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    assert reason(path) == "image (needs a multimodal embedder)"
+    document = load(path, allow_images=True)
+    assert document.kind == "image"
+    assert document.image is not None and document.image.startswith(
+        "data:image/png;base64,iVBORw0KGgo"
+    )
