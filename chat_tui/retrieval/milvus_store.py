@@ -1,0 +1,598 @@
+"""One knowledge base in Milvus: its chunks, a registry of complete files, and searches.
+
+Why it exists: ingest and retrieval both need one place that knows the schema,
+keeps files all-or-none, and turns Milvus hits into ``Passage`` values. The API
+is synchronous (pymilvus is); async callers run it with ``asyncio.to_thread``.
+Nothing is imported or connected until first use.
+
+Layout per knowledge base ``kb`` (``prefix`` = ``milvus.collection_prefix``):
+
+* ``{prefix}_kb_{name}`` holds the chunks: ``id`` (pk, ``<chunk id>:<version>``),
+  ``source``, ``file_hash``, ``version``, ``heading``, ``text`` (analyzed),
+  ``line_start``/``line_end``/``page``/``idx`` (-1 for None), ``sparse`` (BM25
+  function output) and, when the KB was created with a known dimension,
+  ``dense`` (HNSW, COSINE). A KB created without dense vectors stays BM25-only:
+  vectors given later are ignored, and ``re-ingest with --rebuild`` adds them.
+* ``{prefix}_files_{name}`` is the registry: one ``file:<source>`` row per file
+  stored completely (hash, version, chunk count), plus ``pending:<version>``
+  rows while a file is being written.
+
+``name`` is the KB name with everything except ASCII letters and digits written
+as ``_<hex>_`` (reversible, so ``list_knowledge_bases`` returns real names).
+
+All-or-none: ``replace_file`` inserts the new rows under a fresh ``version`` in
+one insert request, flushes, and only then upserts the registry row (the commit
+point), and only then deletes the old version. Searches keep only hits whose
+``(source, version)`` is the registered one, so a process killed at any instant
+leaves each file either fully present (old or new version) or absent. Leftover
+rows of a killed writer are deleted by the next ``replace_file`` of that file
+and by ``ensure()`` (pending rows whose writer process is gone).
+
+Analyzer: ``jieba`` (needs the ``jieba`` package where Milvus runs) with
+punctuation dropped: it splits Chinese into words and English on spaces and
+punctuation, lower-cased, so one KB serves both. If the server lacks jieba the
+KB falls back to the ``standard`` analyzer (English only) and ``stats`` says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from chat_tui.errors import RetrievalError
+from chat_tui.retrieval.milvus_schema import (
+    HASH_MAX_BYTES,
+    HEADING_MAX_BYTES,
+    OUTPUT_FIELDS,
+    SOURCE_MAX_BYTES,
+    TEXT_MAX_BYTES,
+    create_chunks_collection,
+    create_registry_collection,
+    decode_name,
+    encode_name,
+    literal,
+    or_none,
+    read_schema,
+    scrub_uri,
+    truncate_utf8,
+)
+from chat_tui.retrieval.types import Chunk, Passage
+
+if TYPE_CHECKING:
+    from chat_tui.config import Settings
+
+T = TypeVar("T")
+
+_STALE_REMOTE_PENDING_SECONDS = 24 * 3600
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_gone(owner: str, updated: float) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return time.time() - updated > _STALE_REMOTE_PENDING_SECONDS
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
+def _is_connection_error(error: Exception) -> bool:
+    text = str(error)
+    return getattr(error, "code", None) == 2 or "UNAVAILABLE" in text or "Fail connecting" in text
+
+
+def _route_pymilvus_logs() -> None:
+    """Send pymilvus's logs to chat-tui's log file instead of the terminal.
+
+    pymilvus installs its own stderr handlers on import; in the TUI they would
+    draw over the screen, and in the CLI they print tracebacks for handled errors.
+    """
+    for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if isinstance(handler, logging.StreamHandler) and not isinstance(
+                handler, logging.FileHandler
+            ):
+                logger.removeHandler(handler)
+        logger.propagate = True
+
+
+def _is_released_error(error: Exception) -> bool:
+    return getattr(error, "code", None) == 101 or "call load()" in str(error)
+
+
+def _short(error: Exception) -> str:
+    message = getattr(error, "message", None) or str(error)
+    return " ".join(str(message).split())[:200]
+
+
+class KnowledgeStore:
+    """One knowledge base: chunks + registry in Milvus (see the module docstring).
+
+    Args:
+        settings: the settings (``milvus.*`` and ``knowledge_dir``).
+        knowledge_base: the KB name.
+        dense_dim: the embedder's dimension, used when ``ensure()`` creates the KB;
+            None creates a BM25-only KB.
+    """
+
+    def __init__(
+        self, settings: Settings, knowledge_base: str = "default", *, dense_dim: int | None = None
+    ) -> None:
+        self.settings = settings
+        self.knowledge_base = knowledge_base
+        self._requested_dim = dense_dim
+        prefix = settings.milvus.collection_prefix
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", prefix):
+            raise RetrievalError(
+                f"milvus.collection_prefix {prefix!r} must be letters, digits and underscores"
+            )
+        encoded = encode_name(knowledge_base)
+        self.collection = f"{prefix}_kb_{encoded}"
+        self.registry = f"{prefix}_files_{encoded}"
+        if len(self.registry) > 255:
+            raise RetrievalError(f"knowledge base name {knowledge_base!r} is too long")
+        self._client: Any = None
+        self._uri = ""
+        self._connect_lock = threading.Lock()
+        self._opened = False
+        self._dense_dim: int | None = None
+        self._analyzer = ""
+
+    # ------------------------------------------------------------------ connection
+
+    @staticmethod
+    def _connect_client(settings: Settings) -> tuple[Any, str]:
+        from pymilvus import MilvusClient
+
+        from chat_tui.retrieval.milvus_server import milvus_connection
+
+        _route_pymilvus_logs()
+
+        uri, token = milvus_connection(
+            settings.knowledge_dir, settings.milvus.uri, settings.milvus.token
+        )
+        try:
+            return MilvusClient(uri=uri, token=token), uri
+        except Exception as error:  # noqa: BLE001 - pymilvus raises many kinds
+            raise RetrievalError(
+                f"cannot connect to Milvus at {scrub_uri(uri)}: {_short(error)}"
+            ) from None
+
+    def _get_client(self) -> Any:
+        with self._connect_lock:
+            if self._client is None:
+                self._client, self._uri = self._connect_client(self.settings)
+            return self._client
+
+    def _reset(self) -> None:
+        with self._connect_lock:
+            client, self._client, self._opened = self._client, None, False
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+
+    def _call(self, what: str, action: Callable[[Any], T]) -> T:
+        """Run ``action(client)``; on a lost connection, reconnect once (maybe a new server)."""
+        for attempt in (1, 2):
+            client = self._get_client()
+            try:
+                return action(client)
+            except RetrievalError:
+                raise
+            except Exception as error:  # noqa: BLE001 - pymilvus raises many kinds
+                if attempt == 1 and _is_connection_error(error):
+                    self._reset()  # the local server went away: the next client starts a new one
+                    if what != "opening":
+                        self._open()
+                    continue
+                if attempt == 1 and _is_released_error(error) and what != "opening":
+                    self._opened = False  # the server restarted: collections must be loaded again
+                    self._open()
+                    continue
+                raise RetrievalError(
+                    f"knowledge base {self.knowledge_base!r}: {what} failed: {_short(error)}"
+                ) from None
+        raise AssertionError("unreachable")
+
+    def _local_db_missing(self) -> bool:
+        from chat_tui.retrieval.milvus_server import data_dir
+
+        return not self.settings.milvus.uri and not data_dir(self.settings.knowledge_dir).is_dir()
+
+    # ------------------------------------------------------------------ schema
+
+    @classmethod
+    def list_knowledge_bases(cls, settings: Settings) -> list[str]:
+        """Names of the knowledge bases that exist, sorted."""
+        store = cls(settings)
+        if store._local_db_missing():
+            return []
+        try:
+            names = store._call("listing", lambda c: c.list_collections())
+        finally:
+            store.close()
+        marker = f"{settings.milvus.collection_prefix}_kb_"
+        return sorted(decode_name(n[len(marker) :]) for n in names if n.startswith(marker))
+
+    def exists(self) -> bool:
+        """Whether this KB's collection exists (never starts a server for an empty data dir)."""
+        if self._local_db_missing():
+            return False
+        return bool(self._call("checking", lambda c: c.has_collection(self.collection)))
+
+    @property
+    def dense_dim(self) -> int | None:
+        """The KB's dense dimension, or None for BM25-only (known after ``ensure``/a search)."""
+        self._open()
+        return self._dense_dim
+
+    def _open(self, create: bool = False) -> bool:
+        """Load both collections (creating them when ``create``); False if the KB doesn't exist."""
+        if self._opened and self._client is not None:
+            return True
+
+        def run(client: Any) -> bool:
+            has_chunks = client.has_collection(self.collection)
+            if not has_chunks and not create:
+                return False
+            if not has_chunks:
+                create_chunks_collection(client, self.collection, self._requested_dim)
+            if not client.has_collection(self.registry):
+                create_registry_collection(client, self.registry)
+            client.load_collection(self.collection)
+            client.load_collection(self.registry)
+            self._dense_dim, self._analyzer = read_schema(client, self.collection)
+            return True
+
+        opened = self._call("opening", run)
+        self._opened = opened
+        return opened
+
+    def ensure(self) -> None:
+        """Create the KB if missing, load it, and clean up after writers that were killed.
+
+        Raises:
+            RetrievalError: Milvus failed, or the KB stores vectors of another dimension.
+        """
+        self._open(create=True)
+        if self._requested_dim and self._dense_dim and self._requested_dim != self._dense_dim:
+            raise RetrievalError(
+                f"knowledge base {self.knowledge_base!r} stores {self._dense_dim}-dimensional "
+                f"vectors but the "
+                f"embedder gives {self._requested_dim}; re-ingest with --rebuild"
+            )
+        self._clean_pending()
+
+    def _need_open(self) -> None:
+        if not self._open():
+            raise RetrievalError(
+                f"knowledge base {self.knowledge_base!r} does not exist (run chat-tui ingest)"
+            )
+
+    # ------------------------------------------------------------------ registry
+
+    def _registry_rows(self, kind: str) -> list[dict[str, Any]]:
+        def run(client: Any) -> list[dict[str, Any]]:
+            rows: list[dict[str, Any]] = []
+            page = 1000
+            while True:  # paged: Milvus caps one query at 16,384 rows
+                batch = client.query(
+                    self.registry,
+                    filter=f"kind == {literal(kind)}",
+                    output_fields=[
+                        "key",
+                        "source",
+                        "file_hash",
+                        "version",
+                        "chunk_count",
+                        "owner",
+                        "updated",
+                    ],
+                    limit=page,
+                    offset=len(rows),
+                )
+                rows.extend(batch)
+                if len(batch) < page:
+                    return rows
+
+        return self._call("reading the file registry", run)
+
+    def _committed(self, sources: Sequence[str]) -> dict[str, str]:
+        """``source -> version`` of the given sources that are registered as complete."""
+        if not sources:
+            return {}
+        rows = self._call(
+            "reading the file registry",
+            lambda c: c.get(
+                self.registry,
+                ids=[f"file:{s}" for s in sources],
+                output_fields=["source", "version"],
+            ),
+        )
+        return {row["source"]: row["version"] for row in rows}
+
+    def _clean_pending(self) -> None:
+        for row in self._registry_rows("pending"):
+            if not _owner_gone(str(row.get("owner", "")), float(row.get("updated") or 0.0)):
+                continue
+            source = str(row["source"])
+            keep = self._committed([source]).get(source)
+            self._delete_versions_except(source, keep)
+            self._delete_registry_key(str(row["key"]))
+
+    def _delete_registry_key(self, key: str) -> None:
+        self._call("registering", lambda c: c.delete(self.registry, ids=[key]))
+
+    def _delete_versions_except(self, source: str, keep: str | None) -> None:
+        expression = f"source == {literal(source)}"
+        if keep is not None:
+            expression += f" and version != {literal(keep)}"
+        self._call("deleting old rows", lambda c: c.delete(self.collection, filter=expression))
+
+    def file_hashes(self) -> dict[str, str]:
+        """``source -> file_hash`` of the files stored completely."""
+        if not self.exists():
+            return {}
+        self._need_open()
+        return {str(r["source"]): str(r["file_hash"]) for r in self._registry_rows("file")}
+
+    def sources(self) -> list[tuple[str, str, int]]:
+        """``(source, file_hash, chunk_count)`` of the stored files, sorted by source."""
+        if not self.exists():
+            return []
+        self._need_open()
+        rows = self._registry_rows("file")
+        return sorted((str(r["source"]), str(r["file_hash"]), int(r["chunk_count"])) for r in rows)
+
+    # ------------------------------------------------------------------ writes
+
+    def _row(
+        self, chunk: Chunk, version: str, file_hash: str, vector: Sequence[float] | None
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "id": f"{truncate_utf8(chunk.id, 400)}:{version}",
+            "source": chunk.source,
+            "file_hash": file_hash,
+            "version": version,
+            "heading": truncate_utf8(chunk.heading, HEADING_MAX_BYTES),
+            "text": truncate_utf8(chunk.text, TEXT_MAX_BYTES),
+            "line_start": -1 if chunk.line_start is None else chunk.line_start,
+            "line_end": -1 if chunk.line_end is None else chunk.line_end,
+            "page": -1 if chunk.page is None else chunk.page,
+            "idx": chunk.index,
+        }
+        if self._dense_dim:
+            row["dense"] = [float(x) for x in vector] if vector is not None else None
+        return row
+
+    def replace_file(
+        self,
+        source: str,
+        file_hash: str,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Sequence[float]] | None,
+    ) -> None:
+        """Store ``chunks`` as the new content of ``source``, all-or-none (see module docstring).
+
+        Args:
+            source: the file path, as in ``Chunk.source``.
+            file_hash: the file's content hash.
+            chunks: all chunks of the file (may be empty).
+            vectors: one dense vector per chunk, or None for a BM25-only KB
+                (ignored when the KB has no dense field).
+
+        Raises:
+            RetrievalError: bad arguments, or Milvus failed (the old version stays).
+        """
+        if len(source.encode("utf-8")) > SOURCE_MAX_BYTES:
+            raise RetrievalError(f"path too long for the knowledge base: {source[:80]}...")
+        if len(file_hash.encode("utf-8")) > HASH_MAX_BYTES:
+            raise RetrievalError("file hash longer than 128 bytes")
+        self._open(create=True)
+        if self._dense_dim:
+            if vectors is None and chunks:
+                raise RetrievalError(
+                    f"knowledge base {self.knowledge_base!r} stores dense vectors: "
+                    "set JINA_API_KEY "
+                    "(or embedding.*) or re-ingest with --rebuild"
+                )
+            if vectors is not None and len(vectors) != len(chunks):
+                raise RetrievalError(
+                    f"{len(chunks)} chunks but {len(vectors)} vectors for {source}"
+                )
+            if vectors and any(len(v) != self._dense_dim for v in vectors):
+                raise RetrievalError(
+                    f"knowledge base {self.knowledge_base!r} stores "
+                    f"{self._dense_dim}-dimensional vectors; "
+                    "re-ingest with --rebuild to change the embedding model or dimensions"
+                )
+        committed = self._committed([source]).get(source)
+        self._delete_versions_except(source, committed)  # leftovers of earlier killed attempts
+        version = uuid.uuid4().hex[:16]
+        pending_key = f"pending:{version}"
+        registry_row = {
+            "kind": "pending",
+            "source": source,
+            "file_hash": truncate_utf8(file_hash, HASH_MAX_BYTES),
+            "version": version,
+            "chunk_count": len(chunks),
+            "owner": _owner(),
+            "updated": time.time(),
+            "unused": [0.0, 0.0],
+        }
+        self._call(
+            "registering", lambda c: c.upsert(self.registry, [{"key": pending_key, **registry_row}])
+        )
+        rows = [
+            self._row(
+                chunk,
+                version,
+                file_hash,
+                vectors[i] if vectors is not None and self._dense_dim else None,
+            )
+            for i, chunk in enumerate(chunks)
+        ]
+        if rows:
+            self._call("inserting", lambda c: c.insert(self.collection, rows))
+            self._call("flushing", lambda c: c.flush(self.collection))
+        file_row = {**registry_row, "key": f"file:{source}", "kind": "file"}
+        self._call("registering", lambda c: c.upsert(self.registry, [file_row]))  # the commit point
+        self._delete_versions_except(source, version)
+        self._call("registering", lambda c: c.delete(self.registry, ids=[pending_key]))
+
+    def remove_file(self, source: str) -> int:
+        """Remove a file's chunks; returns how many rows were removed (0 if unknown)."""
+        if not self.exists():
+            return 0
+        self._need_open()
+        rows = self._call(
+            "reading the file registry",
+            lambda c: c.get(self.registry, ids=[f"file:{source}"], output_fields=["chunk_count"]),
+        )
+        count = int(rows[0]["chunk_count"]) if rows else 0
+        self._call("removing", lambda c: c.delete(self.registry, ids=[f"file:{source}"]))
+        self._delete_versions_except(source, None)
+        return count
+
+    def drop(self) -> None:
+        """Delete the whole knowledge base."""
+
+        def run(client: Any) -> None:
+            for name in (self.collection, self.registry):
+                if client.has_collection(name):
+                    client.drop_collection(name)
+
+        self._call("dropping", run)
+        self._opened = False
+
+    # ------------------------------------------------------------------ searches
+
+    def _passages(self, hits: Sequence[Any], limit: int, *, bm25: bool = False) -> list[Passage]:
+        entities = [(hit, hit.get("entity", {})) for hit in hits]
+        committed = self._committed(sorted({str(e.get("source", "")) for _, e in entities}))
+        passages: list[Passage] = []
+        for hit, entity in entities:
+            source = str(entity.get("source", ""))
+            if committed.get(source) != entity.get("version"):
+                continue  # a half-written or superseded version: not part of the KB
+            score = float(hit.get("distance", 0.0))
+            chunk = Chunk(
+                id=str(hit.get("id", "")).rsplit(":", 1)[0],
+                source=source,
+                text=str(entity.get("text", "")),
+                heading=str(entity.get("heading", "")),
+                line_start=or_none(entity.get("line_start")),
+                line_end=or_none(entity.get("line_end")),
+                page=or_none(entity.get("page")),
+                index=int(entity.get("idx") or 0),
+                file_hash=str(entity.get("file_hash", "")),
+            )
+            passages.append(Passage(chunk, abs(score) if bm25 else score, self.knowledge_base))
+        return passages[:limit]
+
+    def search_bm25(self, query: str, limit: int) -> list[Passage]:
+        """Full-text (BM25) search; [] when the KB doesn't exist or the query is blank."""
+        if not query.strip() or not self._open():
+            return []
+        result = self._call(
+            "searching",
+            lambda c: c.search(
+                self.collection,
+                data=[query],
+                anns_field="sparse",
+                limit=limit,
+                search_params={"metric_type": "BM25"},
+                output_fields=OUTPUT_FIELDS,
+            ),
+        )
+        return self._passages(result[0] if result else [], limit, bm25=True)
+
+    def search_dense(self, vector: Sequence[float], limit: int) -> list[Passage]:
+        """Vector search; [] when the KB doesn't exist or has no dense vectors."""
+        if not self._open() or not self._dense_dim:
+            return []
+        result = self._call(
+            "searching",
+            lambda c: c.search(
+                self.collection,
+                data=[list(vector)],
+                anns_field="dense",
+                limit=limit,
+                search_params={"metric_type": "COSINE", "params": {"ef": max(64, limit)}},
+                output_fields=OUTPUT_FIELDS,
+            ),
+        )
+        return self._passages(result[0] if result else [], limit)
+
+    def search_hybrid(
+        self, query: str, vector: Sequence[float], limit: int, candidates: int = 20
+    ) -> list[Passage]:
+        """BM25 + dense fused with RRF; BM25 only when the KB has no dense vectors."""
+        if not self._open():
+            return []
+        if not self._dense_dim:
+            return self.search_bm25(query, limit)
+        if not query.strip():
+            return self.search_dense(vector, limit)
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        pool = max(candidates, limit)
+        requests = [
+            AnnSearchRequest(
+                data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=pool
+            ),
+            AnnSearchRequest(
+                data=[list(vector)],
+                anns_field="dense",
+                param={"metric_type": "COSINE", "params": {"ef": max(64, pool)}},
+                limit=pool,
+            ),
+        ]
+        result = self._call(
+            "searching",
+            lambda c: c.hybrid_search(
+                self.collection,
+                requests,
+                ranker=RRFRanker(60),
+                limit=limit,
+                output_fields=OUTPUT_FIELDS,
+            ),
+        )
+        return self._passages(result[0] if result else [], limit)
+
+    # ------------------------------------------------------------------ misc
+
+    def stats(self) -> dict[str, object]:
+        """Chunks, files, dense dimension, analyzer, collection and uri (never the token)."""
+        self._need_open()
+        files = self._registry_rows("file")
+        return {
+            "knowledge_base": self.knowledge_base,
+            "chunks": sum(int(r["chunk_count"]) for r in files),
+            "files": len(files),
+            "dense_dim": self._dense_dim,
+            "analyzer": self._analyzer,
+            "collection": self.collection,
+            "uri": scrub_uri(self._uri),
+        }
+
+    def close(self) -> None:
+        """Close the connection (the local server keeps running for other clients)."""
+        self._reset()

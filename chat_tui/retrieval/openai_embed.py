@@ -1,0 +1,87 @@
+"""An embedder for OpenAI-compatible ``/v1/embeddings`` servers (Ollama, vLLM...), and the factory.
+
+Why: users without a Jina key may run a local embedding model; the request is
+``{"model", "input": [...]}`` and the answer ``data[].embedding``. ``make_embedder``
+picks the embedder the settings ask for, or None (BM25-only retrieval).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from chat_tui.config import EmbeddingSettings
+from chat_tui.errors import EmbeddingError
+from chat_tui.retrieval.embed_http import (
+    HttpEmbeddingClient,
+    cut_to_tokens,
+    estimate_tokens,
+    plan_batches,
+    vectors_from,
+)
+from chat_tui.retrieval.types import Chunk, Embedder
+
+MAX_INPUT_TOKENS = 8_192
+MAX_REQUEST_TOKENS = 64_000
+
+
+class OpenAIEmbedder:
+    """Embeds text with an OpenAI-compatible ``/embeddings`` endpoint (text only; no images).
+
+    ``dimensions`` starts as ``settings.dimensions`` and becomes the real size
+    after the first answer; call ``detect_dimensions()`` before creating a KB.
+    """
+
+    def __init__(self, settings: EmbeddingSettings, *, backoff_base: float = 0.5) -> None:
+        self.settings = settings
+        self.model = settings.model
+        self.dimensions = settings.dimensions
+        self._http = HttpEmbeddingClient(
+            settings,
+            service="the embedding server",
+            key_env="CHAT_TUI_EMBEDDING_API_KEY",
+            backoff_base=backoff_base,
+        )
+
+    async def _embed(self, texts: list[str]) -> list[list[float]]:
+        body = await self._http.post("embeddings", {"model": self.model, "input": texts})
+        vectors = vectors_from(body, len(texts), "the embedding server")
+        if vectors:
+            self.dimensions = len(vectors[0])
+        return vectors
+
+    async def embed_documents(self, chunks: Sequence[Chunk]) -> list[list[float]]:
+        """Vectors for ``chunks`` in order."""
+        if not chunks:
+            return []
+        texts = [cut_to_tokens(c.text, MAX_INPUT_TOKENS) for c in chunks]
+        batches = plan_batches(
+            [estimate_tokens(t) for t in texts], self.settings.batch_size, MAX_REQUEST_TOKENS
+        )
+        results = await asyncio.gather(*(self._embed([texts[i] for i in r]) for r in batches))
+        return [vector for batch in results for vector in batch]
+
+    async def embed_query(self, text: str) -> list[float]:
+        """A vector for a question."""
+        if not text.strip():
+            raise EmbeddingError("cannot embed an empty question")
+        return (await self._embed([cut_to_tokens(text, MAX_INPUT_TOKENS)]))[0]
+
+    async def detect_dimensions(self) -> int:
+        """The server's real vector size (one tiny request)."""
+        await self._embed(["dimension probe"])
+        return self.dimensions
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def make_embedder(settings: EmbeddingSettings) -> Embedder | None:
+    """The embedder the settings ask for; None when dense retrieval is off (no key: BM25 only)."""
+    if not settings.enabled:
+        return None
+    if settings.provider == "openai":
+        return OpenAIEmbedder(settings)
+    from chat_tui.retrieval.jina import JinaEmbedder
+
+    return JinaEmbedder(settings)

@@ -1,0 +1,178 @@
+"""KnowledgeStore on a real Milvus Lite server (one per test session)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from chat_tui.config import MilvusSettings, Settings
+from chat_tui.errors import RetrievalError
+from chat_tui.retrieval.milvus_store import KnowledgeStore, decode_name, encode_name, truncate_utf8
+from chat_tui.retrieval.types import Chunk
+from tests.support.fake_jina import embed_text
+
+DIM = 64
+
+ENGLISH = [
+    "Install the package with pip install chat-tui and run chat-tui in a terminal.",
+    "The weather in Lisbon is mild in winter, with rain in November.",
+    "Milvus stores vectors and supports BM25 full text search through functions.",
+]
+CHINESE = [
+    "使用 pip 安装向量数据库，然后启动服务器。",
+    "今天的天气很好，适合去公园散步。",
+    "红烧肉的做法：先把五花肉切块，再加入酱油和冰糖。",
+]
+
+
+def make_chunks(source: str, texts: list[str], **extra: Any) -> list[Chunk]:
+    return [
+        Chunk(
+            id=f"{source}#{i}",
+            source=source,
+            text=t,
+            index=i,
+            line_start=i * 3 + 1,
+            line_end=i * 3 + 2,
+            **extra,
+        )
+        for i, t in enumerate(texts)
+    ]
+
+
+def vectors(chunks: list[Chunk]) -> list[list[float]]:
+    return [embed_text(c.text, DIM) for c in chunks]
+
+
+def test_names_are_encoded_reversibly() -> None:
+    for name in ("default", "my_notes", "笔记 2024", "a-b.c"):
+        encoded = encode_name(name)
+        assert encoded.replace("_", "").isalnum() and decode_name(encoded) == name
+    assert truncate_utf8("ab中文", 4) == "ab"
+    assert truncate_utf8("ab中文", 5) == "ab中"
+
+
+def test_missing_kb_is_empty_without_error(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    store = make_store(kb_name)
+    assert not store.exists()
+    assert store.search_bm25("anything", 3) == []
+    assert store.file_hashes() == {} and store.sources() == []
+    assert store.remove_file("/nope") == 0
+
+
+def test_insert_replace_remove(
+    make_store: Callable[..., KnowledgeStore], kb_name: str, kb_settings: Settings
+) -> None:
+    store = make_store(kb_name)
+    store.ensure()
+    assert store.exists() and store.dense_dim is None
+    store.replace_file("/docs/en.md", "h1", make_chunks("/docs/en.md", ENGLISH), None)
+    store.replace_file("/docs/zh.md", "h2", make_chunks("/docs/zh.md", CHINESE, page=2), None)
+    assert store.file_hashes() == {"/docs/en.md": "h1", "/docs/zh.md": "h2"}
+    assert store.sources() == [("/docs/en.md", "h1", 3), ("/docs/zh.md", "h2", 3)]
+
+    store.replace_file(
+        "/docs/en.md", "h1b", make_chunks("/docs/en.md", ["Only the new line about kayaks."]), None
+    )
+    assert store.sources()[0] == ("/docs/en.md", "h1b", 1)
+    assert [p.chunk.text for p in store.search_bm25("kayaks", 5)] == [
+        "Only the new line about kayaks."
+    ]
+    assert store.search_bm25("Lisbon weather", 5) == []  # the old version is gone
+
+    assert store.remove_file("/docs/zh.md") == 3
+    assert store.sources() == [("/docs/en.md", "h1b", 1)]
+    stats = store.stats()
+    assert stats["chunks"] == 1 and stats["files"] == 1 and stats["analyzer"] == "jieba"
+    assert str(stats["uri"]).startswith("http://127.0.0.1:")
+    assert kb_name in KnowledgeStore.list_knowledge_bases(kb_settings)
+    store.drop()
+    assert not store.exists()
+    assert kb_name not in KnowledgeStore.list_knowledge_bases(kb_settings)
+
+
+def test_bm25_finds_english_and_chinese(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    store = make_store(kb_name)
+    store.ensure()
+    store.replace_file("/en.md", "a", make_chunks("/en.md", ENGLISH), None)
+    store.replace_file("/zh.md", "b", make_chunks("/zh.md", CHINESE, page=4), None)
+    english = store.search_bm25("How do I install it with pip?", 3)
+    assert english[0].chunk.text == ENGLISH[0]
+    assert english[0].score > 0 and english[0].knowledge_base == kb_name
+    assert english[0].chunk.line_start == 1 and english[0].chunk.page is None
+    chinese = store.search_bm25("红烧肉怎么做？", 3)
+    assert chinese[0].chunk.text == CHINESE[2]
+    assert chinese[0].chunk.page == 4 and chinese[0].citation().label() == "/zh.md (page 4)"
+    assert store.search_bm25("天气", 3)[0].chunk.text == CHINESE[1]
+
+
+def test_hybrid_and_dense(make_store: Callable[..., KnowledgeStore], kb_name: str) -> None:
+    store = make_store(kb_name, dense_dim=DIM)
+    store.ensure()
+    assert store.dense_dim == DIM
+    chunks = make_chunks("/en.md", ENGLISH) + make_chunks("/zh.md", CHINESE)
+    store.replace_file("/en.md", "a", chunks[:3], vectors(chunks[:3]))
+    store.replace_file("/zh.md", "b", chunks[3:], vectors(chunks[3:]))
+    question = "does milvus support full text search"
+    assert store.search_dense(embed_text(question, DIM), 2)[0].chunk.text == ENGLISH[2]
+    hybrid = store.search_hybrid(question, embed_text(question, DIM), 3, candidates=10)
+    assert hybrid[0].chunk.text == ENGLISH[2] and len(hybrid) == 3
+    assert hybrid[0].score >= hybrid[1].score
+    with pytest.raises(RetrievalError, match="dense vectors"):
+        store.replace_file("/x.md", "c", make_chunks("/x.md", ["x"]), None)
+    with pytest.raises(RetrievalError, match="--rebuild"):
+        store.replace_file("/x.md", "c", make_chunks("/x.md", ["x"]), [[0.1] * 8])
+
+
+def test_other_dimension_needs_rebuild(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    make_store(kb_name, dense_dim=DIM).ensure()
+    with pytest.raises(RetrievalError, match="re-ingest with --rebuild"):
+        make_store(kb_name, dense_dim=DIM * 2).ensure()
+
+
+def test_bm25_only_kb_ignores_vectors_and_hybrid_falls_back(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    store = make_store(kb_name)
+    store.ensure()
+    chunks = make_chunks("/en.md", ENGLISH)
+    store.replace_file("/en.md", "a", chunks, vectors(chunks))
+    assert store.search_dense(embed_text("weather", DIM), 3) == []
+    assert (
+        store.search_hybrid("weather Lisbon", embed_text("weather", DIM), 3)[0].chunk.text
+        == ENGLISH[1]
+    )
+
+
+def test_long_text_is_truncated_at_a_character_boundary(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    store = make_store(kb_name)
+    store.ensure()
+    text = "中" * 30_000  # 90,000 UTF-8 bytes
+    store.replace_file(
+        "/big.md", "h", [Chunk(id="1", source="/big.md", text=text, heading="H" * 5000)], None
+    )
+    found = store.search_bm25("中", 1)[0].chunk
+    assert len(found.text.encode("utf-8")) <= 65_535 and set(found.text) == {"中"}
+    assert len(found.heading) <= 2048
+
+
+def test_stats_never_show_the_token(kb_settings: Settings) -> None:
+    settings = replace(
+        kb_settings,
+        milvus=MilvusSettings(uri="http://user:pw-SECRET@127.0.0.1:9", token="tok-SECRET"),
+    )
+    store = KnowledgeStore(settings, "x")
+    with pytest.raises(RetrievalError) as caught:
+        store.exists()
+    assert "SECRET" not in str(caught.value) and "\n" not in str(caught.value)
