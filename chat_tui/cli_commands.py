@@ -117,12 +117,20 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
         include: Annotated[Optional[list[str]], typer.Option("--include", help="Only files matching this glob (repeatable).")] = None,
         exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")] = None,
         prune: Annotated[bool, typer.Option("--prune", help="Remove chunks of files that are gone.")] = False,
+        rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the knowledge base first and embed everything again.")] = False,
     ) -> None:
         """Add documents to the knowledge base (incremental: unchanged files are skipped)."""
-        from chat_tui.services.knowledge import run_ingest
+        from chat_tui.services.knowledge import drop, list_knowledge_bases, run_ingest
 
         settings = cli.load()
-        code = run_ingest(settings, paths, kb or settings.retrieval.knowledge_base, include or [], exclude or [], prune)
+        name = kb or settings.retrieval.knowledge_base
+        if rebuild:
+            try:
+                if name in list_knowledge_bases(settings):
+                    drop(settings, name)
+            except ChatTuiError as error:
+                cli.fail(str(error))
+        code = run_ingest(settings, paths, name, include or [], exclude or [], prune)
         raise typer.Exit(code)
 
     @kb_app.command("list")
@@ -185,6 +193,15 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
         if not removed:
             cli.fail(f"{path} is not in the knowledge base", 1)
         typer.echo(f"removed {removed} chunks of {path}")
+
+    @kb_app.command("stop")
+    def kb_stop() -> None:
+        """Stop the local Milvus Lite server now (it also stops by itself when idle)."""
+        from chat_tui.retrieval.milvus_server import stop_local_server
+
+        settings = cli.load()
+        stopped = stop_local_server(settings.knowledge_dir)
+        typer.echo("stopped the local Milvus Lite server" if stopped else "no local Milvus Lite server was running")
 
     @kb_app.command("drop")
     def kb_drop(name: str, yes: Annotated[bool, typer.Option("--yes", "-y")] = False) -> None:

@@ -97,7 +97,7 @@ def run_ingest(
     console = Console(stderr=False)
     missing = [p for p in paths if not p.exists()]
     for path in missing:
-        console.print(f"chat-tui: {path}: no such file or directory", markup=False, highlight=False)
+        print(f"chat-tui: {path}: no such file or directory", file=sys.stderr)
     paths = [p for p in paths if p.exists()]
     if not paths:
         return 2

@@ -429,8 +429,9 @@ class ChatApp(App[None]):
             elif isinstance(event, RetrievalFinished):
                 self.status.step = event.summary()
                 if view is not None:
+                    view.show_retrieval(event.summary(), warning=bool(event.notice))
                     view.show_sources(event.citations)
-                if event.notice and not event.citations:
+                if event.notice:
                     self.notify(event.notice, severity="warning", timeout=5)
             elif isinstance(event, ReasoningReceived):
                 if view is not None:

@@ -75,6 +75,7 @@ class AnswerView(Vertical):
         thinking.display = bool(reasoning)
         yield thinking
         yield Markdown(self.message.content if self.message else "", classes="answer-body")
+        yield Static("", classes="retrieval-note")
         yield Static("", classes="sources")
         yield Static("", classes="answer-status")
 
@@ -151,6 +152,13 @@ class AnswerView(Vertical):
         status = self.query_one(".answer-status", Static)
         status.update(content)
         status.display = bool(content.plain)
+
+    def show_retrieval(self, summary: str, warning: bool) -> None:
+        """What the knowledge-base step found (or why it could not run)."""
+        note = self.query_one(".retrieval-note", Static)
+        note.set_class(warning, "warning")
+        note.update(Content(f"⌕ knowledge base: {summary}"))
+        note.display = True
 
     def show_sources(self, citations: Sequence[Citation]) -> None:
         sources = self.query_one(".sources", Static)

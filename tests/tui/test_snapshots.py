@@ -1,0 +1,58 @@
+"""Snapshot tests of the screens that matter: main (answer with code), help, role picker.
+
+Regenerate after an intended visual change with ``pytest tests/tui/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chat_tui.domain.models import Message, Usage
+from chat_tui.services.bootstrap import open_services
+from tests.conftest import make_settings
+
+ANSWER = """Use `tomllib` from the standard library:
+
+```python
+import tomllib
+
+with open("config.toml", "rb") as f:
+    config = tomllib.load(f)
+```
+
+Model output such as [bold red]this[/] stays literal text.
+"""
+
+
+@pytest.fixture
+def snapshot_app(isolated_home: Path):  # type: ignore[no-untyped-def]
+    from chat_tui.tui.app import make_app
+
+    settings = make_settings("http://127.0.0.1:9/v1", home=isolated_home)
+    services = open_services(settings, context=None)
+    repo = services.repository
+    for role, title in (("teacher", "Why is the sky blue?"), ("assistant", "Weekend trip to Kyoto")):
+        session = repo.create_session(role, title)
+        repo.append_message(Message(session_id=session.id, role="user", content=title))
+    session = repo.create_session("programmer", "Read a TOML file")
+    repo.append_message(Message(session_id=session.id, role="user", content="How do I read a TOML file in Python?"))
+    repo.append_message(
+        Message(session_id=session.id, role="assistant", content=ANSWER, model="fake-model", usage=Usage(20, 48, 68))
+    )
+    app = make_app(services, check_setup=False)
+    yield app
+    services.close()
+
+
+def test_main_screen(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(snapshot_app, terminal_size=(120, 34))
+
+
+def test_help_screen(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(snapshot_app, press=["f1"], terminal_size=(120, 40))
+
+
+def test_role_picker(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(snapshot_app, press=["ctrl+r"], terminal_size=(120, 34))

@@ -1,0 +1,107 @@
+"""The typer CLI end to end: ingest exit codes, kb commands, roles, sessions, locate, ask."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chat_tui.cli import app
+from chat_tui.retrieval.milvus_server import stop_local_server
+from tests.support.corpus import make_corpus
+from tests.support.fake_openai import Reply
+
+
+@pytest.fixture
+def runner(isolated_home: Path) -> Iterator[CliRunner]:
+    yield CliRunner()
+    stop_local_server(isolated_home / "xdg-data" / "chat-tui" / "knowledge")
+
+
+def test_locate_prints_xdg_paths(runner: CliRunner, isolated_home: Path) -> None:
+    assert runner.invoke(app, ["locate", "config"]).output.strip() == str(isolated_home / "xdg-config" / "chat-tui" / "config.toml")
+    assert runner.invoke(app, ["locate", "data"]).output.strip() == str(isolated_home / "xdg-data" / "chat-tui")
+    bad = runner.invoke(app, ["locate", "nowhere"])
+    assert bad.exit_code == 2 and "locate takes" in bad.output
+
+
+def test_bad_config_is_one_line_naming_key_and_file(runner: CliRunner, isolated_home: Path) -> None:
+    cfg = isolated_home / "xdg-config" / "chat-tui" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("[retrieval]\ntop_k = 'many'\n", encoding="utf-8")
+    result = runner.invoke(app, ["roles", "list"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "retrieval.top_k" in lines[0] and str(cfg) in lines[0]
+
+
+def test_roles_add_and_list(runner: CliRunner) -> None:
+    added = runner.invoke(app, ["roles", "add", "reviewer", "--prompt", "Review code bluntly.", "-d", "Code review"])
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(app, ["roles", "list"]).output
+    assert "assistant" in listed and "teacher" in listed and "programmer" in listed and "reviewer" in listed
+
+
+def test_ingest_search_remove_prune_and_drop(runner: CliRunner, tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "corpus")
+    config = tmp_path / "xdg-config" / "chat-tui" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[ingest]\nmax_file_mb = 0.05\n", encoding="utf-8")
+
+    first = runner.invoke(app, ["ingest", str(tmp_path / "corpus")])
+    assert first.exit_code == 1, first.output  # binary, empty and huge files were skipped
+    for reason in ("binary", "empty", "too large"):
+        assert reason in first.output
+    again = runner.invoke(app, ["ingest", str(tmp_path / "corpus")])
+    assert again.exit_code == 1 and "unchanged" in again.output.lower()
+
+    assert runner.invoke(app, ["kb", "list"]).output.split() == ["default"]
+    stats = runner.invoke(app, ["kb", "stats"]).output
+    assert "chunks:" in stats and "files:" in stats
+
+    markdown = next(p for p in corpus.values() if p.suffix == ".md")
+    found = runner.invoke(app, ["kb", "search", "capybara festival"])
+    assert found.exit_code == 0 and markdown.name in found.output, found.output
+
+    removed = runner.invoke(app, ["kb", "remove", str(markdown)])
+    assert removed.exit_code == 0 and "removed" in removed.output
+    assert markdown.name not in runner.invoke(app, ["kb", "search", "capybara festival"]).output
+
+    missing = runner.invoke(app, ["ingest", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+
+    dropped = runner.invoke(app, ["kb", "drop", "default", "--yes"])
+    assert dropped.exit_code == 0
+    assert runner.invoke(app, ["kb", "list"]).output.split() == []
+
+
+def test_ingest_with_a_bad_jina_key_exits_2_and_loses_nothing(runner: CliRunner, tmp_path: Path, fake_jina, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nAlpha facts about llamas.\n", encoding="utf-8")
+    monkeypatch.setenv("JINA_BASE_URL", fake_jina.url)
+    monkeypatch.setenv("JINA_API_KEY", "jina-bad-key-000000")
+    result = runner.invoke(app, ["ingest", str(docs)])
+    assert result.exit_code == 2, result.output
+    assert "jina-bad-key-000000" not in result.output
+    assert "JINA_API_KEY" in result.output
+
+
+def test_ask_streams_the_answer_and_stores_the_session(runner: CliRunner, fake_openai, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test-000000")
+    fake_openai.script(Reply(content="Forty-two."))
+    result = runner.invoke(app, ["ask", "--no-kb", "--role", "teacher", "What", "is", "the", "answer?"])
+    assert result.exit_code == 0, result.output
+    assert "Forty-two." in result.output
+    assert fake_openai.requests[0]["messages"][0]["content"].startswith("You are a patient teacher")
+    listed = runner.invoke(app, ["sessions", "list"]).output
+    assert "teacher" in listed and "What is the answer?" in listed
+    session_id = listed.split()[0]
+    shown = runner.invoke(app, ["sessions", "show", session_id]).output
+    assert "Forty-two." in shown
+    fake_openai.script(Reply(status=401))
+    failed = runner.invoke(app, ["ask", "--no-kb", "again"])
+    assert failed.exit_code == 1 and "401" in failed.output and "sk-cli-test" not in failed.output
