@@ -38,7 +38,7 @@ that still streams in right now explains the error handling in more detail...
 
 async def main() -> None:
     from chat_tui.config import load_settings
-    from chat_tui.domain.models import Message
+    from chat_tui.domain.models import Citation, Message
     from chat_tui.services.bootstrap import open_services
     from chat_tui.tui.app import make_app
     from tests.support.fake_openai import FakeOpenAI, Reply
@@ -65,6 +65,25 @@ async def main() -> None:
                 repo.update_session(session.__class__(**{**session.to_dict(), "titled": True}))
                 repo.append_message(Message(session_id=session.id, role="user", content=title))
                 repo.append_message(Message(session_id=session.id, role="assistant", content="…"))
+        handbook = repo.create_session("assistant", "On-call questions")
+        repo.update_session(handbook.__class__(**{**handbook.to_dict(), "titled": True}))
+        repo.append_message(Message(session_id=handbook.id, role="user", content="When does the on-call rotation change, and who gets paged first?"))
+        repo.append_message(
+            Message(
+                session_id=handbook.id,
+                role="assistant",
+                model="gpt-4o-mini",
+                content=(
+                    "According to your handbook, the **on-call rotation changes every Tuesday at 09:00** [1].\n\n"
+                    "Pages go to the *primary* first; if nobody acknowledges within **ten minutes**, "
+                    "the secondary is paged [1]. Escalation contacts are listed in the runbook [2]."
+                ),
+                citations=(
+                    Citation(source="/home/ana/handbook/team.md", heading="Team handbook > On-call", line_start=3, line_end=9, score=0.91),
+                    Citation(source="/home/ana/handbook/runbook.pdf", page=4, score=0.62),
+                ),
+            )
+        )
         cut = ANSWER.index("The part")
         fake.script(Reply(content=ANSWER, chunk_chars=6, hold=gate, hold_after=cut // 6))
         app = make_app(services, check_setup=False)
@@ -87,6 +106,9 @@ async def main() -> None:
             await pilot.pause(0.2)
             app.save_screenshot(str(out / "role-picker.svg"))
             await pilot.press("escape")
+            await pilot.press("alt+1")
+            await pilot.pause(0.3)
+            app.save_screenshot(str(out / "sources.svg"))
             await pilot.press("f1")
             await pilot.pause(0.2)
             app.save_screenshot(str(out / "help.svg"))

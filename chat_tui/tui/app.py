@@ -129,8 +129,21 @@ class ChatApp(App[None]):
 
     @work(thread=True, group="warmup", exit_on_error=False)
     def warm_up(self) -> None:
-        """Import the provider client off the event loop so the first answer starts promptly."""
-        import chat_tui.llm.client  # noqa: F401
+        """Get slow things ready off the event loop, after the first frame.
+
+        Importing openai takes ~0.7 s and a cold Milvus Lite server a few seconds;
+        doing both here means the first answer starts promptly. Nothing waits on this.
+        """
+        import openai  # noqa: F401
+
+        settings = self.settings
+        if settings.retrieval.enabled and not settings.milvus.uri:
+            from chat_tui.retrieval.milvus_server import data_dir, ensure_local_server
+
+            if data_dir(settings.knowledge_dir).is_dir():
+                import pymilvus  # noqa: F401
+
+                ensure_local_server(settings.knowledge_dir)
 
     @work(group="setup", exit_on_error=False)
     async def check_model_setup(self) -> None:
@@ -397,7 +410,9 @@ class ChatApp(App[None]):
 
     def action_help(self) -> None:
         keymap = dict(self._keymap)
-        rows = [(keymap.get(a.id, a.keys), a.help, a.id) for a in ACTIONS]
+        rows = [(keymap.get(a.id, a.keys), a.help, a.id) for a in ACTIONS if not a.id[-1].isdigit()]
+        role_keys = [keymap.get(f"role.{n}", f"alt+{n}") for n in range(1, 10)]
+        rows.insert(4, (f"{role_keys[0]} … {role_keys[-1]}", "Jump to role N (in role-picker order)", "role.1 … role.9"))
         rows.append(("ctrl+p", "Command palette: every action by name", "(palette)"))
         rows.append(("enter / ctrl+j", "Send / insert a new line in the prompt", "(prompt)"))
         self.push_screen(HelpScreen(rows))

@@ -166,6 +166,11 @@ class AnswerView(Vertical):
         sources.display = bool(citations)
 
     def _show_footer(self, message: Message) -> None:
+        if message.citations and not self.query_one(".retrieval-note", Static).display:
+            passages, files = len(message.citations), len({c.source for c in message.citations})
+            self.show_retrieval(
+                f"{passages} passage{'s' * (passages != 1)} from {files} file{'s' * (files != 1)}", warning=False
+            )
         self.show_sources(message.citations)
         if message.status is MessageStatus.STOPPED:
             self.set_status(Content.styled("■ stopped: partial answer kept (ctrl+g regenerates)", "italic $warning"))

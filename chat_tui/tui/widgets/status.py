@@ -21,10 +21,10 @@ class StatusLine(Static):
             Content.styled(f" {self.role} ", "bold reverse"),
             Content(f"  {self.model}"),
             Content("  ·  "),
-            Content(self.session_title or "no session"),
-            Content("  ·  "),
             Content(self.retrieval),
         ]
         if self.step:
             parts += [Content("  ·  "), Content.styled(self.step, "italic")]
+        else:
+            parts += [Content("  ·  "), Content.styled(self.session_title or "no session", "dim")]
         return Content("").join(parts)
