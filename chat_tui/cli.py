@@ -124,16 +124,19 @@ def ask(
     from chat_tui.services.chat import AnswerSaved, ContentReceived, RetrievalFinished, ServiceEvent
 
     repo = services.repository
-    if session:
-        target = repo.get_session(session)
-        if target is None:
-            fail(f"no session with id {session}")
-    else:
-        target = repo.create_session(role)
-    if no_kb:
-        from dataclasses import replace
-
-        target = repo.update_session(replace(target, retrieval_enabled=False))
+    if role not in {r.name for r in services.roles}:
+        services.close()
+        fail(f"unknown role {role!r} (chat-tui roles list shows them)")
+    try:
+        if session:
+            target = repo.get_session(session)
+            if target is None:
+                fail(f"no session with id {session}")
+        else:
+            target = repo.create_session(role)
+    except ChatTuiError as error:
+        services.close()
+        fail(str(error))
 
     async def on_event(event: ServiceEvent) -> None:
         if isinstance(event, ContentReceived):
@@ -148,12 +151,16 @@ def ask(
 
     async def run():  # type: ignore[no-untyped-def]
         try:
-            return await services.chat.send(target.id, text, on_event)
+            return await services.chat.send(target.id, text, on_event, use_retrieval=not no_kb)
         finally:
             await services.chat.aclose()
 
     try:
         answer = asyncio.run(run())
+    except ChatTuiError as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
     finally:
         services.close()
     if answer.status is MessageStatus.FAILED:

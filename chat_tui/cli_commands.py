@@ -96,15 +96,14 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
         from chat_tui.domain.roles import load_role_file, save_role
 
         settings = cli.load()
-        path = save_role(
-            settings.roles_dir,
-            Role(name=name, system_prompt=system_prompt, description=description, model=model,
-                 temperature=temperature, knowledge_base=knowledge_base),
-        )
         try:
+            path = save_role(
+                settings.roles_dir,
+                Role(name=name, system_prompt=system_prompt, description=description, model=model,
+                     temperature=temperature, knowledge_base=knowledge_base),
+            )
             load_role_file(path)
         except ChatTuiError as error:
-            path.unlink(missing_ok=True)
             cli.fail(str(error))
         typer.echo(f"saved {path}")
 

@@ -305,6 +305,10 @@ def load_settings(
         active = replace(active, model=model)
     if base_url:
         active = replace(active, base_url=base_url.rstrip("/"))
+        if active.is_local and not root.table("providers").table(active_name).opt_str("api_key"):
+            # A local server (Ollama, vLLM, llama.cpp) needs no key: never hand it the
+            # hosted provider's key from the environment.
+            active = replace(active, api_key=None)
     providers[active_name] = active
 
     history = root.table("history")

@@ -7,6 +7,7 @@ A user role is a TOML file in ``<config dir>/roles/`` with ``name``,
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -110,8 +111,21 @@ def load_roles(roles_dir: Path) -> tuple[list[Role], list[str]]:
     return list(roles.values()), problems
 
 
+def validate_role(role: Role, where: str = "role") -> None:
+    """Raise ConfigError when a role could not be loaded back."""
+    if not _NAME.match(role.name):
+        raise ConfigError(f"{where}: name must be 1-64 letters, digits, spaces, '_', '.' or '-'")
+    if not role.system_prompt.strip():
+        raise ConfigError(f"{where}: system_prompt must be a non-empty string")
+
+
 def save_role(roles_dir: Path, role: Role) -> Path:
-    """Write a user role file and return its path."""
+    """Validate and write a user role file (atomically) and return its path.
+
+    Raises:
+        ConfigError: the role is invalid; nothing is written.
+    """
+    validate_role(role)
 
     def quote(value: str) -> str:
         return '"""' + value.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '"""'
@@ -126,5 +140,7 @@ def save_role(roles_dir: Path, role: Role) -> Path:
     lines.append(f"system_prompt = {quote(role.system_prompt)}")
     roles_dir.mkdir(parents=True, exist_ok=True)
     path = role_file(roles_dir, role.name)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
     return path

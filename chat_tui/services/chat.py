@@ -181,29 +181,38 @@ class ChatService:
 
     # -- turns
 
-    async def send(self, session_id: str, text: str, on_event: EventSink) -> Message:
+    async def send(
+        self, session_id: str, text: str, on_event: EventSink, *, use_retrieval: bool = True
+    ) -> Message:
         """Save ``text`` as the user's turn, then answer it.
+
+        Args:
+            session_id: the session to answer in.
+            text: the user's message.
+            on_event: receives progress events.
+            use_retrieval: False skips the knowledge base for this turn only.
 
         Returns:
             The stored answer (complete, stopped or failed).
         """
         session = self._session(session_id)
         user = Message(session_id=session.id, role="user", content=text)
-        self.repository.append_message(user)
+        # Saved before anything is sent (off the event loop: a write fsyncs).
+        await asyncio.to_thread(self.repository.append_message, user)
         if not session.titled:
-            session = self.repository.update_session(
-                replace(session, title=title_from(text), titled=True)
+            await asyncio.to_thread(
+                self.repository.update_session, replace(session, title=title_from(text), titled=True)
             )
         session = self._session(session_id)
         await on_event(UserTurnSaved(user, session))
-        return await self._answer(session, on_event)
+        return await self._answer(session, on_event, use_retrieval=use_retrieval)
 
     async def regenerate(self, session_id: str, on_event: EventSink) -> Message:
         """Drop the last answer (if any) and answer the last user turn again."""
         session = self._session(session_id)
         history = self.repository.messages(session.id)
         if history and history[-1].role == "assistant":
-            self.repository.delete_message(session.id, history[-1].id)
+            await asyncio.to_thread(self.repository.delete_message, session.id, history[-1].id)
             history = history[:-1]
         if not history or history[-1].role != "user":
             raise ChatTuiError("Nothing to regenerate: this session has no question yet.")
@@ -216,9 +225,14 @@ class ChatService:
         return session
 
     async def _gather(
-        self, session: Session, question: str, on_event: EventSink
+        self, session: Session, question: str, on_event: EventSink, use_retrieval: bool = True
     ) -> tuple[str | None, tuple[Citation, ...]]:
-        if self.context is None or not session.retrieval_enabled or not self.settings.retrieval.enabled:
+        if (
+            self.context is None
+            or not use_retrieval
+            or not session.retrieval_enabled
+            or not self.settings.retrieval.enabled
+        ):
             return None, ()
         kb = self.knowledge_base_for(session)
         await on_event(RetrievalStarted(kb))
@@ -241,22 +255,13 @@ class ChatService:
         await on_event(RetrievalFinished(tuple(result.citations), result.notice))
         return (result.context_block or None), tuple(result.citations)
 
-    async def _answer(self, session: Session, on_event: EventSink) -> Message:
+    async def _answer(self, session: Session, on_event: EventSink, *, use_retrieval: bool = True) -> Message:
         history = self.repository.messages(session.id)
         question = history[-1].content
         role = self.role(session.role)
         model = self.model_for(session)
-        context_block, citations = await self._gather(session, question, on_event)
         provider = self.settings.provider
-        request = build_messages(
-            role.system_prompt,
-            history,
-            budget=context_budget(
-                provider.context_window, provider.answer_tokens, self.settings.history.context_tokens
-            ),
-            count_tokens=_count_tokens,
-            context_block=context_block,
-        )
+        citations: tuple[Citation, ...] = ()
         content: list[str] = []
         reasoning: list[str] = []
         usage: Usage | None = None
@@ -285,6 +290,17 @@ class ChatService:
             return answer
 
         try:
+            # Inside the try: Esc during retrieval must also end in a stored, stopped turn.
+            context_block, citations = await self._gather(session, question, on_event, use_retrieval)
+            request = build_messages(
+                role.system_prompt,
+                history,
+                budget=context_budget(
+                    provider.context_window, provider.answer_tokens, self.settings.history.context_tokens
+                ),
+                count_tokens=_count_tokens,
+                context_block=context_block,
+            )
             from chat_tui.llm.client import ContentDelta, ReasoningDelta, UsageReport
 
             client = await self.client()
@@ -321,7 +337,7 @@ class ChatService:
             log.exception("unexpected error while streaming")
             answer = store(MessageStatus.FAILED, f"Unexpected error ({type(error).__name__}); see the log.")
         else:
-            answer = store(MessageStatus.COMPLETE)
+            answer = await asyncio.to_thread(store, MessageStatus.COMPLETE)
         await on_event(AnswerSaved(answer))
         return answer
 

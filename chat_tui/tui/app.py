@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from chat_tui.domain.models import Session
@@ -69,6 +70,29 @@ class ChatApp(App[None]):
         self.role_name = self.settings.default_role
         self.session: Session | None = None
         self.theme = self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
+
+    def notify(  # type: ignore[override]
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: "SeverityLevel" = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications carry server, file and model text: never parse it as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a dialog is open, only its own keys, help and quit act.
+
+        Without this, priority bindings would fire under a modal: a second ctrl+d
+        would queue another confirmation, or ctrl+g would start an answer in a
+        session that the open dialog is about to delete.
+        """
+        if self.screen.is_modal and action not in {"quit", "help", "command_palette"}:
+            return False
+        return True
 
     # ------------------------------------------------------------------ layout
 
@@ -196,7 +220,11 @@ class ChatApp(App[None]):
         """Switch to a role: open its most recent session, or a new one."""
         self.role_name = role
         sessions = self.repository.list_sessions(role)
-        session = sessions[0] if sessions else self.repository.create_session(role)
+        try:
+            session = sessions[0] if sessions else self.repository.create_session(role)
+        except ChatTuiError as error:
+            self.notify(str(error), severity="error")
+            return
         await self.open_session(session)
 
     def role_sessions(self) -> list[Session]:
@@ -233,7 +261,12 @@ class ChatApp(App[None]):
                 self.query_one(PromptInput).focus()
                 self.notify("This session is already new.", timeout=2)
                 return
-        await self.open_session(self.repository.create_session(self.role_name))
+        try:
+            session = self.repository.create_session(self.role_name)
+        except ChatTuiError as error:
+            self.notify(str(error), severity="error")
+            return
+        await self.open_session(session)
         self.query_one(PromptInput).focus()
 
     async def _step_session(self, step: int) -> None:
@@ -267,56 +300,82 @@ class ChatApp(App[None]):
             return
         items = [(role.name, role.description) for role in self.services.roles]
         choice = await self.push_screen_wait(PickerScreen("Choose a role", items, self.role_name, id="role-picker"))
-        if choice:
+        if choice and not self._guard_streaming():
             await self.open_role(choice)
 
     @work(group="dialog", exit_on_error=False)
     async def action_rename_session(self) -> None:
         if self.session is None:
             return
-        title = await self.push_screen_wait(TextPromptScreen("Rename session", self.session.title))
-        if title and self.session is not None:
-            self.session = self.repository.update_session(replace(self.session, title=title, titled=True))
-            self.refresh_sidebar()
-            self.refresh_status()
+        target = self.session
+        title = await self.push_screen_wait(TextPromptScreen("Rename session", target.title))
+        if not title:
+            return
+        try:
+            renamed = self.repository.update_session(replace(target, title=title, titled=True))
+        except ChatTuiError as error:
+            self.notify(str(error), severity="error")
+            return
+        if self.session is not None and self.session.id == renamed.id:
+            self.session = renamed
+        self.refresh_sidebar()
+        self.refresh_status()
 
     @work(group="dialog", exit_on_error=False)
     async def action_delete_session(self) -> None:
-        if self.session is None or self._guard_streaming():
+        target = self.session
+        if target is None or self._guard_streaming():
             return
         confirmed = await self.push_screen_wait(
-            ConfirmScreen(f"Delete session “{self.session.title}” and its history?", "Delete")
+            ConfirmScreen(f"Delete session “{target.title}” and its history?", "Delete")
         )
-        if not confirmed or self.session is None:
+        if not confirmed or self._guard_streaming():
             return
-        self.repository.delete_session(self.session.id)
-        self.session = None
-        await self.open_role(self.role_name)
+        try:
+            self.repository.delete_session(target.id)
+        except ChatTuiError as error:
+            self.notify(str(error), severity="error")
+            return
+        if self.session is not None and self.session.id == target.id:
+            self.session = None
+            await self.open_role(target.role)
+        else:
+            self.refresh_sidebar()
         self.notify("Session deleted.", timeout=2)
 
     @work(group="dialog", exit_on_error=False)
     async def action_clear_session(self) -> None:
-        if self.session is None or self._guard_streaming():
+        target = self.session
+        if target is None or self._guard_streaming():
             return
         confirmed = await self.push_screen_wait(
-            ConfirmScreen(f"Clear all messages of “{self.session.title}”?", "Clear")
+            ConfirmScreen(f"Clear all messages of “{target.title}”?", "Clear")
         )
-        if confirmed and self.session is not None:
-            self.repository.clear_session(self.session.id)
-            session = self.repository.get_session(self.session.id)
-            if session is not None:
-                await self.open_session(session)
+        if not confirmed or self._guard_streaming():
+            return
+        try:
+            self.repository.clear_session(target.id)
+        except ChatTuiError as error:
+            self.notify(str(error), severity="error")
+            return
+        session = self.repository.get_session(target.id)
+        if session is not None and self.session is not None and self.session.id == target.id:
+            await self.open_session(session)
 
     # ------------------------------------------------------------------ provider
 
     async def switch_provider(self, name: str) -> None:
+        if self._guard_streaming():
+            return
         try:
             self.services.chat.use_provider(name)
         except ChatTuiError as error:
             self.notify(str(error), severity="error")
             return
         self.refresh_status()
-        self.notify(f"Provider: {name} ({self.services.chat.settings.provider.base_url})", timeout=3)
+        url = self.services.chat.settings.provider.base_url
+        host = url.split("//", 1)[-1].split("@")[-1]  # never show user:token@ credentials
+        self.notify(f"Provider: {name} ({host})", timeout=3)
 
     @work(group="dialog", exit_on_error=False)
     async def action_pick_provider(self) -> None:
@@ -340,7 +399,7 @@ class ChatApp(App[None]):
         choice = await self.push_screen_wait(
             PickerScreen(f"Model ({chat.settings.provider.name})", [(m, "") for m in models], chat.settings.provider.model)
         )
-        if choice:
+        if choice and not self._guard_streaming():
             chat.use_model(choice)
             self.refresh_status()
 
@@ -349,9 +408,13 @@ class ChatApp(App[None]):
     def action_toggle_retrieval(self) -> None:
         if self.session is None:
             return
-        self.session = self.repository.update_session(
-            replace(self.session, retrieval_enabled=not self.session.retrieval_enabled)
-        )
+        try:
+            self.session = self.repository.update_session(
+                replace(self.session, retrieval_enabled=not self.session.retrieval_enabled)
+            )
+        except ChatTuiError as error:
+            self.notify(str(error), severity="error")
+            return
         self.refresh_status()
         state = "on" if self.session.retrieval_enabled else "off"
         self.notify(f"Knowledge base {state} for this session.", timeout=2)
@@ -377,7 +440,11 @@ class ChatApp(App[None]):
         names = sorted(set(names) | {current})
         choice = await self.push_screen_wait(PickerScreen("Knowledge base for this session", [(n, "") for n in names], current))
         if choice and self.session is not None:
-            self.session = self.repository.update_session(replace(self.session, knowledge_base=choice))
+            try:
+                self.session = self.repository.update_session(replace(self.session, knowledge_base=choice))
+            except ChatTuiError as error:
+                self.notify(str(error), severity="error")
+                return
             self.refresh_status()
 
     # ------------------------------------------------------------------ turns
@@ -426,8 +493,9 @@ class ChatApp(App[None]):
         chat = self.chat_view
         view: AnswerView | None = None
         if text is None:
+            history = self.repository.messages(session_id)
             last = chat.last_answer()
-            if last is not None and last is chat.children[-1]:
+            if last is not None and history and history[-1].role == "assistant":
                 await last.remove()
             view = await chat.start_answer()
 
@@ -472,10 +540,15 @@ class ChatApp(App[None]):
             else:
                 await self.services.chat.send(session_id, text, on_event)
         except ChatTuiError as error:
-            if view is not None:
+            if view is not None and view.message is None:
                 await view.remove()
-            self.status.step = ""
+                view = None
             await chat.add_notice(str(error), "error")
+        finally:
+            self.status.step = ""
+            if view is not None and view.message is None and view.is_mounted:
+                # Cancelled or failed before an answer was stored: don't leave a spinner.
+                view.abandon()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

@@ -49,6 +49,9 @@ class KnowledgeSearchScreen(ModalScreen[None]):
         except ChatTuiError as error:
             status.update(Content(str(error)))
             return
+        except Exception as error:  # noqa: BLE001 - say it in one line, keep the dialog usable
+            status.update(Content(f"search failed ({type(error).__name__}); see the log"))
+            return
         await results.remove_children()
         files = len({p.chunk.source for p in found.passages})
         summary = f"{len(found.passages)} passages from {files} files"

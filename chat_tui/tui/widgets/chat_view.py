@@ -146,6 +146,16 @@ class AnswerView(Vertical):
             await self.markdown.update(message.content)
         self._show_footer(message)
 
+    def abandon(self) -> None:
+        """The turn ended before an answer was stored: stop streaming, say so."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            self.run_worker(stream.stop(), exit_on_error=False)
+        self.set_status(Content.styled("■ stopped before an answer arrived", "italic $warning"))
+
     # -- footer
 
     def set_status(self, content: Content) -> None:
