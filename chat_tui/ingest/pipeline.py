@@ -8,16 +8,25 @@ Why it is shaped this way:
   time; the synchronous store runs in threads too.
 * **Batches across files.** Chunks from several files share embedding requests up to the
   embedder's batch size, with at most ``embedding.concurrency`` requests in flight.
-* **All-or-none.** A file is written with one ``replace_file`` call once all of its vectors
-  are in; a crash or a fatal error (bad key, store down) leaves every file either as it was
-  or completely replaced. Fatal errors are raised (the CLI exits 2); skipped files are
+* **All-or-none, in batches.** A file is ready once all of its vectors are in. One writer
+  task stores ready files with ``replace_files``: whenever it is free it takes every ready
+  file (up to ``BATCH_FILES`` files / ``BATCH_CHUNKS`` chunks) and writes them with one
+  insert and one commit, so batches grow exactly while the store is the slow stage. One
+  writer, because Milvus Lite fails concurrent flushes ("current_seq is monotonic").
+  A crash or a fatal error (bad key, store down) leaves every file either as it was or
+  completely replaced. Fatal errors are raised (the CLI exits 2); skipped files are
   reported (exit 1).
+* **Flushed at the end.** Rows are visible (and safe from a killed process) once inserted;
+  flushing only makes searches over them fast (unflushed rows cost ~1 s per search at 10k)
+  and is slow to repeat, so the writer flushes every ``FLUSH_CHUNKS`` chunks and once at
+  the end, also when the ingest fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +45,8 @@ from chat_tui.retrieval.types import Chunk, Embedder
 if TYPE_CHECKING:
     from chat_tui.retrieval.milvus_store import KnowledgeStore
 
+logger = logging.getLogger(__name__)
+
 __all__ = ["IngestProgress", "IngestReport", "SkippedFile", "ingest_paths", "is_multimodal"]
 
 #: Files read, parsed and chunked at once (threads; parsing holds the GIL, so a few suffice).
@@ -43,8 +54,14 @@ LOAD_CONCURRENCY = 4
 #: Loaded files waiting for embedding, so a huge tree does not sit in memory at once.
 QUEUED_FILES = 32
 #: Files past loading but not yet stored (their chunks and vectors are in memory); the
-#: store is usually the slowest stage, so this is what bounds memory.
-UNSTORED_FILES = 64
+#: store is usually the slowest stage, so this is what bounds memory. Room for about two
+#: batches, so embedding goes on while a batch is written.
+UNSTORED_FILES = 96
+#: At most this many files / chunks go into one ``replace_files`` call.
+BATCH_FILES = 48
+BATCH_CHUNKS = 2000
+#: Chunks written between flushes during a long ingest (there is always one at the end).
+FLUSH_CHUNKS = 20_000
 _MULTIMODAL_MODELS = ("jina-embeddings-v4", "jina-clip")
 
 
@@ -144,9 +161,14 @@ class _Run:
             1, int(getattr(embedder, "batch_size", 0) or settings.embedding.batch_size)
         )
         self.embed_slots = asyncio.Semaphore(max(1, settings.embedding.concurrency))
-        self.write_lock = asyncio.Lock()
         self.unstored = asyncio.Semaphore(UNSTORED_FILES)
         self.writes: set[asyncio.Future[None]] = set()
+        # Hand-over to the writer: files whose vectors are all in, and whether more may come.
+        self.ready: list[_FileJob] = []
+        self.ready_changed = asyncio.Event()
+        self.consuming = True
+        self.embedding = 0
+        self.unflushed = 0
 
     async def run(self, files: Sequence[Path]) -> None:
         queue: asyncio.Queue[_FileJob | None] = asyncio.Queue(QUEUED_FILES)
@@ -154,12 +176,14 @@ class _Run:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._produce(files, queue))
                 group.create_task(self._consume(queue, group))
+                group.create_task(self._write_batches())
         except BaseExceptionGroup as errors:
             raise _first_error(errors) from None
         finally:
             # A cancelled await leaves its thread running: let writes finish before closing.
             if self.writes:
                 await asyncio.gather(*self.writes, return_exceptions=True)
+            await self._flush()
 
     # ------------------------------------------------------------------ loading
 
@@ -211,7 +235,7 @@ class _Run:
                 pending = []
             await self.unstored.acquire()  # released once the file is stored
             if self.embedder is None:
-                self._write(job, group)
+                self._hand_over(job)
                 continue
             job.vectors = [None] * len(job.chunks)
             job.missing = len(job.chunks)
@@ -221,57 +245,104 @@ class _Run:
                 await self._dispatch(batch, group)
         if pending:
             await self._dispatch(pending, group)
+        self.consuming = False
+        self.ready_changed.set()
 
     async def _dispatch(self, batch: list[tuple[_FileJob, int]], group: asyncio.TaskGroup) -> None:
         await self.embed_slots.acquire()  # back-pressure: wait for a free request slot
-        group.create_task(self._embed(batch, group))
+        self.embedding += 1
+        group.create_task(self._embed(batch))
 
-    async def _embed(self, batch: list[tuple[_FileJob, int]], group: asyncio.TaskGroup) -> None:
+    async def _embed(self, batch: list[tuple[_FileJob, int]]) -> None:
         assert self.embedder is not None
         try:
-            vectors = await self.embedder.embed_documents(
-                [job.chunks[index] for job, index in batch]
-            )
+            try:
+                vectors = await self.embedder.embed_documents(
+                    [job.chunks[index] for job, index in batch]
+                )
+            finally:
+                self.embed_slots.release()
+            if len(vectors) != len(batch):
+                raise EmbeddingError(
+                    f"the embedder returned {len(vectors)} vectors for {len(batch)} chunks"
+                )
+            self.outcome.embedded += len(batch)
+            self.progress.chunks_embedded(len(batch))
+            for (job, index), vector in zip(batch, vectors, strict=True):
+                job.vectors[index] = vector
+                job.missing -= 1
+                if job.missing == 0:
+                    self._hand_over(job)
         finally:
-            self.embed_slots.release()
-        if len(vectors) != len(batch):
-            raise EmbeddingError(
-                f"the embedder returned {len(vectors)} vectors for {len(batch)} chunks"
-            )
-        self.outcome.embedded += len(batch)
-        self.progress.chunks_embedded(len(batch))
-        for (job, index), vector in zip(batch, vectors, strict=True):
-            job.vectors[index] = vector
-            job.missing -= 1
-            if job.missing == 0:
-                self._write(job, group)
+            self.embedding -= 1
+            self.ready_changed.set()
 
     # ------------------------------------------------------------------ storing
 
-    def _write(self, job: _FileJob, group: asyncio.TaskGroup) -> None:
-        group.create_task(self._store(job))
+    def _hand_over(self, job: _FileJob) -> None:
+        self.ready.append(job)
+        self.ready_changed.set()
 
-    async def _store(self, job: _FileJob) -> None:
-        vectors: list[list[float]] | None = None
-        if self.embedder is not None:
-            vectors = [vector for vector in job.vectors if vector is not None]
-        # One write at a time: Milvus Lite fails concurrent flushes ("current_seq is monotonic").
-        async with self.write_lock:
-            write = asyncio.ensure_future(
-                asyncio.to_thread(
-                    self.store.replace_file, job.source, job.file_hash, job.chunks, vectors
-                )
+    def _take_batch(self) -> list[_FileJob]:
+        """The oldest ready files, up to ``BATCH_FILES`` files and ``BATCH_CHUNKS`` chunks."""
+        taken = 1
+        chunks = len(self.ready[0].chunks)
+        while taken < min(len(self.ready), BATCH_FILES):
+            chunks += len(self.ready[taken].chunks)
+            if chunks > BATCH_CHUNKS:
+                break
+            taken += 1
+        batch, self.ready = self.ready[:taken], self.ready[taken:]
+        return batch
+
+    async def _write_batches(self) -> None:
+        """The one writer: stores ready files batch by batch until no more can come."""
+        while True:
+            while not self.ready:
+                if not self.consuming and self.embedding == 0:
+                    return
+                self.ready_changed.clear()
+                await self.ready_changed.wait()
+            await self._store(self._take_batch())
+            if self.unflushed >= FLUSH_CHUNKS:
+                await self._flush()
+
+    async def _store(self, batch: list[_FileJob]) -> None:
+        items = [
+            (
+                job.source,
+                job.file_hash,
+                job.chunks,
+                None if self.embedder is None else [v for v in job.vectors if v is not None],
             )
-            self.writes.add(write)
-            write.add_done_callback(self.writes.discard)
-            try:
-                await asyncio.shield(write)
-            finally:
+            for job in batch
+        ]
+        write = asyncio.ensure_future(
+            asyncio.to_thread(self.store.replace_files, items, flush=False)
+        )
+        self.writes.add(write)
+        write.add_done_callback(self.writes.discard)
+        try:
+            await asyncio.shield(write)
+        finally:
+            for _ in batch:
                 self.unstored.release()
-        self.outcome.chunks += len(job.chunks)
-        (self.outcome.added if job.is_new else self.outcome.updated).append(job.source)
-        job.vectors = []
-        self.progress.file_done(job.source, len(job.chunks))
+        for job in batch:
+            self.outcome.chunks += len(job.chunks)
+            self.unflushed += len(job.chunks)
+            (self.outcome.added if job.is_new else self.outcome.updated).append(job.source)
+            job.vectors = []
+            self.progress.file_done(job.source, len(job.chunks))
+
+    async def _flush(self) -> None:
+        """Flush what was written since the last flush (searches over unflushed rows are slow)."""
+        if not self.unflushed:
+            return
+        self.unflushed = 0
+        try:
+            await asyncio.to_thread(self.store.flush)
+        except ChatTuiError as error:  # the rows are stored; only searches are slower
+            logger.warning("flushing the knowledge base failed: %s", error)
 
 
 def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:

@@ -20,13 +20,20 @@ Layout per knowledge base ``kb`` (``prefix`` = ``milvus.collection_prefix``):
 ``name`` is the KB name with everything except ASCII letters and digits written
 as ``_<hex>_`` (reversible, so ``list_knowledge_bases`` returns real names).
 
-All-or-none: ``replace_file`` inserts the new rows under a fresh ``version`` in
-one insert request, flushes, and only then upserts the registry row (the commit
-point), and only then deletes the old version. Searches keep only hits whose
-``(source, version)`` is the registered one, so a process killed at any instant
-leaves each file either fully present (old or new version) or absent. Leftover
-rows of a killed writer are deleted by the next ``replace_file`` of that file
-and by ``ensure()`` (pending rows whose writer process is gone).
+All-or-none: ``replace_files`` (``replace_file`` for one file) writes ``pending``
+markers, inserts the new rows under a fresh ``version`` per file, upserts the
+files' registry rows in one request (the commit point of the whole batch), and
+only then deletes the old versions. Searches keep only hits whose ``(source,
+version)`` is the registered one, so a process killed at any instant leaves each
+file either fully present (old or new version) or absent. Rows of a source exist
+only while it is registered or a pending marker names it: leftovers of a killed
+writer are deleted by the next write of that file and by ``ensure()`` (pending
+rows whose writer process is gone), and new files need no delete at all.
+
+Flushing: inserted rows are visible to queries and searches at once and survive a
+killed client or server (Milvus Lite appends them to its WAL before answering),
+so the commit doesn't wait for a flush. Unflushed rows make searches slow (~1 s
+per search at 10k rows), so writers call ``flush()`` after a batch or an ingest.
 
 Analyzer: ``jieba`` (needs the ``jieba`` package where Milvus runs) with
 punctuation dropped: it splits Chinese into words and English on spaces and
@@ -70,6 +77,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: One file to store: ``(source, file_hash, chunks, vectors or None)``.
+FileWrite = tuple[str, str, Sequence[Chunk], Sequence[Sequence[float]] | None]
+#: Row bytes per insert request: far below the 256 MB gRPC limit of Milvus (Lite and
+#: standalone), and small enough that one request never holds the server for long.
+INSERT_REQUEST_BYTES = 16 * 1024 * 1024
+#: Characters of sources per delete filter (Milvus parses the whole expression).
+_FILTER_SOURCE_CHARS = 64 * 1024
 _STALE_REMOTE_PENDING_SECONDS = 24 * 3600
 
 
@@ -88,6 +102,35 @@ def _owner_gone(owner: str, updated: float) -> bool:
     except (PermissionError, ValueError):
         return False
     return False
+
+
+def _groups(sources: Sequence[str]) -> list[list[str]]:
+    """``sources`` cut into groups short enough for one filter expression."""
+    groups: list[list[str]] = [[]]
+    size = 0
+    for source in sources:
+        if groups[-1] and size + len(source) > _FILTER_SOURCE_CHARS:
+            groups.append([])
+            size = 0
+        groups[-1].append(source)
+        size += len(source) + 4
+    return [group for group in groups if group]
+
+
+def _registry_row(
+    kind: str, source: str, file_hash: str, version: str, chunk_count: int
+) -> dict[str, Any]:
+    return {
+        "key": f"{kind}:{source if kind == 'file' else version}",
+        "kind": kind,
+        "source": source,
+        "file_hash": truncate_utf8(file_hash, HASH_MAX_BYTES),
+        "version": version,
+        "chunk_count": chunk_count,
+        "owner": _owner(),
+        "updated": time.time(),
+        "unused": [0.0, 0.0],
+    }
 
 
 def _is_connection_error(error: Exception) -> bool:
@@ -341,10 +384,7 @@ class KnowledgeStore:
         self._call("registering", lambda c: c.delete(self.registry, ids=[key]))
 
     def _delete_versions_except(self, source: str, keep: str | None) -> None:
-        expression = f"source == {literal(source)}"
-        if keep is not None:
-            expression += f" and version != {literal(keep)}"
-        self._call("deleting old rows", lambda c: c.delete(self.collection, filter=expression))
+        self._delete_stale({source: keep})
 
     def file_hashes(self) -> dict[str, str]:
         """``source -> file_hash`` of the files stored completely."""
@@ -382,6 +422,61 @@ class KnowledgeStore:
             row["dense"] = [float(x) for x in vector] if vector is not None else None
         return row
 
+    def _check_write(self, item: FileWrite) -> None:
+        source, file_hash, chunks, vectors = item
+        if len(source.encode("utf-8")) > SOURCE_MAX_BYTES:
+            raise RetrievalError(f"path too long for the knowledge base: {source[:80]}...")
+        if len(file_hash.encode("utf-8")) > HASH_MAX_BYTES:
+            raise RetrievalError("file hash longer than 128 bytes")
+        if not self._dense_dim:
+            return
+        if vectors is None and chunks:
+            raise RetrievalError(
+                f"knowledge base {self.knowledge_base!r} stores dense vectors: set JINA_API_KEY "
+                "(or embedding.*) or re-ingest with --rebuild"
+            )
+        if vectors is not None and len(vectors) != len(chunks):
+            raise RetrievalError(f"{len(chunks)} chunks but {len(vectors)} vectors for {source}")
+        if vectors and any(len(v) != self._dense_dim for v in vectors):
+            raise RetrievalError(
+                f"knowledge base {self.knowledge_base!r} stores {self._dense_dim}-dimensional "
+                "vectors; re-ingest with --rebuild to change the embedding model or dimensions"
+            )
+
+    def _insert_requests(
+        self, items: Sequence[FileWrite], versions: Sequence[str]
+    ) -> list[list[dict[str, Any]]]:
+        """All files' rows, cut into insert requests of at most ``INSERT_REQUEST_BYTES``."""
+        requests: list[list[dict[str, Any]]] = [[]]
+        size = 0
+        vector_bytes = 4 * (self._dense_dim or 0)
+        for (_, file_hash, chunks, vectors), version in zip(items, versions, strict=True):
+            for i, chunk in enumerate(chunks):
+                vector = vectors[i] if vectors is not None and self._dense_dim else None
+                row = self._row(chunk, version, file_hash, vector)
+                row_bytes = 256 + vector_bytes + len(row["text"]) * 3 + len(row["source"]) * 3
+                if requests[-1] and size + row_bytes > INSERT_REQUEST_BYTES:
+                    requests.append([])
+                    size = 0
+                requests[-1].append(row)
+                size += row_bytes
+        return [rows for rows in requests if rows]
+
+    def _delete_stale(self, keep: dict[str, str | None]) -> None:
+        """Delete rows of ``keep``'s sources whose version is not the one to keep."""
+        for group in _groups(list(keep)):
+            expression = f"source in [{', '.join(literal(s) for s in group)}]"
+            versions = sorted({v for s in group if (v := keep[s]) is not None})
+            if versions:  # versions are unique per file write, so one list serves all sources
+                expression += f" and version not in [{', '.join(literal(v) for v in versions)}]"
+            self._delete_rows(expression)
+
+    def _delete_rows(self, expression: str) -> None:
+        self._call("deleting old rows", lambda c: c.delete(self.collection, filter=expression))
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        self._call("inserting", lambda c: c.insert(self.collection, rows))
+
     def replace_file(
         self,
         source: str,
@@ -401,61 +496,63 @@ class KnowledgeStore:
         Raises:
             RetrievalError: bad arguments, or Milvus failed (the old version stays).
         """
-        if len(source.encode("utf-8")) > SOURCE_MAX_BYTES:
-            raise RetrievalError(f"path too long for the knowledge base: {source[:80]}...")
-        if len(file_hash.encode("utf-8")) > HASH_MAX_BYTES:
-            raise RetrievalError("file hash longer than 128 bytes")
+        self.replace_files([(source, file_hash, chunks, vectors)])
+
+    def replace_files(self, items: Sequence[FileWrite], *, flush: bool = True) -> None:
+        """Store several files at once, each all-or-none (see the module docstring).
+
+        One pending-marker upsert, one insert per ~16 MB of rows, one registry upsert (the
+        commit point of every file in ``items``), one delete of old versions (none for new
+        files), at most one flush. A kill before the commit leaves every file at its old
+        version (or absent); after it, every file at its new one.
+
+        Args:
+            items: ``(source, file_hash, chunks, vectors)`` per file, as for ``replace_file``;
+                each source at most once.
+            flush: flush at the end, so searches over the new rows are fast; a caller
+                storing many batches passes False and calls ``flush()`` once at the end.
+                Visibility and all-or-none don't depend on it.
+
+        Raises:
+            RetrievalError: bad arguments, or Milvus failed (every file keeps its old version).
+        """
+        if not items:
+            return
+        sources = [source for source, _, _, _ in items]
+        if len(set(sources)) != len(sources):
+            raise RetrievalError("the same file was given twice in one write")
         self._open(create=True)
-        if self._dense_dim:
-            if vectors is None and chunks:
-                raise RetrievalError(
-                    f"knowledge base {self.knowledge_base!r} stores dense vectors: "
-                    "set JINA_API_KEY "
-                    "(or embedding.*) or re-ingest with --rebuild"
-                )
-            if vectors is not None and len(vectors) != len(chunks):
-                raise RetrievalError(
-                    f"{len(chunks)} chunks but {len(vectors)} vectors for {source}"
-                )
-            if vectors and any(len(v) != self._dense_dim for v in vectors):
-                raise RetrievalError(
-                    f"knowledge base {self.knowledge_base!r} stores "
-                    f"{self._dense_dim}-dimensional vectors; "
-                    "re-ingest with --rebuild to change the embedding model or dimensions"
-                )
-        committed = self._committed([source]).get(source)
-        self._delete_versions_except(source, committed)  # leftovers of earlier killed attempts
-        version = uuid.uuid4().hex[:16]
-        pending_key = f"pending:{version}"
-        registry_row = {
-            "kind": "pending",
-            "source": source,
-            "file_hash": truncate_utf8(file_hash, HASH_MAX_BYTES),
-            "version": version,
-            "chunk_count": len(chunks),
-            "owner": _owner(),
-            "updated": time.time(),
-            "unused": [0.0, 0.0],
-        }
-        self._call(
-            "registering", lambda c: c.upsert(self.registry, [{"key": pending_key, **registry_row}])
-        )
-        rows = [
-            self._row(
-                chunk,
-                version,
-                file_hash,
-                vectors[i] if vectors is not None and self._dense_dim else None,
-            )
-            for i, chunk in enumerate(chunks)
+        for item in items:
+            self._check_write(item)
+        # Rows of a source exist only if it is registered or a pending marker names it, so a
+        # new file needs no delete (a delete by filter scans the collection).
+        committed = self._committed(sources)
+        marked = {str(row["source"]) for row in self._registry_rows("pending")}
+        dirty = {s: committed.get(s) for s in sources if s in committed or s in marked}
+        self._delete_stale(dirty)  # leftovers of killed writers
+        versions = [uuid.uuid4().hex[:16] for _ in items]
+        pending_rows = [
+            _registry_row("pending", source, file_hash, version, len(chunks))
+            for (source, file_hash, chunks, _), version in zip(items, versions, strict=True)
         ]
-        if rows:
-            self._call("inserting", lambda c: c.insert(self.collection, rows))
+        self._call("registering", lambda c: c.upsert(self.registry, pending_rows))
+        requests = self._insert_requests(items, versions)
+        for rows in requests:
+            self._insert(rows)
+        file_rows = [
+            {**row, "key": f"file:{row['source']}", "kind": "file"} for row in pending_rows
+        ]
+        self._call("registering", lambda c: c.upsert(self.registry, file_rows))  # commit point
+        self._delete_stale({s: v for s, v in zip(sources, versions, strict=True) if s in dirty})
+        pending_keys = [row["key"] for row in pending_rows]
+        self._call("registering", lambda c: c.delete(self.registry, ids=pending_keys))
+        if flush and (requests or dirty):
+            self.flush()
+
+    def flush(self) -> None:
+        """Persist the rows written so far into segments, where searches over them are fast."""
+        if self._open():
             self._call("flushing", lambda c: c.flush(self.collection))
-        file_row = {**registry_row, "key": f"file:{source}", "kind": "file"}
-        self._call("registering", lambda c: c.upsert(self.registry, [file_row]))  # the commit point
-        self._delete_versions_except(source, version)
-        self._call("registering", lambda c: c.delete(self.registry, ids=[pending_key]))
 
     def remove_file(self, source: str) -> int:
         """Remove a file's chunks; returns how many rows were removed (0 if unknown)."""
@@ -467,8 +564,12 @@ class KnowledgeStore:
             lambda c: c.get(self.registry, ids=[f"file:{source}"], output_fields=["chunk_count"]),
         )
         count = int(rows[0]["chunk_count"]) if rows else 0
+        # The marker keeps "rows exist only for registered or marked sources" true if killed.
+        pending = _registry_row("pending", source, "", uuid.uuid4().hex[:16], 0)
+        self._call("registering", lambda c: c.upsert(self.registry, [pending]))
         self._call("removing", lambda c: c.delete(self.registry, ids=[f"file:{source}"]))
         self._delete_versions_except(source, None)
+        self._call("registering", lambda c: c.delete(self.registry, ids=[pending["key"]]))
         return count
 
     def drop(self) -> None:
