@@ -49,21 +49,41 @@ def populate_big(history_dir: Path) -> str:
     repo = TinyDBRepository(history_dir)
     big = repo.create_session("assistant", "2,000-message session")
     for i in range(1000):
-        repo.append_message(Message(session_id=big.id, role="user", content=f"Question {i}: how does **this** work?"))
-        repo.append_message(Message(session_id=big.id, role="assistant", content=f"Answer {i}.\n\n```python\nprint({i})\n```\n"))
+        repo.append_message(
+            Message(
+                session_id=big.id, role="user", content=f"Question {i}: how does **this** work?"
+            )
+        )
+        repo.append_message(
+            Message(
+                session_id=big.id,
+                role="assistant",
+                content=f"Answer {i}.\n\n```python\nprint({i})\n```\n",
+            )
+        )
     repo.close()
     return big.id
 
 
 def startup_runs(data: Path, runs: int) -> list[float]:
-    env = dict(os.environ, XDG_DATA_HOME=str(data), XDG_CONFIG_HOME=str(data / "cfg"), TERM="xterm-256color", OPENAI_API_KEY="sk-bench", OPENAI_BASE_URL="http://127.0.0.1:9/v1")
+    env = dict(
+        os.environ,
+        XDG_DATA_HOME=str(data),
+        XDG_CONFIG_HOME=str(data / "cfg"),
+        TERM="xterm-256color",
+        OPENAI_API_KEY="sk-bench",
+        OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+    )
     times = []
     for _ in range(runs):
         # A pseudo-terminal is needed for Textual's real driver; `script` provides one.
         t0 = time.time()
         out = subprocess.run(
             ["script", "-qfec", f"{sys.executable} -c '{CHILD}' {t0}", "/dev/null"],
-            env=env, capture_output=True, text=True, timeout=60,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         for line in out.stdout.splitlines():
             if "READY" in line:
@@ -79,7 +99,11 @@ async def open_big_session(data: Path, session_id: str) -> float:
     from chat_tui.services.bootstrap import open_services
     from chat_tui.tui.app import make_app
 
-    settings = load_settings(config_file=data / "none.toml", env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, data_dir=data / "chat-tui")
+    settings = load_settings(
+        config_file=data / "none.toml",
+        env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+        data_dir=data / "chat-tui",
+    )
     services = open_services(settings, context=None)
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -104,10 +128,14 @@ def main() -> None:
         big = populate_big(data / "chat-tui" / "history")
         print(f"populated 1,000 sessions / 50,000 messages in {time.perf_counter() - t:.1f} s")
         times = startup_runs(data, args.runs)
-        print(f"start-up to first interactive frame: median {statistics.median(times) * 1000:.0f} ms, "
-              f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {len(times)} runs (target < 400 ms)")
+        print(
+            f"start-up to first interactive frame: median {statistics.median(times) * 1000:.0f} ms, "
+            f"min {min(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms over {len(times)} runs (target < 400 ms)"
+        )
         opened = asyncio.run(open_big_session(data, big))
-        print(f"open a 2,000-message session (storage + mount + first paint): {opened * 1000:.0f} ms (target < 150 ms)")
+        print(
+            f"open a 2,000-message session (storage + mount + first paint): {opened * 1000:.0f} ms (target < 150 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -61,7 +61,11 @@ async def run(tokens: int, verbose: bool = False) -> None:
 
     pieces = make_answer(tokens)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(config_file=Path(tmp) / "none.toml", env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, data_dir=Path(tmp))
+        settings = load_settings(
+            config_file=Path(tmp) / "none.toml",
+            env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+            data_dir=Path(tmp),
+        )
         services = open_services(settings, context=None)
         app = make_app(services, check_setup=False)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -89,7 +93,9 @@ async def run(tokens: int, verbose: bool = False) -> None:
                 await asyncio.sleep(0)
             fed = time.perf_counter()
             feed_stalls = len(stalls)
-            await view.finish(Message(session_id=app.session.id, role="assistant", content="".join(pieces)))
+            await view.finish(
+                Message(session_id=app.session.id, role="assistant", content="".join(pieces))
+            )
             end = time.perf_counter()
             await pilot.pause()
             done.set()
@@ -101,7 +107,9 @@ async def run(tokens: int, verbose: bool = False) -> None:
     print(f"tokens: {len(pieces)}  characters: {sum(map(len, pieces))}")
     print(f"fed in {fed - start:.3f} s, final render {end - fed:.3f} s")
     print(f"throughput: {len(pieces) / total:,.0f} tokens/s (target >= 2,000)")
-    print(f"stall while streaming: max {max(stalls[:feed_stalls]) * 1000:.1f} ms; while finishing: max {max(stalls[feed_stalls:] or [0]) * 1000:.1f} ms")
+    print(
+        f"stall while streaming: max {max(stalls[:feed_stalls]) * 1000:.1f} ms; while finishing: max {max(stalls[feed_stalls:] or [0]) * 1000:.1f} ms"
+    )
     print(
         f"event-loop stall: max {max(stalls) * 1000:.1f} ms, p95 "
         f"{statistics.quantiles(stalls, n=20)[-1] * 1000:.1f} ms (target: none over 50 ms)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,7 +23,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-sessions_app = typer.Typer(help="List, show, export and delete chat sessions.", no_args_is_help=True)
+sessions_app = typer.Typer(
+    help="List, show, export and delete chat sessions.", no_args_is_help=True
+)
 roles_app = typer.Typer(help="List and add roles (system-prompt personas).", no_args_is_help=True)
 kb_app = typer.Typer(help="Inspect and manage the knowledge base.", no_args_is_help=True)
 app.add_typer(sessions_app, name="sessions")
@@ -49,7 +51,7 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def load() -> "Settings":  # noqa: F821 - imported lazily
+def load() -> Settings:  # noqa: F821 - imported lazily
     from chat_tui.config import Settings, load_settings  # noqa: F401
 
     try:
@@ -76,10 +78,17 @@ def open_app_services(settings):  # type: ignore[no-untyped-def]
 @app.callback(invoke_without_command=True)
 def main_callback(
     ctx: typer.Context,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Model name (beats CHAT_TUI_MODEL).")] = None,
-    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint (beats OPENAI_BASE_URL).")] = None,
-    provider: Annotated[Optional[str], typer.Option("--provider", "-p", help="Provider profile from config.toml.")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", help="Use this config.toml.")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model name (beats CHAT_TUI_MODEL).")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="OpenAI-compatible endpoint (beats OPENAI_BASE_URL)."),
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", "-p", help="Provider profile from config.toml.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Use this config.toml.")] = None,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     """Start the chat TUI (no subcommand), or run a subcommand."""
@@ -88,7 +97,12 @@ def main_callback(
 
         typer.echo(__version__)
         raise typer.Exit()
-    OPTIONS.model, OPTIONS.base_url, OPTIONS.provider, OPTIONS.config = model, base_url, provider, config
+    OPTIONS.model, OPTIONS.base_url, OPTIONS.provider, OPTIONS.config = (
+        model,
+        base_url,
+        provider,
+        config,
+    )
     if ctx.invoked_subcommand is None:
         run_tui()
 
@@ -109,9 +123,13 @@ def run_tui() -> None:
 
 @app.command()
 def ask(
-    question: Annotated[list[str], typer.Argument(help="The question (or '-' to read standard input).")],
+    question: Annotated[
+        list[str], typer.Argument(help="The question (or '-' to read standard input).")
+    ],
     role: Annotated[str, typer.Option("--role", "-r", help="Role to ask as.")] = "assistant",
-    session: Annotated[Optional[str], typer.Option("--session", "-s", help="Continue this session id.")] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", "-s", help="Continue this session id.")
+    ] = None,
     no_kb: Annotated[bool, typer.Option("--no-kb", help="Skip knowledge-base retrieval.")] = False,
 ) -> None:
     """Ask one question without the TUI; the answer streams to standard output."""

@@ -5,21 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from chat_tui.errors import ChatTuiError
 
 
-def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer, kb_app: typer.Typer) -> None:
+def register(
+    app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer, kb_app: typer.Typer
+) -> None:
     """Attach every subcommand."""
     from chat_tui import cli
 
     # ------------------------------------------------------------------ sessions
 
     @sessions_app.command("list")
-    def sessions_list(role: Annotated[Optional[str], typer.Option("--role", "-r")] = None) -> None:
+    def sessions_list(role: Annotated[str | None, typer.Option("--role", "-r")] = None) -> None:
         """List sessions, most recent first."""
         from datetime import datetime
 
@@ -32,7 +34,9 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
             services.close()
 
     @sessions_app.command("show")
-    def sessions_show(session_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    def sessions_show(
+        session_id: str, as_json: Annotated[bool, typer.Option("--json")] = False
+    ) -> None:
         """Print a session's messages (Markdown, or JSON with --json)."""
         services = cli.open_app_services(cli.load())
         try:
@@ -41,11 +45,20 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
                 cli.fail(f"no session with id {session_id}", 1)
             messages = services.repository.messages(session_id)
             if as_json:
-                typer.echo(json.dumps({"session": session.to_dict(), "messages": [m.to_dict() for m in messages]}, ensure_ascii=False, indent=2))
+                typer.echo(
+                    json.dumps(
+                        {"session": session.to_dict(), "messages": [m.to_dict() for m in messages]},
+                        ensure_ascii=False,
+                        indent=2,
+                    )
+                )
                 return
             typer.echo(f"# {session.title}  ({session.role})\n")
             for m in messages:
-                typer.echo(f"## {m.role}" + (f" [{m.status.value}]" if m.status.value != "complete" else ""))
+                typer.echo(
+                    f"## {m.role}"
+                    + (f" [{m.status.value}]" if m.status.value != "complete" else "")
+                )
                 typer.echo(m.content + "\n")
                 for n, c in enumerate(m.citations, 1):
                     typer.echo(f"[{n}] {c.label()}")
@@ -53,7 +66,9 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
             services.close()
 
     @sessions_app.command("delete")
-    def sessions_delete(session_id: str, yes: Annotated[bool, typer.Option("--yes", "-y")] = False) -> None:
+    def sessions_delete(
+        session_id: str, yes: Annotated[bool, typer.Option("--yes", "-y")] = False
+    ) -> None:
         """Delete a session and its history."""
         services = cli.open_app_services(cli.load())
         try:
@@ -87,9 +102,9 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
         name: str,
         system_prompt: Annotated[str, typer.Option("--prompt", help="The system prompt.")],
         description: Annotated[str, typer.Option("--description", "-d")] = "",
-        model: Annotated[Optional[str], typer.Option("--model")] = None,
-        temperature: Annotated[Optional[float], typer.Option("--temperature")] = None,
-        knowledge_base: Annotated[Optional[str], typer.Option("--kb")] = None,
+        model: Annotated[str | None, typer.Option("--model")] = None,
+        temperature: Annotated[float | None, typer.Option("--temperature")] = None,
+        knowledge_base: Annotated[str | None, typer.Option("--kb")] = None,
     ) -> None:
         """Add (or replace) a role as a file in the config dir."""
         from chat_tui.domain.models import Role
@@ -99,8 +114,14 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
         try:
             path = save_role(
                 settings.roles_dir,
-                Role(name=name, system_prompt=system_prompt, description=description, model=model,
-                     temperature=temperature, knowledge_base=knowledge_base),
+                Role(
+                    name=name,
+                    system_prompt=system_prompt,
+                    description=description,
+                    model=model,
+                    temperature=temperature,
+                    knowledge_base=knowledge_base,
+                ),
             )
             load_role_file(path)
         except ChatTuiError as error:
@@ -113,10 +134,23 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
     def ingest(
         paths: Annotated[list[Path], typer.Argument(help="Files and directories to add.")],
         kb: Annotated[str, typer.Option("--kb", help="Knowledge base name.")] = "",
-        include: Annotated[Optional[list[str]], typer.Option("--include", help="Only files matching this glob (repeatable).")] = None,
-        exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")] = None,
-        prune: Annotated[bool, typer.Option("--prune", help="Remove chunks of files that are gone.")] = False,
-        rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the knowledge base first and embed everything again.")] = False,
+        include: Annotated[
+            list[str] | None,
+            typer.Option("--include", help="Only files matching this glob (repeatable)."),
+        ] = None,
+        exclude: Annotated[
+            list[str] | None,
+            typer.Option("--exclude", help="Skip files matching this glob (repeatable)."),
+        ] = None,
+        prune: Annotated[
+            bool, typer.Option("--prune", help="Remove chunks of files that are gone.")
+        ] = False,
+        rebuild: Annotated[
+            bool,
+            typer.Option(
+                "--rebuild", help="Drop the knowledge base first and embed everything again."
+            ),
+        ] = False,
     ) -> None:
         """Add documents to the knowledge base (incremental: unchanged files are skipped)."""
         from chat_tui.services.knowledge import drop, list_knowledge_bases, run_ingest
@@ -167,7 +201,9 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
 
         settings = cli.load()
         try:
-            result = asyncio.run(search(settings, kb or settings.retrieval.knowledge_base, query, top))
+            result = asyncio.run(
+                search(settings, kb or settings.retrieval.knowledge_base, query, top)
+            )
         except ChatTuiError as error:
             cli.fail(str(error))
         if result.notice:
@@ -200,7 +236,11 @@ def register(app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer
 
         settings = cli.load()
         stopped = stop_local_server(settings.knowledge_dir)
-        typer.echo("stopped the local Milvus Lite server" if stopped else "no local Milvus Lite server was running")
+        typer.echo(
+            "stopped the local Milvus Lite server"
+            if stopped
+            else "no local Milvus Lite server was running"
+        )
 
     @kb_app.command("drop")
     def kb_drop(name: str, yes: Annotated[bool, typer.Option("--yes", "-y")] = False) -> None:

@@ -238,16 +238,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
 
 
-def _providers(
-    table: _Reader, env: Mapping[str, str]
-) -> dict[str, ProviderSettings]:
+def _providers(table: _Reader, env: Mapping[str, str]) -> dict[str, ProviderSettings]:
     providers: dict[str, ProviderSettings] = {}
     names = list(BUILTIN_PROVIDERS) + [n for n in table.data if n not in BUILTIN_PROVIDERS]
     for name in names:
         entry = table.table(name)
-        base_url, key_env, model, window = BUILTIN_PROVIDERS.get(
-            name, ("", None, "", 8_192)
-        )
+        base_url, key_env, model, window = BUILTIN_PROVIDERS.get(name, ("", None, "", 8_192))
         key_env = entry.opt_str("api_key_env") or key_env
         base_url = entry.str("base_url", base_url)
         if name == "openai":
@@ -335,7 +331,9 @@ def load_settings(
         rerank_model=emb.str("rerank_model", "jina-reranker-v2-base-multilingual"),
     )
     if emb_provider == "openai" and not embedding.base_url:
-        raise ConfigError(f"{path}: embedding.base_url is required when embedding.provider = 'openai'")
+        raise ConfigError(
+            f"{path}: embedding.base_url is required when embedding.provider = 'openai'"
+        )
     mil = root.table("milvus")
     milvus = MilvusSettings(
         uri=env.get("CHAT_TUI_MILVUS_URI") or mil.str("uri", ""),

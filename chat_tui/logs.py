@@ -43,7 +43,9 @@ def setup_logging(settings: Settings) -> None:
     level = logging.DEBUG if os.environ.get("CHAT_TUI_LOG", "").lower() == "debug" else logging.INFO
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(settings.data_dir / "chat-tui.log", encoding="utf-8")
+        handler: logging.Handler = logging.FileHandler(
+            settings.data_dir / "chat-tui.log", encoding="utf-8"
+        )
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

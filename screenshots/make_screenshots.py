@@ -67,7 +67,13 @@ async def main() -> None:
                 repo.append_message(Message(session_id=session.id, role="assistant", content="…"))
         handbook = repo.create_session("assistant", "On-call questions")
         repo.update_session(handbook.__class__(**{**handbook.to_dict(), "titled": True}))
-        repo.append_message(Message(session_id=handbook.id, role="user", content="When does the on-call rotation change, and who gets paged first?"))
+        repo.append_message(
+            Message(
+                session_id=handbook.id,
+                role="user",
+                content="When does the on-call rotation change, and who gets paged first?",
+            )
+        )
         repo.append_message(
             Message(
                 session_id=handbook.id,
@@ -79,7 +85,13 @@ async def main() -> None:
                     "the secondary is paged [1]. Escalation contacts are listed in the runbook [2]."
                 ),
                 citations=(
-                    Citation(source="/home/ana/handbook/team.md", heading="Team handbook > On-call", line_start=3, line_end=9, score=0.91),
+                    Citation(
+                        source="/home/ana/handbook/team.md",
+                        heading="Team handbook > On-call",
+                        line_start=3,
+                        line_end=9,
+                        score=0.91,
+                    ),
                     Citation(source="/home/ana/handbook/runbook.pdf", page=4, score=0.62),
                 ),
             )
@@ -91,7 +103,9 @@ async def main() -> None:
             await pilot.press("alt+3")
             await pilot.press("ctrl+n")
             await pilot.pause()
-            app.query_one("#prompt").text = "How do I load a TOML config file with defaults in Python?"
+            app.query_one(
+                "#prompt"
+            ).text = "How do I load a TOML config file with defaults in Python?"
             await pilot.press("enter")
             for _ in range(500):
                 views = list(app.chat_view.query("AnswerView"))

@@ -38,16 +38,20 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     yield tmp_path
 
 
-def make_settings(base_url: str, *, api_key: str | None = SECRET_KEY, config: str = "", home: Path, **env: str) -> Settings:
+def make_settings(
+    base_url: str, *, api_key: str | None = SECRET_KEY, config: str = "", home: Path, **env: str
+) -> Settings:
     """Settings for a test: the openai profile pointed at ``base_url``."""
     config_file = home / "xdg-config" / "chat-tui" / "config.toml"
     config_file.parent.mkdir(parents=True, exist_ok=True)
     config_file.write_text(
         'provider = "openai"\n[providers.openai]\nmodel = "fake-model"\ncontext_window = 4096\n'
-        'timeout = 10\nmax_retries = 1\n' + config,
+        "timeout = 10\nmax_retries = 1\n" + config,
         encoding="utf-8",
     )
     environment = {"OPENAI_BASE_URL": base_url, **env}
     if api_key:
         environment["OPENAI_API_KEY"] = api_key
-    return load_settings(config_file=config_file, env=environment, data_dir=home / "xdg-data" / "chat-tui")
+    return load_settings(
+        config_file=config_file, env=environment, data_dir=home / "xdg-data" / "chat-tui"
+    )

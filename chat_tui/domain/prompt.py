@@ -76,7 +76,9 @@ def build_messages(
     if not sendable:
         return [system]
     *earlier, last = sendable
-    last_content = with_context(last.content, context_block) if last.role == "user" else last.content
+    last_content = (
+        with_context(last.content, context_block) if last.role == "user" else last.content
+    )
     used += count_tokens(last_content) + MESSAGE_OVERHEAD
     kept: list[dict[str, str]] = []
     for message in reversed(earlier):

@@ -167,7 +167,9 @@ class ChatService:
         return await (await self.client()).list_models()
 
     def role(self, name: str) -> Role:
-        return self.roles.get(name) or self.roles.get("assistant") or next(iter(self.roles.values()))
+        return (
+            self.roles.get(name) or self.roles.get("assistant") or next(iter(self.roles.values()))
+        )
 
     def model_for(self, session: Session) -> str:
         return self.role(session.role).model or self.settings.provider.model
@@ -201,7 +203,8 @@ class ChatService:
         await asyncio.to_thread(self.repository.append_message, user)
         if not session.titled:
             await asyncio.to_thread(
-                self.repository.update_session, replace(session, title=title_from(text), titled=True)
+                self.repository.update_session,
+                replace(session, title=title_from(text), titled=True),
             )
         session = self._session(session_id)
         await on_event(UserTurnSaved(user, session))
@@ -244,18 +247,24 @@ class ChatService:
             await on_event(RetrievalFinished((), "knowledge base timed out; answering without it"))
             return None, ()
         except ChatTuiError as error:
-            await on_event(RetrievalFinished((), f"knowledge base unavailable: {error}; answering without it"))
+            await on_event(
+                RetrievalFinished((), f"knowledge base unavailable: {error}; answering without it")
+            )
             return None, ()
         except Exception as error:  # noqa: BLE001 - retrieval must never stop the answer
             log.exception("retrieval failed")
             await on_event(
-                RetrievalFinished((), f"knowledge base failed ({type(error).__name__}); answering without it")
+                RetrievalFinished(
+                    (), f"knowledge base failed ({type(error).__name__}); answering without it"
+                )
             )
             return None, ()
         await on_event(RetrievalFinished(tuple(result.citations), result.notice))
         return (result.context_block or None), tuple(result.citations)
 
-    async def _answer(self, session: Session, on_event: EventSink, *, use_retrieval: bool = True) -> Message:
+    async def _answer(
+        self, session: Session, on_event: EventSink, *, use_retrieval: bool = True
+    ) -> Message:
         history = self.repository.messages(session.id)
         question = history[-1].content
         role = self.role(session.role)
@@ -291,12 +300,16 @@ class ChatService:
 
         try:
             # Inside the try: Esc during retrieval must also end in a stored, stopped turn.
-            context_block, citations = await self._gather(session, question, on_event, use_retrieval)
+            context_block, citations = await self._gather(
+                session, question, on_event, use_retrieval
+            )
             request = build_messages(
                 role.system_prompt,
                 history,
                 budget=context_budget(
-                    provider.context_window, provider.answer_tokens, self.settings.history.context_tokens
+                    provider.context_window,
+                    provider.answer_tokens,
+                    self.settings.history.context_tokens,
                 ),
                 count_tokens=_count_tokens,
                 context_block=context_block,
@@ -307,7 +320,9 @@ class ChatService:
             stream = client.stream_reply(
                 request,
                 model=model,
-                temperature=role.temperature if role.temperature is not None else provider.temperature,
+                temperature=role.temperature
+                if role.temperature is not None
+                else provider.temperature,
                 max_tokens=None,
             )
             async with contextlib.aclosing(stream):
@@ -323,7 +338,9 @@ class ChatService:
                             reasoning.append(piece)
                             await on_event(ReasoningReceived(piece))
                     elif isinstance(delta, UsageReport):
-                        usage = Usage(delta.prompt_tokens, delta.completion_tokens, delta.total_tokens)
+                        usage = Usage(
+                            delta.prompt_tokens, delta.completion_tokens, delta.total_tokens
+                        )
         except asyncio.CancelledError:
             # Esc or quit: keep what arrived, marked as stopped. Stored synchronously
             # first, so even an app that is shutting down keeps the partial answer.
@@ -335,7 +352,9 @@ class ChatService:
             answer = store(MessageStatus.FAILED, str(error))
         except Exception as error:  # noqa: BLE001 - a bug must not lose the partial answer
             log.exception("unexpected error while streaming")
-            answer = store(MessageStatus.FAILED, f"Unexpected error ({type(error).__name__}); see the log.")
+            answer = store(
+                MessageStatus.FAILED, f"Unexpected error ({type(error).__name__}); see the log."
+            )
         else:
             answer = await asyncio.to_thread(store, MessageStatus.COMPLETE)
         await on_event(AnswerSaved(answer))

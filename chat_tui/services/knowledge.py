@@ -42,7 +42,9 @@ def kb_stats(settings: Settings, knowledge_base: str) -> dict[str, object]:
     store = _store(settings, knowledge_base)
     try:
         if not store.exists():
-            raise RetrievalError(f"knowledge base {knowledge_base!r} does not exist (run chat-tui ingest)")
+            raise RetrievalError(
+                f"knowledge base {knowledge_base!r} does not exist (run chat-tui ingest)"
+            )
         return store.stats()
     finally:
         store.close()
@@ -116,7 +118,9 @@ def run_ingest(
                 )
             )
     except (EmbeddingError, RetrievalError, ChatTuiError) as error:
-        print(f"chat-tui: ingest stopped: {error} (nothing already stored was lost)", file=sys.stderr)
+        print(
+            f"chat-tui: ingest stopped: {error} (nothing already stored was lost)", file=sys.stderr
+        )
         return 2
     except KeyboardInterrupt:
         print("chat-tui: ingest interrupted; files finished so far are stored", file=sys.stderr)

@@ -17,9 +17,9 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from chat_tui.domain.models import Session
@@ -69,14 +69,16 @@ class ChatApp(App[None]):
         self.check_setup = check_setup
         self.role_name = self.settings.default_role
         self.session: Session | None = None
-        self.theme = self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
+        self.theme = (
+            self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
+        )
 
     def notify(  # type: ignore[override]
         self,
         message: str,
         *,
         title: str = "",
-        severity: "SeverityLevel" = "information",
+        severity: SeverityLevel = "information",
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
@@ -299,7 +301,9 @@ class ChatApp(App[None]):
         if self._guard_streaming():
             return
         items = [(role.name, role.description) for role in self.services.roles]
-        choice = await self.push_screen_wait(PickerScreen("Choose a role", items, self.role_name, id="role-picker"))
+        choice = await self.push_screen_wait(
+            PickerScreen("Choose a role", items, self.role_name, id="role-picker")
+        )
         if choice and not self._guard_streaming():
             await self.open_role(choice)
 
@@ -381,7 +385,9 @@ class ChatApp(App[None]):
     async def action_pick_provider(self) -> None:
         settings = self.services.chat.settings
         items = [(name, f"{p.base_url}  {p.model}") for name, p in settings.providers.items()]
-        choice = await self.push_screen_wait(PickerScreen("Provider profile", items, settings.provider.name))
+        choice = await self.push_screen_wait(
+            PickerScreen("Provider profile", items, settings.provider.name)
+        )
         if choice:
             await self.switch_provider(choice)
 
@@ -394,10 +400,16 @@ class ChatApp(App[None]):
             self.notify(str(error), severity="error")
             return
         if not models:
-            self.notify("This server does not list its models; set the model with --model or in config.toml.")
+            self.notify(
+                "This server does not list its models; set the model with --model or in config.toml."
+            )
             return
         choice = await self.push_screen_wait(
-            PickerScreen(f"Model ({chat.settings.provider.name})", [(m, "") for m in models], chat.settings.provider.model)
+            PickerScreen(
+                f"Model ({chat.settings.provider.name})",
+                [(m, "") for m in models],
+                chat.settings.provider.model,
+            )
         )
         if choice and not self._guard_streaming():
             chat.use_model(choice)
@@ -438,10 +450,14 @@ class ChatApp(App[None]):
             return
         current = self.services.chat.knowledge_base_for(self.session)
         names = sorted(set(names) | {current})
-        choice = await self.push_screen_wait(PickerScreen("Knowledge base for this session", [(n, "") for n in names], current))
+        choice = await self.push_screen_wait(
+            PickerScreen("Knowledge base for this session", [(n, "") for n in names], current)
+        )
         if choice and self.session is not None:
             try:
-                self.session = self.repository.update_session(replace(self.session, knowledge_base=choice))
+                self.session = self.repository.update_session(
+                    replace(self.session, knowledge_base=choice)
+                )
             except ChatTuiError as error:
                 self.notify(str(error), severity="error")
                 return
@@ -479,7 +495,14 @@ class ChatApp(App[None]):
         keymap = dict(self._keymap)
         rows = [(keymap.get(a.id, a.keys), a.help, a.id) for a in ACTIONS if not a.id[-1].isdigit()]
         role_keys = [keymap.get(f"role.{n}", f"alt+{n}") for n in range(1, 10)]
-        rows.insert(4, (f"{role_keys[0]} … {role_keys[-1]}", "Jump to role N (in role-picker order)", "role.1 … role.9"))
+        rows.insert(
+            4,
+            (
+                f"{role_keys[0]} … {role_keys[-1]}",
+                "Jump to role N (in role-picker order)",
+                "role.1 … role.9",
+            ),
+        )
         rows.append(("ctrl+p", "Command palette: every action by name", "(palette)"))
         rows.append(("enter / ctrl+j", "Send / insert a new line in the prompt", "(prompt)"))
         self.push_screen(HelpScreen(rows))
@@ -555,7 +578,9 @@ class ChatApp(App[None]):
         if worker.state is WorkerState.ERROR and worker.group in {"llm", "dialog", "setup"}:
             # A bug must not take the app down; say it in one line, keep going.
             error = worker.error
-            self.notify(f"Unexpected error: {type(error).__name__}: {error}"[:300], severity="error")
+            self.notify(
+                f"Unexpected error: {type(error).__name__}: {error}"[:300], severity="error"
+            )
 
     # ------------------------------------------------------------------ palette
 
@@ -568,9 +593,15 @@ class ChatApp(App[None]):
                 continue
             yield SystemCommand(action.title, action.help, self._runner(action.action))
         for number, role in enumerate(self.services.roles, start=1):
-            yield SystemCommand(f"Role: {role.name}", role.description or "Switch role", self._runner(f"switch_role({number})"))
+            yield SystemCommand(
+                f"Role: {role.name}",
+                role.description or "Switch role",
+                self._runner(f"switch_role({number})"),
+            )
         for name in self.services.chat.settings.providers:
-            yield SystemCommand(f"Provider: {name}", "Switch provider profile", self._provider_runner(name))
+            yield SystemCommand(
+                f"Provider: {name}", "Switch provider profile", self._provider_runner(name)
+            )
 
     def _runner(self, action: str):  # type: ignore[no-untyped-def]
         async def run() -> None:

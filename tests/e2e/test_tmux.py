@@ -35,7 +35,10 @@ def fake_server() -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.support.fake_openai", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -63,14 +66,17 @@ class Tmux:
     def start(self, command: str) -> None:
         subprocess.run(
             ["tmux", "new-session", "-d", "-s", self.name, "-x", "120", "-y", "36", command],
-            env=self.env, check=True,
+            env=self.env,
+            check=True,
         )
         if not self.fifo.exists():
             os.mkfifo(self.fifo)
         if self.fd is not None:
             os.close(self.fd)
         self.fd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
-        subprocess.run(["tmux", "pipe-pane", "-t", self.name, "-o", f"cat > {self.fifo}"], check=True)
+        subprocess.run(
+            ["tmux", "pipe-pane", "-t", self.name, "-o", f"cat > {self.fifo}"], check=True
+        )
 
     def _wait_output(self, timeout: float) -> None:
         """Block until the program writes something (or the timeout passes)."""
@@ -86,7 +92,9 @@ class Tmux:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
 
     def screen(self) -> str:
-        out = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        out = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
         return out.stdout
 
     def wait_for(self, text: str, timeout: float = 30.0) -> str:
@@ -100,7 +108,10 @@ class Tmux:
         raise AssertionError(f"{text!r} never appeared on screen:\n{self.screen()}")
 
     def alive(self) -> bool:
-        return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
+        return (
+            subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode
+            == 0
+        )
 
     def wait_closed(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout

@@ -8,14 +8,13 @@ import pytest
 from textual.widgets import Collapsible, Markdown
 
 from chat_tui.domain.models import MessageStatus
+from chat_tui.services.bootstrap import open_services
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.widgets.chat_view import AnswerView, Notice, UserMessage
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
 from tests.tui.conftest import make_app, reopen, send, until
-
-from chat_tui.services.bootstrap import open_services
 
 
 def answers(app) -> list[AnswerView]:  # type: ignore[no-untyped-def]
@@ -27,13 +26,20 @@ def markdown_source(view: AnswerView) -> str:
 
 
 async def test_answer_streams_in_as_markdown_and_is_stored(services, fake_openai) -> None:
-    fake_openai.script(Reply(content="# Title\n\nSome **bold** text.\n\n```python\nprint('hi')\n```\n", chunk_chars=3))
+    fake_openai.script(
+        Reply(
+            content="# Title\n\nSome **bold** text.\n\n```python\nprint('hi')\n```\n", chunk_chars=3
+        )
+    )
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hello there")
         views = answers(app)
         assert len(views) == 1
-        assert markdown_source(views[0]) == "# Title\n\nSome **bold** text.\n\n```python\nprint('hi')\n```\n"
+        assert (
+            markdown_source(views[0])
+            == "# Title\n\nSome **bold** text.\n\n```python\nprint('hi')\n```\n"
+        )
         # The code block rendered as a fence widget, not as raw text.
         assert views[0].query("MarkdownFence")
         session = app.session
@@ -62,8 +68,12 @@ async def test_second_request_carries_the_first_turn(services, fake_openai) -> N
         assert second[3]["content"] == "How many people live there?"
 
 
-async def test_reasoning_streams_into_a_folded_thinking_block_and_is_not_sent_back(services, fake_openai) -> None:
-    fake_openai.script(Reply(reasoning="Let me think about primes.", content="7 is prime."), Reply(content="ok"))
+async def test_reasoning_streams_into_a_folded_thinking_block_and_is_not_sent_back(
+    services, fake_openai
+) -> None:
+    fake_openai.script(
+        Reply(reasoning="Let me think about primes.", content="7 is prime."), Reply(content="ok")
+    )
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "Is 7 prime?")
@@ -80,7 +90,9 @@ async def test_reasoning_streams_into_a_folded_thinking_block_and_is_not_sent_ba
 
 
 async def test_reasoning_field_variant_is_understood(services, fake_openai) -> None:
-    fake_openai.script(Reply(reasoning="vllm style thoughts", reasoning_field="reasoning", content="done"))
+    fake_openai.script(
+        Reply(reasoning="vllm style thoughts", reasoning_field="reasoning", content="done")
+    )
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "q")
@@ -89,14 +101,22 @@ async def test_reasoning_field_variant_is_understood(services, fake_openai) -> N
 
 async def test_escape_stops_the_answer_and_keeps_the_partial_text(services, fake_openai) -> None:
     gate = threading.Event()
-    fake_openai.script(Reply(content="First part. Second part never arrives.", chunk_chars=5, hold=gate, hold_after=2))
+    fake_openai.script(
+        Reply(
+            content="First part. Second part never arrives.", chunk_chars=5, hold=gate, hold_after=2
+        )
+    )
     app = make_app(services, check_setup=False)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             prompt = app.query_one("#prompt")
             prompt.text = "tell me"
             await pilot.press("enter")
-            await until(pilot, lambda: bool(answers(app)) and answers(app)[0].streamed_text == "First part", "partial text")
+            await until(
+                pilot,
+                lambda: bool(answers(app)) and answers(app)[0].streamed_text == "First part",
+                "partial text",
+            )
             assert app.streaming
             await pilot.press("escape")
             await app.workers.wait_for_complete()
@@ -125,7 +145,9 @@ async def test_escape_stops_the_answer_and_keeps_the_partial_text(services, fake
     ],
     ids=["401", "unknown-model", "429", "500", "cut-mid-stream"],
 )
-async def test_errors_are_one_readable_line_and_the_app_stays_usable(services, fake_openai, reply, expected) -> None:
+async def test_errors_are_one_readable_line_and_the_app_stays_usable(
+    services, fake_openai, reply, expected
+) -> None:
     # Retried statuses fail every attempt so the error surfaces.
     fake_openai.script(reply, reply, reply)
     app = make_app(services, check_setup=False)
@@ -135,7 +157,9 @@ async def test_errors_are_one_readable_line_and_the_app_stays_usable(services, f
         answer = stored[-1]
         assert answer.status is MessageStatus.FAILED
         assert answer.error and "\n" not in answer.error and "Traceback" not in answer.error
-        assert expected in answer.error.lower() or expected == "cut" and "cut" in answer.error.lower()
+        assert (
+            expected in answer.error.lower() or expected == "cut" and "cut" in answer.error.lower()
+        )
         assert SECRET_KEY not in answer.error
         if expected == "cut":
             assert answer.content  # what arrived before the cut is kept
@@ -147,7 +171,9 @@ async def test_errors_are_one_readable_line_and_the_app_stays_usable(services, f
 
 
 async def test_429_before_the_first_token_is_retried(services, fake_openai) -> None:
-    fake_openai.script(Reply(status=429, error_message="slow down", retry_after=0.01), Reply(content="after retry"))
+    fake_openai.script(
+        Reply(status=429, error_message="slow down", retry_after=0.01), Reply(content="after retry")
+    )
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi")
@@ -156,7 +182,9 @@ async def test_429_before_the_first_token_is_retried(services, fake_openai) -> N
 
 
 async def test_unreachable_server_is_a_readable_error(isolated_home, fake_openai) -> None:
-    services = open_services(make_settings("http://127.0.0.1:9/v1", home=isolated_home), context=None)
+    services = open_services(
+        make_settings("http://127.0.0.1:9/v1", home=isolated_home), context=None
+    )
     app = make_app(services, check_setup=False)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -224,7 +252,9 @@ async def test_history_is_shown_again_after_restart(fake_openai, isolated_home) 
         second.close()
 
 
-async def test_first_run_without_key_shows_setup_and_history_still_works(isolated_home, fake_openai) -> None:
+async def test_first_run_without_key_shows_setup_and_history_still_works(
+    isolated_home, fake_openai
+) -> None:
     settings = make_settings("https://api.example.invalid/v1", api_key=None, home=isolated_home)
     services = open_services(settings, context=None)
     app = make_app(services, check_setup=True)

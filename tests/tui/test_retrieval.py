@@ -68,7 +68,9 @@ def sent_user_content(fake_openai, index: int = 0) -> str:  # type: ignore[no-un
     return fake_openai.requests[index]["messages"][-1]["content"]
 
 
-async def test_bm25_only_passages_reach_the_model_and_sources_show(fake_openai, kb_home: Path, docs: Path) -> None:
+async def test_bm25_only_passages_reach_the_model_and_sources_show(
+    fake_openai, kb_home: Path, docs: Path
+) -> None:
     settings = settings_with(fake_openai, kb_home)
     report = await ingest_paths([docs], settings=settings)
     assert report.exit_code == 0 and not report.dense
@@ -91,7 +93,10 @@ async def test_bm25_only_passages_reach_the_model_and_sources_show(fake_openai, 
             note = str(app.query(AnswerView).last().query_one(".retrieval-note").render())
             assert re.search(r"\d+ passages? from 1 file", note), note
             # The stored user turn is the question alone, not the context block.
-            assert services.repository.messages(app.session.id)[0].content == "When does the on-call rotation change?"
+            assert (
+                services.repository.messages(app.session.id)[0].content
+                == "When does the on-call rotation change?"
+            )
     finally:
         services.close()
         await services.chat.aclose()
@@ -108,7 +113,9 @@ async def test_bm25_only_passages_reach_the_model_and_sources_show(fake_openai, 
         again.close()
 
 
-async def test_hybrid_with_jina_finds_the_chinese_passage(fake_openai, fake_jina, kb_home: Path, docs: Path) -> None:
+async def test_hybrid_with_jina_finds_the_chinese_passage(
+    fake_openai, fake_jina, kb_home: Path, docs: Path
+) -> None:
     settings = settings_with(
         fake_openai, kb_home, JINA_API_KEY=fake_jina.api_key, JINA_BASE_URL=fake_jina.url
     )
@@ -122,7 +129,10 @@ async def test_hybrid_with_jina_finds_the_chinese_passage(fake_openai, fake_jina
             sent = sent_user_content(fake_openai)
             assert "三十天内可以无理由退货" in sent
             queries = [r for r in fake_jina.requests if r.get("task") == "retrieval.query"]
-            assert queries and queries[-1]["input"] in (["退货政策是什么？"], [{"text": "退货政策是什么？"}])
+            assert queries and queries[-1]["input"] in (
+                ["退货政策是什么？"],
+                [{"text": "退货政策是什么？"}],
+            )
             citations = services.repository.messages(app.session.id)[-1].citations
             assert citations[0].source.endswith("产品手册.md")
     finally:
@@ -130,10 +140,14 @@ async def test_hybrid_with_jina_finds_the_chinese_passage(fake_openai, fake_jina
         await services.chat.aclose()
 
 
-async def test_broken_embedder_still_answers_with_a_visible_notice(fake_openai, fake_jina, kb_home: Path, docs: Path) -> None:
+async def test_broken_embedder_still_answers_with_a_visible_notice(
+    fake_openai, fake_jina, kb_home: Path, docs: Path
+) -> None:
     settings = settings_with(fake_openai, kb_home)
     await ingest_paths([docs], settings=settings)
-    broken = settings_with(fake_openai, kb_home, JINA_API_KEY="jina-wrong-key", JINA_BASE_URL=fake_jina.url)
+    broken = settings_with(
+        fake_openai, kb_home, JINA_API_KEY="jina-wrong-key", JINA_BASE_URL=fake_jina.url
+    )
     services = open_services(broken)
     fake_openai.script(Reply(content="still answering"))
     app = make_app(services, check_setup=False)
@@ -170,7 +184,9 @@ async def test_unreachable_milvus_still_answers_without_context(fake_openai, kb_
         await services.chat.aclose()
 
 
-async def test_toggle_turns_retrieval_off_for_the_session(fake_openai, kb_home: Path, docs: Path) -> None:
+async def test_toggle_turns_retrieval_off_for_the_session(
+    fake_openai, kb_home: Path, docs: Path
+) -> None:
     settings = settings_with(fake_openai, kb_home)
     await ingest_paths([docs], settings=settings)
     services = open_services(settings)
@@ -189,24 +205,35 @@ async def test_toggle_turns_retrieval_off_for_the_session(fake_openai, kb_home: 
         await services.chat.aclose()
 
 
-async def test_tui_and_ingest_share_the_knowledge_base_at_once(fake_openai, kb_home: Path, docs: Path, tmp_path: Path) -> None:
+async def test_tui_and_ingest_share_the_knowledge_base_at_once(
+    fake_openai, kb_home: Path, docs: Path, tmp_path: Path
+) -> None:
     settings = settings_with(fake_openai, kb_home)
     await ingest_paths([docs / "handbook.md"], settings=settings)
     services = open_services(settings)
     app = make_app(services, check_setup=False)
     extra = tmp_path / "extra"
     extra.mkdir()
-    (extra / "parking.md").write_text("# Parking\n\nVisitor parking is on level minus two, bay forty-two.\n", encoding="utf-8")
+    (extra / "parking.md").write_text(
+        "# Parking\n\nVisitor parking is on level minus two, bay forty-two.\n", encoding="utf-8"
+    )
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await send(pilot, "When does the on-call rotation change?")
             assert "Tuesday" in sent_user_content(fake_openai, 0)
             # While the app holds the knowledge base open, a separate process ingests into it.
-            env = {**os.environ, "XDG_DATA_HOME": str(kb_home / "xdg-data"), "XDG_CONFIG_HOME": str(kb_home / "xdg-config")}
+            env = {
+                **os.environ,
+                "XDG_DATA_HOME": str(kb_home / "xdg-data"),
+                "XDG_CONFIG_HOME": str(kb_home / "xdg-config"),
+            }
             env.pop("JINA_API_KEY", None)
             done = subprocess.run(
                 [sys.executable, "-m", "chat_tui", "ingest", str(extra)],
-                env=env, capture_output=True, text=True, timeout=120,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             assert done.returncode == 0, done.stdout + done.stderr
             await send(pilot, "Where is visitor parking?")

@@ -18,7 +18,9 @@ from tests.tui.conftest import make_app, send, until
 
 
 async def test_server_text_with_markup_in_an_error_does_not_crash(services, fake_openai) -> None:
-    fake_openai.script(Reply(status=400, error_message="expected [/v1/chat] and [@click=app.quit]x[/]"))
+    fake_openai.script(
+        Reply(status=400, error_message="expected [/v1/chat] and [@click=app.quit]x[/]")
+    )
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi")
@@ -58,7 +60,9 @@ class StuckContext:
         await asyncio.Event().wait()
 
 
-async def test_escape_during_retrieval_stores_a_stopped_turn_and_clears_the_status(fake_openai, isolated_home: Path) -> None:
+async def test_escape_during_retrieval_stores_a_stopped_turn_and_clears_the_status(
+    fake_openai, isolated_home: Path
+) -> None:
     context = StuckContext()
     services = open_services(make_settings(fake_openai.url, home=isolated_home), context=context)
     app = make_app(services, check_setup=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chat_tui.services.bootstrap import open_services
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
 from chat_tui.tui.screens.help import HelpScreen
 from chat_tui.tui.widgets.chat_view import UserMessage
@@ -9,14 +10,14 @@ from tests.conftest import make_settings
 from tests.support.fake_openai import Reply
 from tests.tui.conftest import make_app, send, until
 
-from chat_tui.services.bootstrap import open_services
-
 
 def user_texts(app) -> list[str]:  # type: ignore[no-untyped-def]
     return [str(u.render()) for u in app.query(UserMessage)]
 
 
-async def test_switching_role_by_binding_shows_that_roles_own_sessions(services, fake_openai) -> None:
+async def test_switching_role_by_binding_shows_that_roles_own_sessions(
+    services, fake_openai
+) -> None:
     fake_openai.script(Reply(content="a1"), Reply(content="p1"))
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -28,14 +29,18 @@ async def test_switching_role_by_binding_shows_that_roles_own_sessions(services,
         assert app.session.role == "programmer"
         assert user_texts(app) == []
         await send(pilot, "programmer question")
-        assert fake_openai.requests[1]["messages"][0]["content"].startswith("You are an expert programmer")
+        assert fake_openai.requests[1]["messages"][0]["content"].startswith(
+            "You are an expert programmer"
+        )
         await pilot.press("alt+1")
         await pilot.pause()
         assert app.role_name == "assistant"
         assert user_texts(app) == ["assistant question"]
         roles = {s.role for s in services.repository.list_sessions()}
         assert roles == {"assistant", "programmer"}
-        assert [s.title for s in services.repository.list_sessions("programmer")] == ["programmer question"]
+        assert [s.title for s in services.repository.list_sessions("programmer")] == [
+            "programmer question"
+        ]
 
 
 async def test_role_picker_switches_role(services, fake_openai) -> None:
@@ -100,7 +105,9 @@ async def test_new_switch_rename_delete_and_clear(services, fake_openai) -> None
 
 
 async def test_keymap_from_config_rebinds_an_action(isolated_home, fake_openai) -> None:
-    settings = make_settings(fake_openai.url, home=isolated_home, config='[keymap]\n"session.new" = "ctrl+t"\n')
+    settings = make_settings(
+        fake_openai.url, home=isolated_home, config='[keymap]\n"session.new" = "ctrl+t"\n'
+    )
     services = open_services(settings, context=None)
     fake_openai.script(Reply(content="x"))
     app = make_app(services, check_setup=False)
@@ -130,7 +137,17 @@ async def test_every_action_is_in_the_command_palette(services, fake_openai) -> 
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)):
         titles = {command.title for command in app.get_system_commands(app.screen)}
-        for expected in ("New session", "Rename", "Delete", "Clear", "Regenerate", "Copy", "Role", "Help", "Model"):
+        for expected in (
+            "New session",
+            "Rename",
+            "Delete",
+            "Clear",
+            "Regenerate",
+            "Copy",
+            "Role",
+            "Help",
+            "Model",
+        ):
             assert expected in titles
         assert "Role: programmer" in titles
 

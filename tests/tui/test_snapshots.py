@@ -33,13 +33,24 @@ def snapshot_app(isolated_home: Path):  # type: ignore[no-untyped-def]
     settings = make_settings("http://127.0.0.1:9/v1", home=isolated_home)
     services = open_services(settings, context=None)
     repo = services.repository
-    for role, title in (("teacher", "Why is the sky blue?"), ("assistant", "Weekend trip to Kyoto")):
+    for role, title in (
+        ("teacher", "Why is the sky blue?"),
+        ("assistant", "Weekend trip to Kyoto"),
+    ):
         session = repo.create_session(role, title)
         repo.append_message(Message(session_id=session.id, role="user", content=title))
     session = repo.create_session("programmer", "Read a TOML file")
-    repo.append_message(Message(session_id=session.id, role="user", content="How do I read a TOML file in Python?"))
     repo.append_message(
-        Message(session_id=session.id, role="assistant", content=ANSWER, model="fake-model", usage=Usage(20, 48, 68))
+        Message(session_id=session.id, role="user", content="How do I read a TOML file in Python?")
+    )
+    repo.append_message(
+        Message(
+            session_id=session.id,
+            role="assistant",
+            content=ANSWER,
+            model="fake-model",
+            usage=Usage(20, 48, 68),
+        )
     )
     app = make_app(services, check_setup=False)
     yield app

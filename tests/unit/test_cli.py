@@ -21,8 +21,12 @@ def runner(isolated_home: Path) -> Iterator[CliRunner]:
 
 
 def test_locate_prints_xdg_paths(runner: CliRunner, isolated_home: Path) -> None:
-    assert runner.invoke(app, ["locate", "config"]).output.strip() == str(isolated_home / "xdg-config" / "chat-tui" / "config.toml")
-    assert runner.invoke(app, ["locate", "data"]).output.strip() == str(isolated_home / "xdg-data" / "chat-tui")
+    assert runner.invoke(app, ["locate", "config"]).output.strip() == str(
+        isolated_home / "xdg-config" / "chat-tui" / "config.toml"
+    )
+    assert runner.invoke(app, ["locate", "data"]).output.strip() == str(
+        isolated_home / "xdg-data" / "chat-tui"
+    )
     bad = runner.invoke(app, ["locate", "nowhere"])
     assert bad.exit_code == 2 and "locate takes" in bad.output
 
@@ -38,10 +42,17 @@ def test_bad_config_is_one_line_naming_key_and_file(runner: CliRunner, isolated_
 
 
 def test_roles_add_and_list(runner: CliRunner) -> None:
-    added = runner.invoke(app, ["roles", "add", "reviewer", "--prompt", "Review code bluntly.", "-d", "Code review"])
+    added = runner.invoke(
+        app, ["roles", "add", "reviewer", "--prompt", "Review code bluntly.", "-d", "Code review"]
+    )
     assert added.exit_code == 0, added.output
     listed = runner.invoke(app, ["roles", "list"]).output
-    assert "assistant" in listed and "teacher" in listed and "programmer" in listed and "reviewer" in listed
+    assert (
+        "assistant" in listed
+        and "teacher" in listed
+        and "programmer" in listed
+        and "reviewer" in listed
+    )
 
 
 def test_ingest_search_remove_prune_and_drop(runner: CliRunner, tmp_path: Path) -> None:
@@ -77,7 +88,9 @@ def test_ingest_search_remove_prune_and_drop(runner: CliRunner, tmp_path: Path) 
     assert runner.invoke(app, ["kb", "list"]).output.split() == []
 
 
-def test_ingest_with_a_bad_jina_key_exits_2_and_loses_nothing(runner: CliRunner, tmp_path: Path, fake_jina, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ingest_with_a_bad_jina_key_exits_2_and_loses_nothing(
+    runner: CliRunner, tmp_path: Path, fake_jina, monkeypatch: pytest.MonkeyPatch
+) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.md").write_text("# A\n\nAlpha facts about llamas.\n", encoding="utf-8")
@@ -89,11 +102,15 @@ def test_ingest_with_a_bad_jina_key_exits_2_and_loses_nothing(runner: CliRunner,
     assert "JINA_API_KEY" in result.output
 
 
-def test_ask_streams_the_answer_and_stores_the_session(runner: CliRunner, fake_openai, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ask_streams_the_answer_and_stores_the_session(
+    runner: CliRunner, fake_openai, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test-000000")
     fake_openai.script(Reply(content="Forty-two."))
-    result = runner.invoke(app, ["ask", "--no-kb", "--role", "teacher", "What", "is", "the", "answer?"])
+    result = runner.invoke(
+        app, ["ask", "--no-kb", "--role", "teacher", "What", "is", "the", "answer?"]
+    )
     assert result.exit_code == 0, result.output
     assert "Forty-two." in result.output
     assert fake_openai.requests[0]["messages"][0]["content"].startswith("You are a patient teacher")

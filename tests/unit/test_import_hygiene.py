@@ -53,7 +53,11 @@ def test_heavy_clients_stay_off_the_startup_path(module: str) -> None:
 def test_importing_the_package_touches_no_files(tmp_path) -> None:
     env = {"XDG_DATA_HOME": str(tmp_path / "d"), "XDG_CONFIG_HOME": str(tmp_path / "c"), "PATH": ""}
     subprocess.run(
-        [sys.executable, "-c", "import chat_tui.cli, chat_tui.tui.app, chat_tui.services.bootstrap"],
+        [
+            sys.executable,
+            "-c",
+            "import chat_tui.cli, chat_tui.tui.app, chat_tui.services.bootstrap",
+        ],
         env=env,
         check=True,
     )

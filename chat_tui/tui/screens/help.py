@@ -29,11 +29,13 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help"):
             yield Label(Content.styled("chat-tui keys", "bold"), classes="dialog-title")
-            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="help-table")
+            table: DataTable[str] = DataTable(
+                cursor_type="row", zebra_stripes=True, id="help-table"
+            )
             yield table
             yield Static(
                 Content(
-                    "Rebind any key in config.toml under [keymap], e.g. \"session.new\" = \"ctrl+t\".  "
+                    'Rebind any key in config.toml under [keymap], e.g. "session.new" = "ctrl+t".  '
                     "Every action is also in the command palette (ctrl+p).  Esc closes."
                 ),
                 classes="dialog-hint",

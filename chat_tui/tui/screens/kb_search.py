@@ -27,7 +27,9 @@ class KnowledgeSearchScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog kb-search"):
-            yield Label(Content(f"Search knowledge base “{self.knowledge_base}”"), classes="dialog-title")
+            yield Label(
+                Content(f"Search knowledge base “{self.knowledge_base}”"), classes="dialog-title"
+            )
             yield Input(placeholder="query, then Enter", id="kb-query")
             yield Static("", id="kb-status", classes="dialog-hint")
             yield VerticalScroll(id="kb-results")
@@ -45,7 +47,12 @@ class KnowledgeSearchScreen(ModalScreen[None]):
         status = self.query_one("#kb-status", Static)
         results = self.query_one("#kb-results", VerticalScroll)
         try:
-            found = await search(self.services.chat.settings, self.knowledge_base, query, self.services.settings.retrieval.top_k)
+            found = await search(
+                self.services.chat.settings,
+                self.knowledge_base,
+                query,
+                self.services.settings.retrieval.top_k,
+            )
         except ChatTuiError as error:
             status.update(Content(str(error)))
             return
@@ -58,7 +65,9 @@ class KnowledgeSearchScreen(ModalScreen[None]):
         status.update(Content(f"{summary} ({found.notice})" if found.notice else summary))
         widgets = []
         for number, passage in enumerate(found.passages, start=1):
-            head = Content.styled(f"[{number}] {passage.citation().label()}  score {passage.score:.3f}", "bold")
+            head = Content.styled(
+                f"[{number}] {passage.citation().label()}  score {passage.score:.3f}", "bold"
+            )
             body = Content(strip_terminal_controls(passage.chunk.text.strip())[:1200])
             widgets.append(Static(Content("\n").join([head, body]), classes="kb-result"))
         await results.mount_all(widgets)

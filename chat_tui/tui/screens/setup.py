@@ -45,7 +45,9 @@ class SetupScreen(ModalScreen[str | None]):
             yield Static(Content(SETUP_TEXT.format(config=self.config_path)))
             with Horizontal(classes="dialog-buttons"):
                 if self.ollama_detected:
-                    yield Button("Use local Ollama (127.0.0.1:11434)", variant="primary", id="use-ollama")
+                    yield Button(
+                        "Use local Ollama (127.0.0.1:11434)", variant="primary", id="use-ollama"
+                    )
                 yield Button("Continue without a model", id="close")
 
     @on(Button.Pressed, "#use-ollama")

@@ -179,17 +179,26 @@ class AnswerView(Vertical):
         if message.citations and not self.query_one(".retrieval-note", Static).display:
             passages, files = len(message.citations), len({c.source for c in message.citations})
             self.show_retrieval(
-                f"{passages} passage{'s' * (passages != 1)} from {files} file{'s' * (files != 1)}", warning=False
+                f"{passages} passage{'s' * (passages != 1)} from {files} file{'s' * (files != 1)}",
+                warning=False,
             )
         self.show_sources(message.citations)
         if message.status is MessageStatus.STOPPED:
-            self.set_status(Content.styled("■ stopped: partial answer kept (ctrl+g regenerates)", "italic $warning"))
+            self.set_status(
+                Content.styled(
+                    "■ stopped: partial answer kept (ctrl+g regenerates)", "italic $warning"
+                )
+            )
         elif message.status is MessageStatus.FAILED:
-            self.set_status(Content.styled(f"✗ {message.error or 'failed'}  (ctrl+g retries)", "$error"))
+            self.set_status(
+                Content.styled(f"✗ {message.error or 'failed'}  (ctrl+g retries)", "$error")
+            )
         else:
             meta = [message.model or ""]
             if message.usage:
-                meta.append(f"{message.usage.prompt_tokens}+{message.usage.completion_tokens} tokens")
+                meta.append(
+                    f"{message.usage.prompt_tokens}+{message.usage.completion_tokens} tokens"
+                )
             self.set_status(Content.styled("  ".join(m for m in meta if m), "dim"))
         if not message.content and message.status is not MessageStatus.COMPLETE:
             self.markdown.display = False
@@ -217,7 +226,11 @@ class ChatView(VerticalScroll):
         self.scroll_end(animate=False, immediate=True)
 
     def _earlier_button(self) -> Button:
-        return Button(f"↑ show {min(PAGE_SIZE, self.hidden_count)} earlier of {self.hidden_count}", id="earlier", compact=True)
+        return Button(
+            f"↑ show {min(PAGE_SIZE, self.hidden_count)} earlier of {self.hidden_count}",
+            id="earlier",
+            compact=True,
+        )
 
     @staticmethod
     def _widget_for(message: Message) -> Static | AnswerView:

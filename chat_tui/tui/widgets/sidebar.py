@@ -44,7 +44,9 @@ class SessionSidebar(OptionList):
     }
     """
 
-    def show(self, roles: Sequence[Role], sessions: Sequence[Session], current: str | None, role: str) -> None:
+    def show(
+        self, roles: Sequence[Role], sessions: Sequence[Session], current: str | None, role: str
+    ) -> None:
         """Rebuild the list and highlight ``current``."""
         by_role: dict[str, list[Session]] = {}
         for session in sessions:
@@ -53,16 +55,22 @@ class SessionSidebar(OptionList):
         order += [name for name in by_role if name not in order]
         options: list[Option] = []
         now = time.time()
-        for index, name in enumerate(order, start=1):
+        for name in order:
             group = by_role.get(name, [])
             label = Content.styled(f"{name} ({len(group)})", "bold $accent")
             options.append(Option(label, id=f"{HEADER_PREFIX}{name}", disabled=True))
             for session in group:
                 when = relative_time(session.updated_at, now)
                 width = max(8, (self.size.width or 34) - 4 - len(when))
-                title = session.title if len(session.title) <= width else session.title[: width - 1] + "…"
+                title = (
+                    session.title
+                    if len(session.title) <= width
+                    else session.title[: width - 1] + "…"
+                )
                 prompt = Content.assemble(
-                    Content(title), Content(" " * max(1, width - len(title) + 1)), Content.styled(when, "dim")
+                    Content(title),
+                    Content(" " * max(1, width - len(title) + 1)),
+                    Content.styled(when, "dim"),
                 )
                 options.append(Option(prompt, id=session.id))
         self.set_options(options)

@@ -21,10 +21,16 @@ def write(path: Path, text: str) -> Path:
 def test_flags_beat_env_beat_file(tmp_path: Path) -> None:
     cfg = write(tmp_path / "config.toml", '[providers.openai]\nmodel = "from-file"\n')
     assert load_settings(config_file=cfg, env={}).provider.model == "from-file"
-    assert load_settings(config_file=cfg, env={"CHAT_TUI_MODEL": "from-env"}).provider.model == "from-env"
+    assert (
+        load_settings(config_file=cfg, env={"CHAT_TUI_MODEL": "from-env"}).provider.model
+        == "from-env"
+    )
     flagged = load_settings(config_file=cfg, env={"CHAT_TUI_MODEL": "from-env"}, model="from-flag")
     assert flagged.provider.model == "from-flag"
-    assert load_settings(config_file=cfg, env={}, base_url="http://127.0.0.1:1/v1/").provider.base_url == "http://127.0.0.1:1/v1"
+    assert (
+        load_settings(config_file=cfg, env={}, base_url="http://127.0.0.1:1/v1/").provider.base_url
+        == "http://127.0.0.1:1/v1"
+    )
 
 
 def test_openai_key_never_goes_to_another_profile(tmp_path: Path) -> None:
@@ -49,14 +55,16 @@ def test_custom_profile_with_its_own_key_env(tmp_path: Path) -> None:
     ("text", "needle"),
     [
         ("[history]\ncontext_tokens = -5\n", "history.context_tokens"),
-        ("[providers.openai]\ntimeout = \"soon\"\n", "providers.openai.timeout"),
+        ('[providers.openai]\ntimeout = "soon"\n', "providers.openai.timeout"),
         ("[retrieval]\nenabled = 3\n", "retrieval.enabled"),
-        ("provider = \"nowhere\"\n", "nowhere"),
+        ('provider = "nowhere"\n', "nowhere"),
         ("this is not toml", "not valid TOML"),
         ("[ingest]\nchunk_tokens = 100\nchunk_overlap = 200\n", "chunk_overlap"),
     ],
 )
-def test_bad_values_are_one_line_errors_naming_key_and_file(tmp_path: Path, text: str, needle: str) -> None:
+def test_bad_values_are_one_line_errors_naming_key_and_file(
+    tmp_path: Path, text: str, needle: str
+) -> None:
     cfg = write(tmp_path / "config.toml", text)
     with pytest.raises(ConfigError) as info:
         load_settings(config_file=cfg, env={})
@@ -67,10 +75,15 @@ def test_bad_values_are_one_line_errors_naming_key_and_file(tmp_path: Path, text
 def test_builtin_roles_and_user_roles(tmp_path: Path) -> None:
     roles, problems = load_roles(tmp_path / "roles")
     assert [r.name for r in roles] == ["assistant", "teacher", "programmer"] and problems == []
-    save_role(tmp_path / "roles", Role(name="poet", system_prompt='Write "verse".', description="Rhymes", temperature=0.9))
+    save_role(
+        tmp_path / "roles",
+        Role(name="poet", system_prompt='Write "verse".', description="Rhymes", temperature=0.9),
+    )
     write(tmp_path / "roles" / "broken.toml", "name = 3\n")
     roles, problems = load_roles(tmp_path / "roles")
     poet = roles[-1]
-    assert poet.name == "poet" and poet.system_prompt == 'Write "verse".' and poet.temperature == 0.9
+    assert (
+        poet.name == "poet" and poet.system_prompt == 'Write "verse".' and poet.temperature == 0.9
+    )
     assert len(problems) == 1 and "broken.toml" in problems[0]
     assert len(BUILTIN_ROLES) == 3

@@ -14,7 +14,14 @@ def turns(n: int) -> list[Message]:
     out = []
     for i in range(n):
         out.append(Message(session_id="s", role="user", content=f"question {i} " + "word " * 20))
-        out.append(Message(session_id="s", role="assistant", content=f"answer {i} " + "word " * 20, reasoning="secret thoughts"))
+        out.append(
+            Message(
+                session_id="s",
+                role="assistant",
+                content=f"answer {i} " + "word " * 20,
+                reasoning="secret thoughts",
+            )
+        )
     return out
 
 
@@ -45,7 +52,9 @@ def test_the_question_is_always_sent_even_over_budget() -> None:
 def test_failed_empty_answers_are_not_sent_but_partial_ones_are() -> None:
     history = [
         Message(session_id="s", role="user", content="q1"),
-        Message(session_id="s", role="assistant", content="", status=MessageStatus.FAILED, error="401"),
+        Message(
+            session_id="s", role="assistant", content="", status=MessageStatus.FAILED, error="401"
+        ),
         Message(session_id="s", role="user", content="q2"),
         Message(session_id="s", role="assistant", content="partial", status=MessageStatus.STOPPED),
         Message(session_id="s", role="user", content="q3"),
@@ -56,7 +65,9 @@ def test_failed_empty_answers_are_not_sent_but_partial_ones_are() -> None:
 
 def test_context_block_goes_above_the_question() -> None:
     history = [Message(session_id="s", role="user", content="What is X?")]
-    sent = build_messages("sys", history, budget=1000, count_tokens=count, context_block="<context>X is Y</context>")
+    sent = build_messages(
+        "sys", history, budget=1000, count_tokens=count, context_block="<context>X is Y</context>"
+    )
     assert sent[-1]["content"] == "<context>X is Y</context>\n\nQuestion: What is X?"
 
 
