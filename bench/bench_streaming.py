@@ -57,7 +57,7 @@ async def run(tokens: int, verbose: bool = False) -> None:
     from chat_tui.config import load_settings
     from chat_tui.domain.models import Message
     from chat_tui.services.bootstrap import open_services
-    from chat_tui.tui.app import make_app
+    from chat_tui.tui.app import make_app, tune_gc
 
     pieces = make_answer(tokens)
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,6 +68,7 @@ async def run(tokens: int, verbose: bool = False) -> None:
         )
         services = open_services(settings, context=None)
         app = make_app(services, check_setup=False)
+        tune_gc(freeze=True)  # as `chat-tui` does before it runs the app
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             view = await app.chat_view.start_answer()
@@ -108,7 +109,8 @@ async def run(tokens: int, verbose: bool = False) -> None:
     print(f"fed in {fed - start:.3f} s, final render {end - fed:.3f} s")
     print(f"throughput: {len(pieces) / total:,.0f} tokens/s (target >= 2,000)")
     print(
-        f"stall while streaming: max {max(stalls[:feed_stalls]) * 1000:.1f} ms; while finishing: max {max(stalls[feed_stalls:] or [0]) * 1000:.1f} ms"
+        f"stall while streaming: max {max(stalls[:feed_stalls]) * 1000:.1f} ms; "
+        f"while finishing: max {max(stalls[feed_stalls:] or [0]) * 1000:.1f} ms"
     )
     print(
         f"event-loop stall: max {max(stalls) * 1000:.1f} ms, p95 "

@@ -80,8 +80,10 @@ async def main() -> None:
                 role="assistant",
                 model="gpt-4o-mini",
                 content=(
-                    "According to your handbook, the **on-call rotation changes every Tuesday at 09:00** [1].\n\n"
-                    "Pages go to the *primary* first; if nobody acknowledges within **ten minutes**, "
+                    "According to your handbook, the **on-call rotation changes every "
+                    "Tuesday at 09:00** [1].\n\n"
+                    "Pages go to the *primary* first; if nobody acknowledges within "
+                    "**ten minutes**, "
                     "the secondary is paged [1]. Escalation contacts are listed in the runbook [2]."
                 ),
                 citations=(

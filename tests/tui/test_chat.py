@@ -10,7 +10,7 @@ from textual.widgets import Collapsible, Markdown
 from chat_tui.domain.models import MessageStatus
 from chat_tui.services.bootstrap import open_services
 from chat_tui.tui.screens.setup import SetupScreen
-from chat_tui.tui.widgets.chat_view import AnswerView, Notice, UserMessage
+from chat_tui.tui.widgets.chat_view import MAX_FLUSH_CHARS, AnswerView, Notice, UserMessage
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
@@ -53,6 +53,25 @@ async def test_answer_streams_in_as_markdown_and_is_stored(services, fake_openai
         assert request["messages"][0]["role"] == "system"
         assert request["messages"][-1] == {"role": "user", "content": "hello there"}
         assert fake_openai.headers[0]["Authorization"] == f"Bearer {SECRET_KEY}"
+
+
+async def test_a_burst_larger_than_one_flush_renders_in_pieces_and_completely(
+    services, fake_openai
+) -> None:
+    # A fast server can deliver a whole long answer between two frames; the pane hands it
+    # to the Markdown stream in bounded pieces and must still show every character.
+    section = "## Part {n}\n\nText with `code` and **bold**.\n\n```python\nx = {n}\n```\n\n"
+    content = "".join(section.format(n=n) for n in range(150))
+    assert len(content) > 5 * MAX_FLUSH_CHARS
+    fake_openai.script(Reply(content=content, chunk_chars=len(content)))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "long one")
+        (view,) = answers(app)
+        assert markdown_source(view) == content
+        assert len(view.query("MarkdownFence")) == 150
+        stored = services.repository.messages(app.session.id)
+        assert stored[-1].content == content and stored[-1].status is MessageStatus.COMPLETE
 
 
 async def test_second_request_carries_the_first_turn(services, fake_openai) -> None:

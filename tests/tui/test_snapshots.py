@@ -1,6 +1,7 @@
 """Snapshot tests of the screens that matter: main (answer with code), help, role picker.
 
-Regenerate after an intended visual change with ``pytest tests/tui/test_snapshots.py --snapshot-update``.
+Regenerate after an intended visual change with
+``pytest tests/tui/test_snapshots.py --snapshot-update``.
 """
 
 from __future__ import annotations

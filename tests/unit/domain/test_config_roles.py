@@ -45,7 +45,8 @@ def test_openai_key_never_goes_to_another_profile(tmp_path: Path) -> None:
 def test_custom_profile_with_its_own_key_env(tmp_path: Path) -> None:
     cfg = write(
         tmp_path / "config.toml",
-        'provider = "mine"\n[providers.mine]\nbase_url = "http://127.0.0.1:8000/v1"\nmodel = "m"\napi_key_env = "MINE_KEY"\n',
+        'provider = "mine"\n[providers.mine]\nbase_url = "http://127.0.0.1:8000/v1"\n'
+        'model = "m"\napi_key_env = "MINE_KEY"\n',
     )
     settings = load_settings(config_file=cfg, env={"MINE_KEY": "k-123"})
     assert settings.provider.api_key == "k-123" and settings.provider.is_local
