@@ -70,6 +70,11 @@ class ChatApp(App[None]):
         self.check_setup = check_setup
         self.role_name = self.settings.default_role
         self.session: Session | None = None
+        # The session's messages are shown under this lock; the event is clear while the
+        # first session's history is still on its way (see ``on_mount``).
+        self._history_lock = asyncio.Lock()
+        self._history_shown = asyncio.Event()
+        self._history_shown.set()
         self.theme = (
             self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
         )
@@ -144,14 +149,18 @@ class ChatApp(App[None]):
             self.role_name = recent[0].role if recent[0].role in self.roles else self.role_name
         if self.role_name not in self.roles:
             self.role_name = self.roles[0]
-        await self.open_role(self.role_name)
+        # The first frame shows the sidebar, status line and a focused prompt; the open
+        # session's messages are mounted right after it (mounting a page of Markdown
+        # answers costs ~100-200 ms here, longer than the rest of start-up).
+        self._history_shown.clear()
+        await self.open_role(self.role_name, defer_history=True)
         for notice in self.services.notices:
             self.notify(notice, severity="warning", timeout=10)
-            await self.chat_view.add_notice(notice, "warning")
         self.query_one(PromptInput).focus()
         if self.check_setup:
             self.check_model_setup()
-        self.warm_up()
+        # Importing openai holds the GIL ~0.7 s: start it after the first frame is out.
+        self.call_after_refresh(self.warm_up)
 
     # ------------------------------------------------------------------ start-up helpers
 
@@ -211,16 +220,40 @@ class ChatApp(App[None]):
         else:
             status.retrieval = f"KB: {chat.knowledge_base_for(self.session)}"
 
-    async def open_session(self, session: Session) -> None:
-        """Show a session and make its role current."""
+    async def open_session(self, session: Session, *, defer_history: bool = False) -> None:
+        """Show a session and make its role current.
+
+        With ``defer_history`` the messages are mounted after the next frame, not before
+        this returns (start-up uses it; turns wait for them, see ``run_turn``).
+        """
         self.session = session
         self.role_name = session.role
-        messages = await asyncio.to_thread(self.repository.messages, session.id)
-        await self.chat_view.show_messages(messages)
         self.refresh_sidebar()
         self.refresh_status()
+        if defer_history:
+            self.call_after_refresh(self._show_history, session, self.services.notices)
+        else:
+            await self._show_history(session)
 
-    async def open_role(self, role: str) -> None:
+    async def history_shown(self) -> None:
+        """Wait until the open session's messages are in the chat pane."""
+        await self._history_shown.wait()
+
+    async def _show_history(self, session: Session, notices: Iterable[str] = ()) -> None:
+        try:
+            async with self._history_lock:
+                if self.session is None or self.session.id != session.id:
+                    return  # another session was opened meanwhile
+                messages = await asyncio.to_thread(self.repository.messages, session.id)
+                if self.session is None or self.session.id != session.id:
+                    return
+                await self.chat_view.show_messages(messages)
+                for notice in notices:
+                    await self.chat_view.add_notice(notice, "warning")
+        finally:
+            self._history_shown.set()
+
+    async def open_role(self, role: str, *, defer_history: bool = False) -> None:
         """Switch to a role: open its most recent session, or a new one."""
         self.role_name = role
         sessions = self.repository.list_sessions(role)
@@ -228,8 +261,9 @@ class ChatApp(App[None]):
             session = sessions[0] if sessions else self.repository.create_session(role)
         except ChatTuiError as error:
             self.notify(str(error), severity="error")
+            self._history_shown.set()
             return
-        await self.open_session(session)
+        await self.open_session(session, defer_history=defer_history)
 
     def role_sessions(self) -> list[Session]:
         return self.repository.list_sessions(self.role_name)
@@ -513,6 +547,7 @@ class ChatApp(App[None]):
     @work(exclusive=True, group="llm", exit_on_error=False)
     async def run_turn(self, text: str | None) -> None:
         """Send ``text`` (or regenerate when None) and stream the answer into the pane."""
+        await self.history_shown()  # a turn sent during start-up lands after the history
         if self.session is None:
             return
         session_id = self.session.id

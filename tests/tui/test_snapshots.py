@@ -58,8 +58,13 @@ def snapshot_app(isolated_home: Path):  # type: ignore[no-untyped-def]
     services.close()
 
 
+async def history_shown(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.app.history_shown()
+    await pilot.pause()
+
+
 def test_main_screen(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(snapshot_app, terminal_size=(120, 34))
+    assert snap_compare(snapshot_app, terminal_size=(120, 34), run_before=history_shown)
 
 
 def test_help_screen(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
@@ -67,4 +72,6 @@ def test_help_screen(snap_compare, snapshot_app) -> None:  # type: ignore[no-unt
 
 
 def test_role_picker(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(snapshot_app, press=["ctrl+r"], terminal_size=(120, 34))
+    assert snap_compare(
+        snapshot_app, press=["ctrl+r"], terminal_size=(120, 34), run_before=history_shown
+    )

@@ -11,26 +11,41 @@ loop ~350 ms; in pieces of 1,000, no stall over ~50 ms). ``finish`` drains the
 rest the same way.
 
 Only the most recent messages of a long session are mounted; older ones come in
-pages on request, so opening a 2,000-message session stays fast.
+pages on request, so opening a 2,000-message session stays fast. Every widget
+costs about a millisecond to mount here, so an answer mounts only the parts it
+uses: the thinking block, retrieval note, sources and status line appear when
+there is something to show.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.timer import Timer
-from textual.widgets import Button, Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widget import Widget
+from textual.widgets import Button, Collapsible, Static
 
 from chat_tui.domain.models import Citation, Message, MessageStatus
 from chat_tui.tui.messages import EarlierMessagesRequested
 
+if TYPE_CHECKING:
+    # Imported where first used: markdown-it and Textual's Markdown cost ~60 ms, and the
+    # first frame shows no answer (history is mounted just after it).
+    from textual.widgets import Markdown
+    from textual.widgets.markdown import MarkdownStream
+
+#: Messages shown when a session opens (enough to fill a tall terminal) and per
+#: "show earlier" page.
+FIRST_PAGE = 14
 PAGE_SIZE = 30
+#: The parts under an answer's body, in display order.
+FOOTER_PARTS = ("retrieval-note", "sources", "answer-status")
 FLUSH_INTERVAL = 1 / 30
 #: Characters handed to the Markdown stream per flush (about 250 tokens).
 MAX_FLUSH_CHARS = 1_000
@@ -74,19 +89,42 @@ class AnswerView(Vertical):
         self.streamed_text = ""
 
     def compose(self) -> ComposeResult:
-        reasoning = self.message.reasoning if self.message else ""
-        thinking = Collapsible(
+        if self.message is not None and self.message.reasoning:
+            yield self._thinking_block(self.message.reasoning)
+        from textual.widgets import Markdown
+
+        yield Markdown(self.message.content if self.message else "", classes="answer-body")
+
+    @staticmethod
+    def _thinking_block(reasoning: str) -> Collapsible:
+        return Collapsible(
             Static(Content(reasoning), classes="reasoning-text"),
             title="Thinking",
             collapsed=True,
             classes="thinking",
         )
-        thinking.display = bool(reasoning)
-        yield thinking
-        yield Markdown(self.message.content if self.message else "", classes="answer-body")
-        yield Static("", classes="retrieval-note")
-        yield Static("", classes="sources")
-        yield Static("", classes="answer-status")
+
+    def _thinking(self) -> Collapsible:
+        """The thinking block, mounted above the body on first use."""
+        found = self.query_children(".thinking")
+        if found:
+            return found.first(Collapsible)
+        block = self._thinking_block("")
+        self.mount(block, before=self.markdown)
+        return block
+
+    def _part(self, name: str) -> Static:
+        """A footer part (see ``FOOTER_PARTS``), mounted in its place on first use."""
+        found = self.query_children(f".{name}")
+        if found:
+            return found.first(Static)
+        after: Widget = self.markdown
+        for earlier in FOOTER_PARTS[: FOOTER_PARTS.index(name)]:
+            if previous := self.query_children(f".{earlier}"):
+                after = previous.first()
+        part = Static("", classes=name)
+        self.mount(part, after=after)
+        return part
 
     def on_mount(self) -> None:
         if self.message is not None:
@@ -94,29 +132,31 @@ class AnswerView(Vertical):
 
     @property
     def markdown(self) -> Markdown:
+        from textual.widgets import Markdown
+
         return self.query_one(".answer-body", Markdown)
 
     # -- streaming
 
     def begin_stream(self) -> None:
         """Start accepting streamed text."""
-        self._stream = Markdown.get_stream(self.markdown)
+        markdown = self.markdown
+        self._stream = markdown.get_stream(markdown)
         self._timer = self.set_interval(FLUSH_INTERVAL, self._flush)
         self.set_status(Content.styled("thinking…", "dim italic"))
 
     def add_reasoning(self, text: str) -> None:
-        thinking = self.query_one(".thinking", Collapsible)
-        if not thinking.display:
-            thinking.display = True
+        if not self._reasoning:
+            thinking = self._thinking()
             thinking.collapsed = False
             thinking.title = "Thinking…"
         self._reasoning.append(text)
         self._reasoning_dirty = True
 
     def add_content(self, text: str) -> None:
-        if not self.streamed_text and not self._buffer:
-            thinking = self.query_one(".thinking", Collapsible)
-            if thinking.display:
+        if not self.streamed_text and not self._buffer and not self._buffered:
+            if self._reasoning:
+                thinking = self._thinking()
                 thinking.collapsed = True
                 thinking.title = "Thinking"
             self.set_status(Content(""))
@@ -168,10 +208,9 @@ class AnswerView(Vertical):
             await self._stream.stop()
             self._stream = None
         self.message = message
-        thinking = self.query_one(".thinking", Collapsible)
         if message.reasoning:
-            self.query_one(".reasoning-text", Static).update(Content(message.reasoning))
-            thinking.display = True
+            thinking = self._thinking()
+            thinking.query_one(".reasoning-text", Static).update(Content(message.reasoning))
             thinking.collapsed = True
             thinking.title = "Thinking"
         if message.content != self.streamed_text:
@@ -194,24 +233,28 @@ class AnswerView(Vertical):
     # -- footer
 
     def set_status(self, content: Content) -> None:
-        status = self.query_one(".answer-status", Static)
+        if not content.plain and not self.query_children(".answer-status"):
+            return
+        status = self._part("answer-status")
         status.update(content)
         status.display = bool(content.plain)
 
     def show_retrieval(self, summary: str, warning: bool) -> None:
         """What the knowledge-base step found (or why it could not run)."""
-        note = self.query_one(".retrieval-note", Static)
+        note = self._part("retrieval-note")
         note.set_class(warning, "warning")
         note.update(Content(f"⌕ knowledge base: {summary}"))
         note.display = True
 
     def show_sources(self, citations: Sequence[Citation]) -> None:
-        sources = self.query_one(".sources", Static)
+        if not citations and not self.query_children(".sources"):
+            return
+        sources = self._part("sources")
         sources.update(sources_content(citations) if citations else Content(""))
         sources.display = bool(citations)
 
     def _show_footer(self, message: Message) -> None:
-        if message.citations and not self.query_one(".retrieval-note", Static).display:
+        if message.citations and not self.query_children(".retrieval-note"):
             passages, files = len(message.citations), len({c.source for c in message.citations})
             self.show_retrieval(
                 f"{passages} passage{'s' * (passages != 1)} from {files} file{'s' * (files != 1)}",
@@ -250,7 +293,7 @@ class ChatView(VerticalScroll):
     async def show_messages(self, messages: Sequence[Message]) -> None:
         """Replace the pane with a session's messages (the most recent page)."""
         await self.remove_children()
-        self.hidden_count = max(0, len(messages) - PAGE_SIZE)
+        self.hidden_count = max(0, len(messages) - FIRST_PAGE)
         self._all = list(messages)
         widgets: list[Static | AnswerView | Button] = []
         if self.hidden_count:
