@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -64,6 +65,8 @@ from chat_tui.storage.session_file import SessionFile, message_docs
 from chat_tui.storage.tinydb_storage import AtomicCachedStorage, Tables
 
 DAY_SECONDS = 86_400.0
+#: Longest a message save leaves the index unwritten (see ``_lazy_index``).
+INDEX_FLUSH_SECONDS = 30.0
 
 
 class TinyDBRepository:
@@ -94,6 +97,7 @@ class TinyDBRepository:
         self._signatures: dict[str, str] = {}
         self._index_ids: dict[str, int] = {}
         self._index_db: TinyDB | None = None
+        self._index_flushed_at = time.monotonic()
         self._closed = False
         with self._lock:
             self._open()
@@ -343,6 +347,31 @@ class TinyDBRepository:
         assert self._index_db is not None
         return self._index_db.table(SESSIONS_TABLE)
 
+    @property
+    def _index_storage(self) -> AtomicCachedStorage:
+        assert self._index_db is not None
+        return self._index_db.storage  # type: ignore[return-value]
+
+    @contextmanager
+    def _lazy_index(self) -> Iterator[None]:
+        """Message saves: the session file is written now, the index at most every
+        ``INDEX_FLUSH_SECONDS`` (and by any session-level change and by ``close``).
+
+        The index is a cache of the session files (``_reconcile_with_files`` repairs it
+        at open from their signatures), and rewriting it is the only part of a save that
+        grows with the number of sessions: ~2 of 5.5 ms per save with 1,000 sessions.
+        """
+        storage = self._index_storage
+        with storage.deferred():
+            yield
+        if time.monotonic() - self._index_flushed_at >= INDEX_FLUSH_SECONDS:
+            self._flush_index()
+
+    def _flush_index(self) -> None:
+        if self._index_db is not None and self._index_storage.pending:
+            self._index_storage.flush_pending()
+        self._index_flushed_at = time.monotonic()
+
     def _put_index(self, session: Session, signature: str) -> None:
         record = index_record(session, signature)
         doc_id = self._index_ids.get(session.id)
@@ -481,7 +510,7 @@ class TinyDBRepository:
 
         A message whose id is already stored replaces that one (a retried save).
         """
-        with self._lock, self._writing():
+        with self._lock, self._writing(), self._lazy_index():
             self._check_open()
             self._require(message.session_id, "save the message")
             loaded = self._loaded_session(message.session_id)
@@ -501,7 +530,7 @@ class TinyDBRepository:
         Raises:
             StorageError: the session or the message is not stored.
         """
-        with self._lock, self._writing():
+        with self._lock, self._writing(), self._lazy_index():
             self._check_open()
             self._require(message.session_id, "update the message")
             loaded = self._loaded_session(message.session_id)
@@ -556,6 +585,10 @@ class TinyDBRepository:
                 loaded.close()
             self._loaded.clear()
             if self._index_db is not None:
+                try:
+                    self._flush_index()
+                except OSError:
+                    pass  # the index is rebuilt from the session files at the next open
                 self._index_db.close()
                 self._index_db = None
 

@@ -93,6 +93,29 @@ class AtomicCachedStorage(Storage):
         if self._batch_depth == 0 and self._pending:
             self.flush()
 
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Writes inside the block only update the cache; :meth:`flush_pending` writes them.
+
+        For a file that can be rebuilt (the index): a write left pending when the process
+        dies is lost, not torn. Any later write outside such a block writes it too.
+        """
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+
+    @property
+    def pending(self) -> bool:
+        """Whether the cache holds changes the file does not."""
+        return self._pending
+
+    def flush_pending(self) -> None:
+        """Write the file if the cache holds changes it does not."""
+        if self._pending and self._batch_depth == 0:
+            self.flush()
+
     def serialize(self, data: Tables) -> str:
         """The file's JSON text, re-encoding only documents that changed."""
         old = self._fragments

@@ -238,6 +238,32 @@ def test_persistence_across_reopen(history_dir: Path) -> None:
     reopened.close()
 
 
+def test_message_saves_leave_the_index_to_later_and_a_crash_loses_nothing(
+    history_dir: Path,
+) -> None:
+    writer = TinyDBRepository(history_dir)
+    quiet, busy = writer.create_session("assistant", "quiet"), writer.create_session("coder")
+    index_before = (history_dir / "index.json").read_bytes()
+    for j in range(3):
+        writer.append_message(Message(session_id=busy.id, role="user", content=f"m{j}"))
+    # Saving a message rewrites its session's file only: the index is a cache.
+    assert (history_dir / "index.json").read_bytes() == index_before
+    expected = writer.list_sessions()
+    assert [s.id for s in expected] == [busy.id, quiet.id]
+
+    # No close(): as after a SIGKILL. Another process opening the history repairs the
+    # index from the session file and sees every message, count and activity time.
+    reader = TinyDBRepository(history_dir)
+    assert reader.notices == []
+    assert reader.list_sessions() == expected
+    assert [m.content for m in reader.messages(busy.id)] == ["m0", "m1", "m2"]
+    reader.close()
+
+    writer.close()  # close writes the deferred index
+    assert (history_dir / "index.json").read_bytes() != index_before
+    assert json.loads((history_dir / "index.json").read_text())  # and it is valid
+
+
 def test_session_file_holds_its_own_record(repo: TinyDBRepository, history_dir: Path) -> None:
     session = repo.create_session("coder", title="Mine")
     repo.append_message(Message(session_id=session.id, role="user", content="x"))
