@@ -116,6 +116,10 @@ class RetrievalSettings:
     top_k: int = 5
     candidates: int = 20
     timeout: float = 15.0
+    #: BM25 analyzer of new knowledge bases: "jieba" (Chinese and English) or "standard"
+    #: (English and other space-separated languages; about 3x faster ingest into Milvus
+    #: Lite, whose jieba runs in Python). Fixed per knowledge base when it is created.
+    analyzer: str = "jieba"
 
 
 @dataclass(frozen=True)
@@ -265,6 +269,13 @@ def _providers(table: _Reader, env: Mapping[str, str]) -> dict[str, ProviderSett
     return providers
 
 
+def _analyzer(table: _Reader) -> str:
+    value = table.str("analyzer", "jieba")
+    if value not in ("jieba", "standard"):
+        raise table._fail("analyzer", '"jieba" or "standard"', value)
+    return value
+
+
 def load_settings(
     *,
     config_file: Path | None = None,
@@ -366,6 +377,7 @@ def load_settings(
             top_k=ret.int("top_k", 5, 1),
             candidates=ret.int("candidates", 20, 1),
             timeout=ret.float("timeout", 15.0, 0.1),
+            analyzer=_analyzer(ret),
         ),
         ingest=IngestSettings(
             chunk_tokens=chunk_tokens,

@@ -78,11 +78,19 @@ def scrub_uri(uri: str) -> str:
     return re.sub(r"//[^/@]*@", "//", uri)
 
 
-def create_chunks_collection(client: Any, name: str, dense_dim: int | None) -> None:
-    """Create the chunks collection (jieba analyzer; standard when the server lacks jieba)."""
+def create_chunks_collection(
+    client: Any, name: str, dense_dim: int | None, analyzer: str = "jieba"
+) -> None:
+    """Create the chunks collection with the ``analyzer`` ("jieba" or "standard") for BM25.
+
+    jieba falls back to standard when the server lacks it.
+    """
     from pymilvus import DataType, Function, FunctionType
 
-    for analyzer in (JIEBA_ANALYZER, STANDARD_ANALYZER):
+    candidates = (
+        (JIEBA_ANALYZER, STANDARD_ANALYZER) if analyzer == "jieba" else (STANDARD_ANALYZER,)
+    )
+    for analyzer_params in candidates:
         schema = client.create_schema(auto_id=False)
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
         schema.add_field("source", DataType.VARCHAR, max_length=SOURCE_MAX_BYTES)
@@ -94,7 +102,7 @@ def create_chunks_collection(client: Any, name: str, dense_dim: int | None) -> N
             DataType.VARCHAR,
             max_length=TEXT_MAX_BYTES,
             enable_analyzer=True,
-            analyzer_params=analyzer,
+            analyzer_params=analyzer_params,
         )
         for number_field in ("line_start", "line_end", "page", "idx"):
             schema.add_field(number_field, DataType.INT64)
@@ -120,7 +128,7 @@ def create_chunks_collection(client: Any, name: str, dense_dim: int | None) -> N
             client.create_collection(name, schema=schema, index_params=index)
             return
         except Exception as error:
-            if analyzer is JIEBA_ANALYZER and "jieba" in str(error).lower():
+            if analyzer_params is JIEBA_ANALYZER and "jieba" in str(error).lower():
                 continue  # the server lacks jieba: English-only BM25
             raise
 

@@ -296,7 +296,12 @@ class KnowledgeStore:
             if not has_chunks and not create:
                 return False
             if not has_chunks:
-                create_chunks_collection(client, self.collection, self._requested_dim)
+                create_chunks_collection(
+                    client,
+                    self.collection,
+                    self._requested_dim,
+                    self.settings.retrieval.analyzer,
+                )
             if not client.has_collection(self.registry):
                 create_registry_collection(client, self.registry)
             client.load_collection(self.collection)

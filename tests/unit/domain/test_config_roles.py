@@ -58,6 +58,7 @@ def test_custom_profile_with_its_own_key_env(tmp_path: Path) -> None:
         ("[history]\ncontext_tokens = -5\n", "history.context_tokens"),
         ('[providers.openai]\ntimeout = "soon"\n', "providers.openai.timeout"),
         ("[retrieval]\nenabled = 3\n", "retrieval.enabled"),
+        ('[retrieval]\nanalyzer = "icu"\n', "retrieval.analyzer"),
         ('provider = "nowhere"\n', "nowhere"),
         ("this is not toml", "not valid TOML"),
         ("[ingest]\nchunk_tokens = 100\nchunk_overlap = 200\n", "chunk_overlap"),

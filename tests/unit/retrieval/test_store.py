@@ -113,6 +113,25 @@ def test_bm25_finds_english_and_chinese(
     assert store.search_bm25("天气", 3)[0].chunk.text == CHINESE[1]
 
 
+def test_standard_analyzer_is_chosen_per_knowledge_base(
+    make_store: Callable[..., KnowledgeStore], kb_settings: Settings, kb_name: str
+) -> None:
+    standard = replace(kb_settings, retrieval=replace(kb_settings.retrieval, analyzer="standard"))
+    store = make_store(kb_name, standard)
+    store.ensure()
+    store.replace_file("/en.md", "a", make_chunks("/en.md", ENGLISH), None)
+    assert store.stats()["analyzer"] == "standard"
+    assert store.search_bm25("Lisbon weather in winter", 3)[0].chunk.text == ENGLISH[1]
+    # The analyzer belongs to the knowledge base: another default-configured store on it
+    # keeps what the collection was created with.
+    again = make_store(kb_name)
+    again.ensure()
+    assert again.stats()["analyzer"] == "standard"
+    jieba = make_store(kb_name + "_j")
+    jieba.ensure()
+    assert jieba.stats()["analyzer"] == "jieba"
+
+
 def test_hybrid_and_dense(make_store: Callable[..., KnowledgeStore], kb_name: str) -> None:
     store = make_store(kb_name, dense_dim=DIM)
     store.ensure()
