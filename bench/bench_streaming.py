@@ -5,7 +5,10 @@ the real App (headless), token by token, as fast as the loop allows, the way the
 service's events arrive from the network. Prints tokens/s and the worst stall
 seen by a 5 ms ticker running beside it.
 
-    python bench/bench_streaming.py [--tokens 4000]
+    python bench/bench_streaming.py [--tokens 4000] [--rate TOKENS_PER_S]
+
+``--rate`` paces the tokens like a model streaming at that speed (default: as fast
+as the loop allows, the stress case the target is set for).
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def make_answer(tokens: int) -> list[str]:
     return pieces
 
 
-async def run(tokens: int, verbose: bool = False) -> None:
+async def run(tokens: int, verbose: bool = False, rate: float = 0.0) -> None:
     from chat_tui.config import load_settings
     from chat_tui.domain.models import Message
     from chat_tui.services.bootstrap import open_services
@@ -89,9 +92,13 @@ async def run(tokens: int, verbose: bool = False) -> None:
 
             tick = asyncio.create_task(ticker())
             start = time.perf_counter()
-            for piece in pieces:
+            for number, piece in enumerate(pieces):
                 view.add_content(piece)
-                await asyncio.sleep(0)
+                if rate:  # the network's pace: wait until this token is due
+                    due = start + number / rate
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                else:
+                    await asyncio.sleep(0)
             fed = time.perf_counter()
             feed_stalls = len(stalls)
             await view.finish(
@@ -122,8 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tokens", type=int, default=4000)
     parser.add_argument("--verbose", action="store_true", help="list every stall over 50 ms")
+    parser.add_argument("--rate", type=float, default=0.0, help="tokens/s (default: unpaced)")
     args = parser.parse_args()
-    asyncio.run(run(args.tokens, args.verbose))
+    asyncio.run(run(args.tokens, args.verbose, args.rate))
 
 
 if __name__ == "__main__":

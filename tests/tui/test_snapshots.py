@@ -12,6 +12,7 @@ import pytest
 
 from chat_tui.domain.models import Message, Usage
 from chat_tui.services.bootstrap import open_services
+from chat_tui.tui.widgets.prompt import PromptInput
 from tests.conftest import make_settings
 
 ANSWER = """Use `tomllib` from the standard library:
@@ -59,6 +60,8 @@ def snapshot_app(isolated_home: Path):  # type: ignore[no-untyped-def]
 
 
 async def history_shown(pilot) -> None:  # type: ignore[no-untyped-def]
+    # A blinking cursor would make the picture depend on the moment it is taken.
+    pilot.app.query_one(PromptInput).cursor_blink = False
     await pilot.app.history_shown()
     await pilot.pause()
 
@@ -68,7 +71,9 @@ def test_main_screen(snap_compare, snapshot_app) -> None:  # type: ignore[no-unt
 
 
 def test_help_screen(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(snapshot_app, press=["f1"], terminal_size=(120, 40))
+    assert snap_compare(
+        snapshot_app, press=["f1"], terminal_size=(120, 40), run_before=history_shown
+    )
 
 
 def test_role_picker(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]

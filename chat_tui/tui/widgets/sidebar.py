@@ -44,10 +44,21 @@ class SessionSidebar(OptionList):
     }
     """
 
+    _shown: tuple[Sequence[Role], Sequence[Session], str | None, str] | None = None
+    _shown_width = 0
+
+    def on_resize(self) -> None:
+        # Titles are cut to the width: lay them out again once the real width is known
+        # (start-up fills the list before the first layout) or when it changes.
+        if self._shown is not None and self.size.width != self._shown_width:
+            self.show(*self._shown)
+
     def show(
         self, roles: Sequence[Role], sessions: Sequence[Session], current: str | None, role: str
     ) -> None:
         """Rebuild the list and highlight ``current``."""
+        self._shown = (roles, sessions, current, role)
+        self._shown_width = self.size.width
         by_role: dict[str, list[Session]] = {}
         for session in sessions:
             by_role.setdefault(session.role, []).append(session)
