@@ -5,29 +5,35 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-NON_UI = [
-    "chat_tui",
-    "chat_tui.config",
-    "chat_tui.errors",
-    "chat_tui.locations",
-    "chat_tui.domain.models",
-    "chat_tui.domain.prompt",
-    "chat_tui.domain.roles",
-    "chat_tui.domain.text",
-    "chat_tui.storage.tinydb_repo",
-    "chat_tui.llm.client",
-    "chat_tui.services.chat",
-    "chat_tui.services.bootstrap",
-    "chat_tui.services.knowledge",
-    "chat_tui.retrieval.retriever",
-    "chat_tui.retrieval.milvus_store",
-    "chat_tui.retrieval.jina",
-    "chat_tui.ingest.pipeline",
-    "chat_tui.cli",
-]
+import chat_tui
+
+
+def _non_ui_modules() -> list[str]:
+    """Every module of the package outside ``chat_tui.tui``, found by walking it."""
+    root = Path(chat_tui.__file__).parent
+    found = ["chat_tui"]
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[0] == "tui" or parts[-1] == "__main__":
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts:
+            found.append(".".join(("chat_tui", *parts)))
+    return found
+
+
+NON_UI = _non_ui_modules()
+
+
+def test_the_walk_finds_every_layer() -> None:
+    for layer in ("config", "domain.models", "storage.tinydb_repo", "llm.client", "cli"):
+        assert f"chat_tui.{layer}" in NON_UI
+    assert len(NON_UI) > 40 and not any(m.startswith("chat_tui.tui") for m in NON_UI)
 
 
 def imported_after(module: str) -> set[str]:
