@@ -9,11 +9,16 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from chat_tui.errors import ChatTuiError
+
+if TYPE_CHECKING:
+    from chat_tui.config import Settings
+    from chat_tui.domain.models import Message
+    from chat_tui.services.bootstrap import AppServices
 
 app = typer.Typer(
     name="chat-tui",
@@ -45,14 +50,14 @@ class _Options:
 OPTIONS = _Options()
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     """Print a one-line error and exit."""
     typer.echo(f"chat-tui: {message}", err=True)
     raise typer.Exit(code)
 
 
-def load() -> Settings:  # noqa: F821 - imported lazily
-    from chat_tui.config import Settings, load_settings  # noqa: F401
+def load() -> Settings:
+    from chat_tui.config import load_settings
 
     try:
         return load_settings(
@@ -63,10 +68,9 @@ def load() -> Settings:  # noqa: F821 - imported lazily
         )
     except ChatTuiError as error:
         fail(str(error))
-        raise  # unreachable
 
 
-def open_app_services(settings):  # type: ignore[no-untyped-def]
+def open_app_services(settings: Settings) -> AppServices:
     from chat_tui.services.bootstrap import open_services
 
     try:
@@ -169,7 +173,7 @@ def ask(
             for number, citation in enumerate(event.message.citations, start=1):
                 typer.echo(f"[{number}] {citation.label()}")
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> Message:
         try:
             return await services.chat.send(target.id, text, on_event, use_retrieval=not no_kb)
         finally:

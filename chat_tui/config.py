@@ -11,6 +11,7 @@ never sent to DeepSeek's endpoint, for instance).
 
 from __future__ import annotations
 
+import builtins
 import os
 import tomllib
 from collections.abc import Mapping
@@ -177,27 +178,27 @@ class Settings:
 class _Reader:
     """Typed access to one TOML table, so errors name the dotted key and the file."""
 
-    def __init__(self, data: Mapping[str, Any], prefix: str, path: Path) -> None:
+    def __init__(self, data: Mapping[builtins.str, Any], prefix: builtins.str, path: Path) -> None:
         self.data = data
         self.prefix = prefix
         self.path = path
 
-    def _fail(self, key: str, expected: str, value: Any) -> ConfigError:
+    def _fail(self, key: builtins.str, expected: builtins.str, value: Any) -> ConfigError:
         return ConfigError(f"{self.path}: {self.prefix}{key} must be {expected}, got {value!r}")
 
-    def table(self, key: str) -> _Reader:
+    def table(self, key: builtins.str) -> _Reader:
         value = self.data.get(key, {})
         if not isinstance(value, Mapping):
             raise self._fail(key, "a table", value)
         return _Reader(value, f"{self.prefix}{key}.", self.path)
 
-    def str(self, key: str, default: str) -> str:
+    def str(self, key: builtins.str, default: builtins.str) -> builtins.str:
         value = self.data.get(key, default)
         if not isinstance(value, str):
             raise self._fail(key, "a string", value)
         return value
 
-    def opt_str(self, key: str) -> str | None:
+    def opt_str(self, key: builtins.str) -> builtins.str | None:
         value = self.data.get(key)
         if value is None or value == "":
             return None
@@ -205,24 +206,28 @@ class _Reader:
             raise self._fail(key, "a string", value)
         return value
 
-    def int(self, key: str, default: int, minimum: int = 0) -> int:
+    def int(
+        self, key: builtins.str, default: builtins.int, minimum: builtins.int = 0
+    ) -> builtins.int:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self._fail(key, f"a whole number >= {minimum}", value)
         return value
 
-    def float(self, key: str, default: float, minimum: float = 0.0) -> float:
+    def float(
+        self, key: builtins.str, default: builtins.float, minimum: builtins.float = 0.0
+    ) -> builtins.float:
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
             raise self._fail(key, f"a number >= {minimum}", value)
         return float(value)
 
-    def opt_float(self, key: str, minimum: float = 0.0) -> float | None:
+    def opt_float(self, key: builtins.str, minimum: builtins.float = 0.0) -> builtins.float | None:
         if self.data.get(key) is None:
             return None
         return self.float(key, 0.0, minimum)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def bool(self, key: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):
             raise self._fail(key, "true or false", value)

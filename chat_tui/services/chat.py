@@ -94,9 +94,16 @@ EventSink = Callable[[ServiceEvent], Awaitable[None]]
 
 
 class ContextResultLike(Protocol):
-    citations: tuple[Citation, ...]
-    context_block: str
-    notice: str | None
+    """What a context provider returns; read-only so frozen dataclasses satisfy it."""
+
+    @property
+    def citations(self) -> tuple[Citation, ...]: ...
+
+    @property
+    def context_block(self) -> str: ...
+
+    @property
+    def notice(self) -> str | None: ...
 
 
 class ContextProvider(Protocol):

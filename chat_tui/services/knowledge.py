@@ -16,6 +16,7 @@ from chat_tui.config import Settings
 from chat_tui.errors import ChatTuiError, EmbeddingError, RetrievalError
 
 if TYPE_CHECKING:
+    from chat_tui.retrieval.milvus_store import KnowledgeStore
     from chat_tui.retrieval.types import Passage
 
 
@@ -25,7 +26,7 @@ class SearchResult:
     notice: str | None = None
 
 
-def _store(settings: Settings, knowledge_base: str):  # type: ignore[no-untyped-def]
+def _store(settings: Settings, knowledge_base: str) -> KnowledgeStore:
     from chat_tui.retrieval.milvus_store import KnowledgeStore
 
     return KnowledgeStore(settings, knowledge_base)

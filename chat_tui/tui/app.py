@@ -13,10 +13,11 @@ import socket
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -35,6 +36,7 @@ from chat_tui.services.chat import (
     ServiceEvent,
     UserTurnSaved,
 )
+from chat_tui.storage.base import SessionRepository
 from chat_tui.tui.commands import ACTIONS, bindings
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
@@ -60,7 +62,7 @@ class ChatApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "chat-tui"
-    BINDINGS = bindings()
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings()]
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(self, services: AppServices, *, check_setup: bool = True) -> None:
@@ -79,7 +81,7 @@ class ChatApp(App[None]):
             self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
         )
 
-    def notify(  # type: ignore[override]
+    def notify(
         self,
         message: str,
         *,
@@ -126,7 +128,7 @@ class ChatApp(App[None]):
         return self.query_one("#status", StatusLine)
 
     @property
-    def repository(self):  # type: ignore[no-untyped-def]
+    def repository(self) -> SessionRepository:
         return self.services.repository
 
     @property
@@ -622,7 +624,7 @@ class ChatApp(App[None]):
 
     # ------------------------------------------------------------------ palette
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for action in ACTIONS:
             if action.id.startswith("role.") and action.id != "role.pick":
