@@ -29,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 sessions_app = typer.Typer(
-    help="List, show, export and delete chat sessions.", no_args_is_help=True
+    help="List, show (as text or --json) and delete chat sessions.", no_args_is_help=True
 )
 roles_app = typer.Typer(help="List and add roles (system-prompt personas).", no_args_is_help=True)
 kb_app = typer.Typer(help="Inspect and manage the knowledge base.", no_args_is_help=True)

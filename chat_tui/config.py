@@ -259,7 +259,9 @@ def _providers(table: _Reader, env: Mapping[str, str]) -> dict[str, ProviderSett
             base_url = env.get("OPENAI_BASE_URL") or base_url
         if not base_url:
             raise ConfigError(f"{table.path}: providers.{name}.base_url is required")
-        api_key = entry.opt_str("api_key") or (env.get(key_env) if key_env else None) or None
+        # Env beats file, as for every other setting: a key exported for this shell wins
+        # over one written in config.toml.
+        api_key = (env.get(key_env) if key_env else None) or entry.opt_str("api_key") or None
         providers[name] = ProviderSettings(
             name=name,
             base_url=base_url.rstrip("/"),

@@ -218,15 +218,25 @@ class ChatService:
         return await self._answer(session, on_event, use_retrieval=use_retrieval)
 
     async def regenerate(self, session_id: str, on_event: EventSink) -> Message:
-        """Drop the last answer (if any) and answer the last user turn again."""
+        """Answer the last user turn again.
+
+        The answer(s) after that turn are replaced only by a new answer with text: a retry
+        that fails or is stopped before its first token leaves the earlier answer where it
+        was (the failed attempt is stored after it, with its error), so ctrl+g never loses
+        a good answer. Earlier attempts without text are dropped.
+        """
         session = self._session(session_id)
         history = self.repository.messages(session.id)
-        if history and history[-1].role == "assistant":
-            await asyncio.to_thread(self.repository.delete_message, session.id, history[-1].id)
-            history = history[:-1]
+        trailing: list[Message] = []
+        while history and history[-1].role == "assistant":
+            trailing.append(history.pop())
         if not history or history[-1].role != "user":
             raise ChatTuiError("Nothing to regenerate: this session has no question yet.")
-        return await self._answer(self._session(session_id), on_event)
+        for attempt in trailing:
+            if not attempt.content.strip():
+                await asyncio.to_thread(self.repository.delete_message, session.id, attempt.id)
+        replaced = [m for m in trailing if m.content.strip()]
+        return await self._answer(session, on_event, history=history, replaces=replaced)
 
     def _session(self, session_id: str) -> Session:
         session = self.repository.get_session(session_id)
@@ -270,9 +280,20 @@ class ChatService:
         return (result.context_block or None), tuple(result.citations)
 
     async def _answer(
-        self, session: Session, on_event: EventSink, *, use_retrieval: bool = True
+        self,
+        session: Session,
+        on_event: EventSink,
+        *,
+        use_retrieval: bool = True,
+        history: list[Message] | None = None,
+        replaces: Sequence[Message] = (),
     ) -> Message:
-        history = self.repository.messages(session.id)
+        """Stream an answer to the last message of ``history`` (default: the stored one).
+
+        ``replaces``: answers deleted once this one is stored with text (see regenerate).
+        """
+        if history is None:
+            history = self.repository.messages(session.id)
         question = history[-1].content
         role = self.role(session.role)
         model = self.model_for(session)
@@ -303,6 +324,9 @@ class ChatService:
                 citations=citations,
             )
             self.repository.append_message(answer)
+            if answer.content.strip():
+                for old in replaces:
+                    self.repository.delete_message(session.id, old.id)
             return answer
 
         try:

@@ -543,7 +543,8 @@ class ChatApp(App[None]):
             ),
         )
         rows.append(("ctrl+p", "Command palette: every action by name", "(palette)"))
-        rows.append(("enter / ctrl+j", "Send / insert a new line in the prompt", "(prompt)"))
+        rows.append(("enter", "Send the prompt", "(prompt)"))
+        rows.append(("ctrl+j, shift+enter", "New line in the prompt (alt+enter too)", "(prompt)"))
         self.push_screen(HelpScreen(rows))
 
     @work(exclusive=True, group="llm", exit_on_error=False)
@@ -555,10 +556,14 @@ class ChatApp(App[None]):
         session_id = self.session.id
         chat = self.chat_view
         view: AnswerView | None = None
+        # Regenerating over an answer with text: that answer stays stored unless the new
+        # one brings text (see ChatService.regenerate); if not, it is shown again below.
+        replacing = False
         if text is None:
             history = self.repository.messages(session_id)
             last = chat.last_answer()
             if last is not None and history and history[-1].role == "assistant":
+                replacing = bool(history[-1].content.strip())
                 await last.remove()
             view = await chat.start_answer()
 
@@ -612,6 +617,14 @@ class ChatApp(App[None]):
             if view is not None and view.message is None and view.is_mounted:
                 # Cancelled or failed before an answer was stored: don't leave a spinner.
                 view.abandon()
+            answered = view is not None and view.message is not None and view.message.content
+            if replacing and not answered:
+                self.call_after_refresh(self._show_again, session_id)
+
+    async def _show_again(self, session_id: str) -> None:
+        """Show the stored session again (a failed regenerate kept the earlier answer)."""
+        if self.session is not None and self.session.id == session_id:
+            await self._show_history(self.session)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

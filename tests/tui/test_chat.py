@@ -231,6 +231,35 @@ async def test_regenerate_replaces_the_last_answer(services, fake_openai) -> Non
         assert fake_openai.requests[1]["messages"][-1]["content"] == "q"
 
 
+async def test_a_failed_regenerate_keeps_the_earlier_answer(services, fake_openai) -> None:
+    fake_openai.script(
+        Reply(content="good answer"),
+        Reply(status=401, error_message="Incorrect API key provided"),
+        Reply(content="better answer"),
+    )
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: "good answer" in map(markdown_source, answers(app)), "kept")
+        stored = services.repository.messages(app.session.id)
+        assert [(m.content, m.status) for m in stored] == [
+            ("q", MessageStatus.COMPLETE),
+            ("good answer", MessageStatus.COMPLETE),
+            ("", MessageStatus.FAILED),
+        ]
+        assert "401" in (stored[-1].error or "")
+        # The next retry replaces both the good answer and the failed attempt.
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        stored = services.repository.messages(app.session.id)
+        assert [m.content for m in stored] == ["q", "better answer"]
+        assert fake_openai.requests[2]["messages"][-1]["content"] == "q"
+        assert [m["content"] for m in fake_openai.requests[2]["messages"][1:]] == ["q"]
+
+
 async def test_markup_and_escape_sequences_in_answers_are_data(services, fake_openai) -> None:
     nasty = "Look: [bold red]x[/] and \x1b]0;pwned\x07title \x1b[31mred\x1b[0m done"
     fake_openai.script(Reply(content=nasty, chunk_chars=2))

@@ -33,6 +33,13 @@ def test_flags_beat_env_beat_file(tmp_path: Path) -> None:
     )
 
 
+def test_api_key_from_env_beats_the_one_in_the_file(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "config.toml", '[providers.openai]\napi_key = "sk-file"\n')
+    assert load_settings(config_file=cfg, env={}).provider.api_key == "sk-file"
+    from_env = load_settings(config_file=cfg, env={"OPENAI_API_KEY": "sk-env"})
+    assert from_env.provider.api_key == "sk-env"
+
+
 def test_openai_key_never_goes_to_another_profile(tmp_path: Path) -> None:
     cfg = write(tmp_path / "config.toml", 'provider = "deepseek"\n')
     settings = load_settings(config_file=cfg, env={"OPENAI_API_KEY": "sk-openai-only"})
