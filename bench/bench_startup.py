@@ -41,7 +41,7 @@ async def _ready(self):
     self.call_after_refresh(done)
 ChatApp.on_ready = _ready
 sys.argv = ["chat-tui"]
-from chat_tui.cli import main
+from chat_tui.launch import main
 main()
 """
 

@@ -1,6 +1,6 @@
 """Entry point for ``python -m chat_tui``."""
 
-from chat_tui.cli import main
+from chat_tui.launch import main
 
 if __name__ == "__main__":
     main()

@@ -9,16 +9,23 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chat_tui.errors import ChatTuiError
+from chat_tui.launch import (  # re-exported for the subcommands
+    OPTIONS,
+    TUI_OPTIONS,
+    fail,
+    load,
+    open_app_services,
+    run_tui,
+    tui_only_options,
+)
 
 if TYPE_CHECKING:
-    from chat_tui.config import Settings
     from chat_tui.domain.models import Message
-    from chat_tui.services.bootstrap import AppServices
 
 app = typer.Typer(
     name="chat-tui",
@@ -36,47 +43,6 @@ kb_app = typer.Typer(help="Inspect and manage the knowledge base.", no_args_is_h
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(roles_app, name="roles")
 app.add_typer(kb_app, name="kb")
-
-
-class _Options:
-    """Global options shared by every subcommand."""
-
-    model: str | None = None
-    base_url: str | None = None
-    provider: str | None = None
-    config: Path | None = None
-
-
-OPTIONS = _Options()
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error and exit."""
-    typer.echo(f"chat-tui: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def load() -> Settings:
-    from chat_tui.config import load_settings
-
-    try:
-        return load_settings(
-            config_file=OPTIONS.config,
-            provider=OPTIONS.provider,
-            model=OPTIONS.model,
-            base_url=OPTIONS.base_url,
-        )
-    except ChatTuiError as error:
-        fail(str(error))
-
-
-def open_app_services(settings: Settings) -> AppServices:
-    from chat_tui.services.bootstrap import open_services
-
-    try:
-        return open_services(settings)
-    except ChatTuiError as error:
-        fail(str(error))
 
 
 @app.callback(invoke_without_command=True)
@@ -109,22 +75,6 @@ def main_callback(
     )
     if ctx.invoked_subcommand is None:
         run_tui()
-
-
-def run_tui() -> None:
-    settings = load()
-    services = open_app_services(settings)
-    from chat_tui.logs import setup_logging
-
-    setup_logging(settings)
-    from chat_tui.tui.app import make_app, tune_gc
-
-    app = make_app(services)
-    tune_gc(freeze=True)
-    try:
-        app.run()
-    finally:
-        services.close()
 
 
 @app.command()
@@ -210,5 +160,21 @@ register(app, sessions_app, roles_app, kb_app)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Run the typer app (``chat_tui.launch.main`` is the console script)."""
     app()
+
+
+__all__ = [
+    "OPTIONS",
+    "TUI_OPTIONS",
+    "app",
+    "fail",
+    "kb_app",
+    "load",
+    "main",
+    "open_app_services",
+    "roles_app",
+    "run_tui",
+    "sessions_app",
+    "tui_only_options",
+]

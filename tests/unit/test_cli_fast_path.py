@@ -1,0 +1,37 @@
+"""Starting the TUI skips typer's argument parsing; the shortcut must agree with typer."""
+
+from __future__ import annotations
+
+import typer.main
+
+from chat_tui.cli import app
+from chat_tui.launch import TUI_OPTIONS, tui_only_options
+
+
+def test_the_shortcut_knows_exactly_the_options_of_the_main_command() -> None:
+    command = typer.main.get_command(app)
+    typer_options = {
+        opt: param.name for param in command.params if param.name != "version" for opt in param.opts
+    }
+    assert typer_options == TUI_OPTIONS
+
+
+def test_plain_starts_are_parsed_and_everything_else_goes_to_typer() -> None:
+    assert tui_only_options([]) == {}
+    assert tui_only_options(["-m", "qwen", "--base-url=http://127.0.0.1:1/v1"]) == {
+        "model": "qwen",
+        "base_url": "http://127.0.0.1:1/v1",
+    }
+    assert tui_only_options(["--provider", "ollama", "--config", "c.toml"]) == {
+        "provider": "ollama",
+        "config": "c.toml",
+    }
+    for argv in (
+        ["ingest", "docs"],
+        ["--help"],
+        ["--version"],
+        ["--model"],  # missing value: typer says so
+        ["--modle", "x"],  # a typo: typer says so
+        ["-m", "x", "kb", "list"],
+    ):
+        assert tui_only_options(argv) is None, argv
