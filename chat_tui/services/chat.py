@@ -380,11 +380,13 @@ class ChatService:
                 await on_event(AnswerSaved(answer))
             raise
         except ChatTuiError as error:
-            answer = store(MessageStatus.FAILED, str(error))
+            answer = await asyncio.to_thread(store, MessageStatus.FAILED, str(error))
         except Exception as error:  # noqa: BLE001 - a bug must not lose the partial answer
             log.exception("unexpected error while streaming")
-            answer = store(
-                MessageStatus.FAILED, f"Unexpected error ({type(error).__name__}); see the log."
+            answer = await asyncio.to_thread(
+                store,
+                MessageStatus.FAILED,
+                f"Unexpected error ({type(error).__name__}); see the log.",
             )
         else:
             answer = await asyncio.to_thread(store, MessageStatus.COMPLETE)
@@ -392,9 +394,14 @@ class ChatService:
         return answer
 
     async def aclose(self) -> None:
+        """Close the model client and the retrieval step's clients (embedder, Milvus)."""
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        close_context = getattr(self.context, "aclose", None)
+        if close_context is not None:
+            with contextlib.suppress(Exception):  # quitting: a failed close must not block it
+                await close_context()
 
 
 def _default_client(settings: Settings) -> ChatClient:
