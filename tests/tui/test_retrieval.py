@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -217,25 +217,36 @@ async def test_tui_and_ingest_share_the_knowledge_base_at_once(
     (extra / "parking.md").write_text(
         "# Parking\n\nVisitor parking is on level minus two, bay forty-two.\n", encoding="utf-8"
     )
+    for number in range(80):  # enough work that the ingest is still going while we chat
+        (extra / f"note{number:02d}.md").write_text(
+            f"# Note {number}\n\n" + "Ordinary words about rivers and hills. " * 40,
+            encoding="utf-8",
+        )
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(kb_home / "xdg-data"),
+        "XDG_CONFIG_HOME": str(kb_home / "xdg-config"),
+    }
+    env.pop("JINA_API_KEY", None)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
+            # A separate process ingests into the knowledge base the app has open...
+            ingest = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "chat_tui",
+                "ingest",
+                str(extra),
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            # ...while the app goes on answering from it.
             await send(pilot, "When does the on-call rotation change?")
             assert "Tuesday" in sent_user_content(fake_openai, 0)
-            # While the app holds the knowledge base open, a separate process ingests into it.
-            env = {
-                **os.environ,
-                "XDG_DATA_HOME": str(kb_home / "xdg-data"),
-                "XDG_CONFIG_HOME": str(kb_home / "xdg-config"),
-            }
-            env.pop("JINA_API_KEY", None)
-            done = subprocess.run(
-                [sys.executable, "-m", "chat_tui", "ingest", str(extra)],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            assert done.returncode == 0, done.stdout + done.stderr
+            output, _ = await asyncio.wait_for(ingest.communicate(), timeout=180)
+            assert ingest.returncode == 0, output.decode(errors="replace")
+            # What the other process stored is found by the running app.
             await send(pilot, "Where is visitor parking?")
             assert "bay forty-two" in sent_user_content(fake_openai, 1)
     finally:
