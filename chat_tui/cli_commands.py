@@ -143,27 +143,28 @@ def register(
             typer.Option("--exclude", help="Skip files matching this glob (repeatable)."),
         ] = None,
         prune: Annotated[
-            bool, typer.Option("--prune", help="Remove chunks of files that are gone.")
+            bool,
+            typer.Option(
+                "--prune",
+                help="Remove stored files under PATHs that no longer exist on disk "
+                "(files filtered out by --include/--exclude/.gitignore are kept).",
+            ),
         ] = False,
         rebuild: Annotated[
             bool,
             typer.Option(
-                "--rebuild", help="Drop the knowledge base first and embed everything again."
+                "--rebuild",
+                help="Drop the knowledge base and embed everything again (only after the "
+                "embedder and the store have answered, so a failure loses nothing).",
             ),
         ] = False,
     ) -> None:
         """Add documents to the knowledge base (incremental: unchanged files are skipped)."""
-        from chat_tui.services.knowledge import drop, list_knowledge_bases, run_ingest
+        from chat_tui.services.knowledge import run_ingest
 
         settings = cli.load()
         name = kb or settings.retrieval.knowledge_base
-        if rebuild:
-            try:
-                if name in list_knowledge_bases(settings):
-                    drop(settings, name)
-            except ChatTuiError as error:
-                cli.fail(str(error))
-        code = run_ingest(settings, paths, name, include or [], exclude or [], prune)
+        code = run_ingest(settings, paths, name, include or [], exclude or [], prune, rebuild)
         raise typer.Exit(code)
 
     @kb_app.command("list")
@@ -217,7 +218,7 @@ def register(
 
     @kb_app.command("remove")
     def kb_remove(path: Path, kb: Annotated[str, typer.Option("--kb")] = "") -> None:
-        """Remove one file's chunks from the knowledge base."""
+        """Remove a file's chunks, or those of every stored file under a folder."""
         from chat_tui.services.knowledge import remove_source
 
         settings = cli.load()
@@ -225,9 +226,16 @@ def register(
             removed = remove_source(settings, kb or settings.retrieval.knowledge_base, path)
         except ChatTuiError as error:
             cli.fail(str(error))
-        if not removed:
+        if not removed.sources:
             cli.fail(f"{path} is not in the knowledge base", 1)
-        typer.echo(f"removed {removed} chunks of {path}")
+        if removed.sources == [str(path.expanduser().resolve())]:
+            typer.echo(f"removed {removed.chunks} chunks of {path}")
+        else:
+            count = len(removed.sources)
+            typer.echo(
+                f"removed {count} file{'s' if count != 1 else ''} "
+                f"({removed.chunks} chunks) under {path}"
+            )
 
     @kb_app.command("stop")
     def kb_stop() -> None:

@@ -16,6 +16,9 @@ Why it is shaped this way:
   A crash or a fatal error (bad key, store down) leaves every file either as it was or
   completely replaced. Fatal errors are raised (the CLI exits 2); skipped files are
   reported (exit 1).
+* **One bad file is not fatal.** When the embedder refuses a batch as bad input (400),
+  its files are tried one at a time and a file still refused is skipped with the reason;
+  a bad key, no balance or an outage that outlasts the retries stays fatal.
 * **Flushed at the end.** Rows are visible (and safe from a killed process) once inserted;
   flushing only makes searches over them fast (unflushed rows cost ~1 s per search at 10k)
   and is slow to repeat, so the writer flushes every ``FLUSH_CHUNKS`` chunks and once at
@@ -37,9 +40,10 @@ from typing import TYPE_CHECKING, Any
 from chat_tui.config import Settings
 from chat_tui.errors import ChatTuiError, EmbeddingError, IngestError
 from chat_tui.ingest.chunking import chunk_document
+from chat_tui.ingest.knowledge_target import open_store, probe_embedder
 from chat_tui.ingest.loaders import is_image, load_document, read_file_bytes
-from chat_tui.ingest.report import IngestProgress, IngestReport, SkippedFile
-from chat_tui.ingest.walk import is_under, walk_paths
+from chat_tui.ingest.report import IngestProgress, IngestReport, NoProgress, SkippedFile
+from chat_tui.ingest.walk import is_gone, is_under, walk_paths
 from chat_tui.retrieval.types import Chunk, Embedder
 
 if TYPE_CHECKING:
@@ -47,7 +51,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["IngestProgress", "IngestReport", "SkippedFile", "ingest_paths", "is_multimodal"]
+__all__ = [
+    "IngestProgress",
+    "IngestReport",
+    "SkippedFile",
+    "ingest_paths",
+    "is_multimodal",
+    "probe_embedder",
+]
 
 #: Files read, parsed and chunked at once (threads; parsing holds the GIL, so a few suffice).
 LOAD_CONCURRENCY = 4
@@ -85,6 +96,8 @@ class _FileJob:
     is_new: bool
     vectors: list[list[float] | None] = field(default_factory=list)
     missing: int = 0
+    #: The embedder refused the file (400): it is skipped, never stored.
+    failed: bool = False
 
 
 @dataclass
@@ -95,20 +108,6 @@ class _Outcome:
     skipped: list[SkippedFile] = field(default_factory=list)
     chunks: int = 0
     embedded: int = 0
-
-
-class _NoProgress:
-    def started(self, total_files: int) -> None:
-        pass
-
-    def file_done(self, path: str, chunks: int) -> None:
-        pass
-
-    def file_skipped(self, path: str, reason: str) -> None:
-        pass
-
-    def chunks_embedded(self, n: int) -> None:
-        pass
 
 
 def _prepare(
@@ -254,21 +253,17 @@ class _Run:
         group.create_task(self._embed(batch))
 
     async def _embed(self, batch: list[tuple[_FileJob, int]]) -> None:
-        assert self.embedder is not None
         try:
             try:
-                vectors = await self.embedder.embed_documents(
-                    [job.chunks[index] for job, index in batch]
-                )
+                live = [(job, index) for job, index in batch if not job.failed]
+                results = await self._embed_batch(live)
             finally:
                 self.embed_slots.release()
-            if len(vectors) != len(batch):
-                raise EmbeddingError(
-                    f"the embedder returned {len(vectors)} vectors for {len(batch)} chunks"
-                )
-            self.outcome.embedded += len(batch)
-            self.progress.chunks_embedded(len(batch))
-            for (job, index), vector in zip(batch, vectors, strict=True):
+            self.outcome.embedded += len(results)
+            self.progress.chunks_embedded(len(results))
+            for job, index, vector in results:
+                if job.failed:  # another batch of the file was refused meanwhile
+                    continue
                 job.vectors[index] = vector
                 job.missing -= 1
                 if job.missing == 0:
@@ -276,6 +271,63 @@ class _Run:
         finally:
             self.embedding -= 1
             self.ready_changed.set()
+
+    async def _embed_batch(
+        self, batch: list[tuple[_FileJob, int]]
+    ) -> list[tuple[_FileJob, int, list[float]]]:
+        """Vectors for a batch; when the embedder refuses it as bad input (400), file by file.
+
+        One file the service cannot embed must not stop a large ingest: its files are
+        tried one at a time, and a file still refused is skipped with the reason. Any
+        other failure (bad key, no balance, rate limit or outage after the retries) is
+        fatal and raised.
+        """
+        if not batch:
+            return []
+        try:
+            return await self._vectors(batch)
+        except EmbeddingError as error:
+            if error.status != 400:
+                raise
+            refused = error
+        by_file: dict[int, list[tuple[_FileJob, int]]] = {}
+        for job, index in batch:
+            by_file.setdefault(id(job), []).append((job, index))
+        if len(by_file) == 1:  # the same request again would be refused again
+            self._fail(batch[0][0], refused)
+            return []
+        results: list[tuple[_FileJob, int, list[float]]] = []
+        for entries in by_file.values():
+            job = entries[0][0]
+            if job.failed:
+                continue
+            try:
+                results.extend(await self._vectors(entries))
+            except EmbeddingError as error:
+                if error.status != 400:
+                    raise
+                self._fail(job, error)
+        return results
+
+    async def _vectors(
+        self, entries: list[tuple[_FileJob, int]]
+    ) -> list[tuple[_FileJob, int, list[float]]]:
+        assert self.embedder is not None
+        vectors = await self.embedder.embed_documents([job.chunks[i] for job, i in entries])
+        if len(vectors) != len(entries):
+            raise EmbeddingError(
+                f"the embedder returned {len(vectors)} vectors for {len(entries)} chunks"
+            )
+        return [(job, index, vector) for (job, index), vector in zip(entries, vectors, strict=True)]
+
+    def _fail(self, job: _FileJob, error: EmbeddingError) -> None:
+        """Skip a file the embedder refused; it never reaches the store."""
+        if job.failed:
+            return
+        job.failed = True
+        job.vectors = []
+        self._skip(job.source, str(error))
+        self.unstored.release()  # it will never be stored
 
     # ------------------------------------------------------------------ storing
 
@@ -380,6 +432,7 @@ async def ingest_paths(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     prune: bool = False,
+    rebuild: bool = False,
     progress: IngestProgress | None = None,
     store: KnowledgeStore | None = None,
     embedder: Embedder | None | EllipsisType = ...,
@@ -387,12 +440,17 @@ async def ingest_paths(
     """Ingest files and folders into a knowledge base.
 
     Args:
-        paths: files and folders (walked as ``chat_tui.ingest.walk.walk_paths`` says).
+        paths: files and folders (walked as ``chat_tui.ingest.walk.walk_paths`` says); with
+            ``prune``, paths that no longer exist are allowed (their stored files are pruned).
         settings: the settings (``ingest.*``, ``embedding.*``, ``milvus.*``).
         knowledge_base: the knowledge base to write to (created if missing).
         include: globs walked files must match.
         exclude: globs that drop walked files and folders.
-        prune: also remove stored files under ``paths`` that the walk no longer finds.
+        prune: also remove stored files under ``paths`` that no longer exist on disk (files
+            that exist but were filtered out by ``include``/``exclude``/``.gitignore`` stay).
+        rebuild: drop the knowledge base and ingest everything again; it is dropped only
+            after the embedder answered a probe and the store was reached, so a bad key or
+            an outage loses nothing.
         progress: callbacks for a progress display.
         store: the store to use (default: a ``KnowledgeStore`` for ``knowledge_base``,
             closed at the end; a given store is left open).
@@ -408,34 +466,31 @@ async def ingest_paths(
     """
     began = time.monotonic()
     roots = [Path(path).expanduser().resolve() for path in paths]
-    shown: IngestProgress = progress if progress is not None else _NoProgress()
+    shown: IngestProgress = progress if progress is not None else NoProgress()
     own_embedder = isinstance(embedder, EllipsisType)
     active: Embedder | None = (
         _default_embedder(settings) if isinstance(embedder, EllipsisType) else embedder
     )
     own_store = store is None
     try:
-        if store is None:
-            from chat_tui.retrieval.milvus_store import KnowledgeStore
-
-            dimensions: int | None = None
-            if active is not None:
-                # OpenAI-compatible servers report their real size only when asked (one tiny
-                # request, which also surfaces a bad key before any work is done).
-                detect = getattr(active, "detect_dimensions", None)
-                dimensions = int(await detect()) if detect is not None else active.dimensions
-            store = KnowledgeStore(settings, knowledge_base, dense_dim=dimensions)
         files = await asyncio.to_thread(walk_paths, roots, include=include, exclude=exclude)
+        if store is None:
+            store = await open_store(settings, knowledge_base, active, rebuild)
+        elif rebuild and active is not None:
+            await probe_embedder(active)
+        if rebuild:
+            await asyncio.to_thread(store.exists)  # the store answers (raises if not)
+            await asyncio.to_thread(store.drop)
         shown.started(len(files))
-        await asyncio.to_thread(store.ensure)
+        if files or rebuild or await asyncio.to_thread(store.exists):
+            await asyncio.to_thread(store.ensure)
         stored = await asyncio.to_thread(store.file_hashes)
         run = _Run(settings, store, active, shown, stored)
         await run.run(files)
         removed: list[str] = []
         if prune:
-            present = {str(path) for path in files}
             for source in sorted(stored):
-                if source not in present and is_under(source, roots):
+                if is_under(source, roots) and is_gone(source):
                     await asyncio.to_thread(store.remove_file, source)
                     removed.append(source)
     finally:

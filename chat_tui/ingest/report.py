@@ -30,6 +30,22 @@ class IngestProgress(Protocol):
         ...
 
 
+class NoProgress:
+    """An ``IngestProgress`` that shows nothing (the default when no display is given)."""
+
+    def started(self, total_files: int) -> None:
+        """Ignored."""
+
+    def file_done(self, path: str, chunks: int) -> None:
+        """Ignored."""
+
+    def file_skipped(self, path: str, reason: str) -> None:
+        """Ignored."""
+
+    def chunks_embedded(self, n: int) -> None:
+        """Ignored."""
+
+
 @dataclass(frozen=True)
 class SkippedFile:
     """A file that was not ingested, and why (one line)."""

@@ -10,6 +10,7 @@ at any depth, ``docs/**/*.txt`` is anchored at the walked folder). The order is 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,3 +178,13 @@ def is_under(source: str, roots: Sequence[Path]) -> bool:
         if source == root_text or source.startswith(root_text.rstrip(os.sep) + os.sep):
             return True
     return False
+
+
+def is_gone(source: str) -> bool:
+    """Whether a stored file no longer exists (an unreadable one is not gone)."""
+    try:
+        return not stat.S_ISREG(os.stat(source).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False

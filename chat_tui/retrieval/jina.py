@@ -45,6 +45,8 @@ class JinaEmbedder:
         self.settings = settings
         self.model = settings.model
         self.dimensions = settings.dimensions
+        #: Jina honours ``dimensions``, so the size is known without asking.
+        self.dimensions_known = True
         self.max_inputs = max(1, min(settings.batch_size, MAX_INPUTS_PER_REQUEST))
         self.max_request_tokens = MAX_REQUEST_TOKENS
         self.max_input_tokens = MAX_INPUT_TOKENS

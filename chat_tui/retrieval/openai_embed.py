@@ -28,14 +28,18 @@ MAX_REQUEST_TOKENS = 64_000
 class OpenAIEmbedder:
     """Embeds text with an OpenAI-compatible ``/embeddings`` endpoint (text only; no images).
 
-    ``dimensions`` starts as ``settings.dimensions`` and becomes the real size
-    after the first answer; call ``detect_dimensions()`` before creating a KB.
+    ``dimensions`` starts as ``settings.dimensions`` and becomes the real size after
+    the first answer (``dimensions_known`` turns True then). ``detect_dimensions()``
+    asks the server only while the size is unknown, so callers use it only when they
+    need the size (creating a KB), never on a re-ingest that embeds nothing.
     """
 
     def __init__(self, settings: EmbeddingSettings, *, backoff_base: float = 0.5) -> None:
         self.settings = settings
         self.model = settings.model
         self.dimensions = settings.dimensions
+        #: Whether ``dimensions`` is the server's real size (learnt from an answer).
+        self.dimensions_known = False
         self._http = HttpEmbeddingClient(
             settings,
             service="the embedding server",
@@ -48,6 +52,7 @@ class OpenAIEmbedder:
         vectors = vectors_from(body, len(texts), "the embedding server")
         if vectors:
             self.dimensions = len(vectors[0])
+            self.dimensions_known = True
         return vectors
 
     async def embed_documents(self, chunks: Sequence[Chunk]) -> list[list[float]]:
@@ -68,8 +73,9 @@ class OpenAIEmbedder:
         return (await self._embed([cut_to_tokens(text, MAX_INPUT_TOKENS)]))[0]
 
     async def detect_dimensions(self) -> int:
-        """The server's real vector size (one tiny request)."""
-        await self._embed(["dimension probe"])
+        """The server's real vector size (one tiny request, unless an answer already told)."""
+        if not self.dimensions_known:
+            await self._embed(["dimension probe"])
         return self.dimensions
 
     async def aclose(self) -> None:

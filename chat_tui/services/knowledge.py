@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chat_tui.config import Settings
-from chat_tui.errors import ChatTuiError, EmbeddingError, RetrievalError
+from chat_tui.errors import ChatTuiError, RetrievalError
 
 if TYPE_CHECKING:
     from chat_tui.retrieval.milvus_store import KnowledgeStore
@@ -51,12 +51,32 @@ def kb_stats(settings: Settings, knowledge_base: str) -> dict[str, object]:
         store.close()
 
 
-def remove_source(settings: Settings, knowledge_base: str, path: Path) -> int:
+@dataclass(frozen=True)
+class RemovedFiles:
+    """What ``remove_source`` removed: the stored files and their chunk count."""
+
+    sources: list[str]
+    chunks: int
+
+
+def remove_source(settings: Settings, knowledge_base: str, path: Path) -> RemovedFiles:
+    """Remove a stored file, or every stored file under a folder (which may be gone from disk).
+
+    Raises:
+        RetrievalError: the store failed (files removed before the failure stay removed).
+    """
+    from chat_tui.ingest.walk import is_under
+
     store = _store(settings, knowledge_base)
     try:
         if not store.exists():
-            return 0
-        return store.remove_file(str(path.expanduser().resolve()))
+            return RemovedFiles([], 0)
+        target = path.expanduser().resolve()
+        sources = [source for source, _, _ in store.sources() if is_under(source, [target])]
+        chunks = 0
+        for source in sources:
+            chunks += store.remove_file(source)
+        return RemovedFiles(sources, chunks)
     finally:
         store.close()
 
@@ -90,20 +110,29 @@ def run_ingest(
     include: Sequence[str],
     exclude: Sequence[str],
     prune: bool,
+    rebuild: bool = False,
 ) -> int:
-    """Run an ingest with a progress bar and a summary; returns the exit status (0, 1 or 2)."""
+    """Run an ingest with a progress bar and a summary; returns the exit status (0, 1 or 2).
+
+    A path that does not exist is an error (exit 2 when no path exists, else 1), except
+    with ``prune``: then its stored files are pruned, and it is an error (exit 1) only
+    when nothing was stored under it. With ``rebuild`` the knowledge base is dropped only
+    once the embedder and the store have answered, so a fatal error loses nothing.
+    """
     from rich.console import Console
 
     from chat_tui.ingest.pipeline import ingest_paths
     from chat_tui.ingest.progress import RichIngestProgress, render_summary
+    from chat_tui.ingest.walk import is_under
 
     console = Console(stderr=False)
     missing = [p for p in paths if not p.exists()]
-    for path in missing:
-        print(f"chat-tui: {path}: no such file or directory", file=sys.stderr)
-    paths = [p for p in paths if p.exists()]
-    if not paths:
-        return 2
+    if not prune:
+        for path in missing:
+            print(f"chat-tui: {path}: no such file or directory", file=sys.stderr)
+        paths = [p for p in paths if p.exists()]
+        if not paths:
+            return 2
     progress = RichIngestProgress(console)
     try:
         with progress:
@@ -115,10 +144,11 @@ def run_ingest(
                     include=include,
                     exclude=exclude,
                     prune=prune,
+                    rebuild=rebuild,
                     progress=progress,
                 )
             )
-    except (EmbeddingError, RetrievalError, ChatTuiError) as error:
+    except ChatTuiError as error:
         print(
             f"chat-tui: ingest stopped: {error} (nothing already stored was lost)", file=sys.stderr
         )
@@ -127,4 +157,15 @@ def run_ingest(
         print("chat-tui: ingest interrupted; files finished so far are stored", file=sys.stderr)
         return 2
     console.print(render_summary(report))
-    return 1 if missing else report.exit_code
+    code = report.exit_code
+    for path in missing:
+        root = path.expanduser().resolve()
+        if prune and any(is_under(source, [root]) for source in report.removed):
+            continue  # gone, and its stored files were pruned: what the user asked for
+        if prune:
+            print(
+                f"chat-tui: {path}: no such file or directory, and nothing stored under it",
+                file=sys.stderr,
+            )
+        code = max(code, 1)
+    return code

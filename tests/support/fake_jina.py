@@ -54,6 +54,8 @@ class FakeJina:
         inputs_embedded: how many inputs were embedded in total.
         max_in_flight: the most requests handled at the same time.
         hold: while cleared, ``/embeddings`` requests wait on it (to observe concurrency).
+        reject_marker: when set, an ``/embeddings`` request with an input containing it is
+            answered 400 (bad input), as Jina does for input it cannot embed.
     """
 
     def __init__(self, api_key: str = "jina-test-KEY-0123456789") -> None:
@@ -65,6 +67,7 @@ class FakeJina:
         self.max_in_flight = 0
         self.hold = threading.Event()
         self.hold.set()
+        self.reject_marker: str | None = None
         self.arrived = threading.Condition()
         self._failures: deque[tuple[int, str, dict[str, str]]] = deque()
         self._lock = threading.Lock()
@@ -167,6 +170,9 @@ class FakeJina:
             return 400, {"detail": "input must be a non-empty list"}, {}
         if len(items) > MAX_INPUTS:
             return 400, {"detail": f"too many inputs: {len(items)} > {MAX_INPUTS}"}, {}
+        marker = self.reject_marker
+        if marker and any(marker in json.dumps(item, ensure_ascii=False) for item in items):
+            return 400, {"detail": "input could not be embedded"}, {}
         dimensions = int(body.get("dimensions") or 1024)
         with self.arrived:
             self.in_flight += 1

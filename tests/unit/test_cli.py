@@ -122,3 +122,66 @@ def test_ask_streams_the_answer_and_stores_the_session(
     fake_openai.script(Reply(status=401))
     failed = runner.invoke(app, ["ask", "--no-kb", "again"])
     assert failed.exit_code == 1 and "401" in failed.output and "sk-cli-test" not in failed.output
+
+
+def _stats(runner: CliRunner) -> dict[str, str]:
+    output = runner.invoke(app, ["kb", "stats"]).output
+    return dict(line.split(": ", 1) for line in output.splitlines() if ": " in line)
+
+
+def test_prune_keeps_filtered_files_and_prunes_a_given_path_that_is_gone(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    for name in ("a.md", "b.txt", "gone.md", "sub/x.md", "sub/y.md"):
+        (docs / name).write_text(f"# {name}\n\nAbout {name}.\n", encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(docs)]).exit_code == 0
+    assert _stats(runner)["files"] == "5"
+
+    filtered = runner.invoke(app, ["ingest", str(docs), "--include", "*.md", "--prune"])
+    assert filtered.exit_code == 0, filtered.output
+    assert _stats(runner)["files"] == "5"  # b.txt is still on disk: kept
+
+    (docs / "gone.md").unlink()
+    gone = runner.invoke(app, ["ingest", str(docs / "gone.md"), "--prune"])
+    assert gone.exit_code == 0, gone.output
+    assert _stats(runner)["files"] == "4"
+    never = runner.invoke(app, ["ingest", str(docs / "never.md"), "--prune"])
+    assert never.exit_code == 1 and "no such file" in never.output
+    assert _stats(runner)["files"] == "4"
+
+
+def test_kb_remove_takes_a_folder_or_a_file(runner: CliRunner, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    for name in ("a.md", "b.txt", "subway.md", "sub/x.md", "sub/y.md"):
+        (docs / name).write_text(f"# {name}\n\nAbout {name}.\n", encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(docs)]).exit_code == 0
+
+    folder = runner.invoke(app, ["kb", "remove", str(docs / "sub")])
+    assert folder.exit_code == 0, folder.output
+    assert "removed 2 files" in folder.output
+    assert _stats(runner)["files"] == "3"  # subway.md is not under sub/
+    again = runner.invoke(app, ["kb", "remove", str(docs / "sub")])
+    assert again.exit_code == 1 and "not in the knowledge base" in again.output
+    exact = runner.invoke(app, ["kb", "remove", str(docs / "b.txt")])
+    assert exact.exit_code == 0 and "removed 1 chunks of" in exact.output
+    assert _stats(runner)["files"] == "2"
+
+
+def test_rebuild_with_a_bad_jina_key_exits_2_and_keeps_the_knowledge_base(
+    runner: CliRunner, tmp_path: Path, fake_jina, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nAlpha facts about llamas.\n", encoding="utf-8")
+    monkeypatch.setenv("JINA_BASE_URL", fake_jina.url)
+    monkeypatch.setenv("JINA_API_KEY", fake_jina.api_key)
+    assert runner.invoke(app, ["ingest", str(docs)]).exit_code == 0
+    monkeypatch.setenv("JINA_API_KEY", "jina-bad-key-000000")
+    result = runner.invoke(app, ["ingest", str(docs), "--rebuild"])
+    assert result.exit_code == 2, result.output
+    assert "JINA_API_KEY" in result.output
+    assert _stats(runner)["files"] == "1"
+    assert "llamas" in runner.invoke(app, ["kb", "search", "llamas"]).output

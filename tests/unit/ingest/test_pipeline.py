@@ -287,3 +287,142 @@ async def test_memory_bound_on_unstored_files_does_not_stall_part_batches(
     assert len(report.added) == 7 and report.chunks == 7
     assert len(store.sources()) == 7
     assert fake_jina.embed_calls >= 3  # part batches went out instead of waiting for 128
+
+
+async def test_prune_keeps_files_that_exist_but_were_filtered_out(
+    tmp_path: Path, settings: Settings, kb_name: str, store: KnowledgeStore
+) -> None:
+    docs = tmp_path / "docs"
+    (docs / "drafts").mkdir(parents=True)
+    names = ("a.md", "gone.md", "b.txt", "keep.md", "drafts/c.md")
+    for name in names:
+        (docs / name).write_text(f"# {name}\n\nAbout {name}.\n", encoding="utf-8")
+    first = await ingest(docs, settings, kb_name)
+    assert len(first.added) == len(names)
+    (docs / "gone.md").unlink()
+    (docs / ".gitignore").write_text("drafts/\n", encoding="utf-8")
+
+    pruned = await ingest(docs, settings, kb_name, include=["*.md"], exclude=["keep*"], prune=True)
+    # b.txt (not included), keep.md (excluded), drafts/c.md (.gitignore) are still on disk.
+    assert pruned.removed == (str(docs.resolve() / "gone.md"),)
+    assert sorted(store.file_hashes()) == sorted(
+        key(docs / name) for name in names if name != "gone.md"
+    )
+
+
+async def test_prune_of_a_given_path_that_is_gone_removes_its_files(
+    tmp_path: Path, settings: Settings, kb_name: str, store: KnowledgeStore
+) -> None:
+    old, kept = tmp_path / "old", tmp_path / "kept"
+    for folder in (old, kept):
+        folder.mkdir()
+        for name in ("x.md", "y.md"):
+            (folder / name).write_text(f"# {name}\n\nAbout {name}.\n", encoding="utf-8")
+    await ingest_paths([old, kept], settings=settings, knowledge_base=kb_name)
+    stored_old = sorted(key(old / name) for name in ("x.md", "y.md"))
+    for name in ("x.md", "y.md"):
+        (old / name).unlink()
+    old.rmdir()
+    (kept / "x.md").unlink()
+
+    report = await ingest_paths(
+        [old, kept / "x.md"], settings=settings, knowledge_base=kb_name, prune=True
+    )
+    assert sorted(report.removed) == sorted([*stored_old, str(kept.resolve() / "x.md")])
+    assert report.exit_code == 0
+    assert sorted(store.file_hashes()) == [key(kept / "y.md")]
+
+
+async def test_a_400_for_one_file_skips_that_file_and_stores_the_others(
+    tmp_path: Path, settings: Settings, kb_name: str, store: KnowledgeStore, fake_jina: FakeJina
+) -> None:
+    fake_jina.reject_marker = "UNEMBEDDABLE-INPUT"
+    for name in ("a.md", "c.md"):
+        (tmp_path / name).write_text(f"# {name}\n\nAbout {name}.\n", encoding="utf-8")
+    long_text = "\n\n".join(f"Paragraph {n} about walruses." * 20 for n in range(12))
+    (tmp_path / "bad.md").write_text(
+        f"# Bad\n\n{long_text}\n\nUNEMBEDDABLE-INPUT here.\n", encoding="utf-8"
+    )
+    progress = RecordingProgress()
+    report = await ingest(tmp_path, settings, kb_name, progress=progress)
+
+    assert report.added == (key(tmp_path / "a.md"), key(tmp_path / "c.md"))
+    assert [skip.path for skip in report.skipped] == [key(tmp_path / "bad.md")]
+    assert "400" in report.skipped[0].reason and "\n" not in report.skipped[0].reason
+    assert report.exit_code == 1
+    assert set(progress.skipped) == {key(tmp_path / "bad.md")}
+    assert sorted(store.file_hashes()) == [key(tmp_path / "a.md"), key(tmp_path / "c.md")]
+    assert store.search_bm25("About a.md", 1)[0].chunk.source == key(tmp_path / "a.md")
+    assert not store.search_bm25("walruses", 5)
+
+
+async def test_a_fatal_error_after_a_400_still_stops_the_ingest(
+    tmp_path: Path, settings: Settings, kb_name: str, store: KnowledgeStore, fake_jina: FakeJina
+) -> None:
+    fake_jina.reject_marker = "UNEMBEDDABLE-INPUT"
+    (tmp_path / "a.md").write_text("# A\n\nAlpha.\n", encoding="utf-8")
+    (tmp_path / "bad.md").write_text("# B\n\nUNEMBEDDABLE-INPUT.\n", encoding="utf-8")
+    fake_jina.fail_next(400)  # the batch is refused ...
+    fake_jina.fail_next(401, times=5)  # ... and the retries meet a revoked key
+    with pytest.raises(EmbeddingError, match="401"):
+        await ingest(tmp_path, settings, kb_name)
+    assert store.file_hashes() == {}
+
+
+async def test_reingest_with_an_openai_compatible_embedder_makes_no_requests(
+    tmp_path: Path, ingest_data_dir: Path, kb_name: str, store: KnowledgeStore, fake_jina: FakeJina
+) -> None:
+    from chat_tui.config import EmbeddingSettings
+
+    embedding = EmbeddingSettings(
+        provider="openai", base_url=fake_jina.url, api_key=fake_jina.api_key, model="nomic"
+    )
+    settings = ingest_settings(ingest_data_dir, embedding)
+    (tmp_path / "a.md").write_text("# A\n\nAlpha facts about llamas.\n", encoding="utf-8")
+    first = await ingest(tmp_path, settings, kb_name)
+    assert first.added == (key(tmp_path / "a.md"),) and first.dense
+    assert store.dense_dim == 1024  # the server's real size, not the configured one
+    requests = len(fake_jina.requests)
+    second = await ingest(tmp_path, settings, kb_name)
+    assert second.unchanged == (key(tmp_path / "a.md"),)
+    assert len(fake_jina.requests) == requests
+
+
+async def test_rebuild_with_an_embedder_that_fails_keeps_the_knowledge_base(
+    corpus: dict[str, Path],
+    settings: Settings,
+    kb_name: str,
+    store: KnowledgeStore,
+    fake_jina: FakeJina,
+) -> None:
+    root = corpus["english_md"].parents[1]
+    await ingest(root, settings, kb_name)
+    before = store.sources()
+    bad_key = ingest_settings(settings.data_dir, jina_embedding(fake_jina, api_key="jina-wrong"))
+    with pytest.raises(EmbeddingError, match="JINA_API_KEY"):
+        await ingest(root, bad_key, kb_name, rebuild=True)
+    unreachable = ingest_settings(
+        settings.data_dir, jina_embedding(fake_jina, base_url="http://127.0.0.1:9/v1")
+    )
+    with pytest.raises(EmbeddingError, match="cannot reach"):
+        await ingest(root, unreachable, kb_name, rebuild=True)
+    assert store.sources() == before
+
+
+async def test_rebuild_embeds_everything_again_at_the_new_dimension(
+    tmp_path: Path, settings: Settings, kb_name: str, store: KnowledgeStore, fake_jina: FakeJina
+) -> None:
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text(f"# {name}\n\nAbout {name}.\n", encoding="utf-8")
+    await ingest(tmp_path, settings, kb_name)
+    assert store.dense_dim == settings.embedding.dimensions
+    wider = ingest_settings(settings.data_dir, jina_embedding(fake_jina, dimensions=48))
+    inputs = fake_jina.inputs_embedded
+    report = await ingest(tmp_path, wider, kb_name, rebuild=True)
+    assert report.added == (key(tmp_path / "a.md"), key(tmp_path / "b.md"))
+    assert fake_jina.inputs_embedded - inputs == report.chunks + 1  # + the probe
+    reopened = KnowledgeStore(wider, kb_name)
+    try:
+        assert reopened.dense_dim == 48 and len(reopened.sources()) == 2
+    finally:
+        reopened.close()
