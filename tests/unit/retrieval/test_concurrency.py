@@ -35,8 +35,8 @@ CHILD_PRELUDE = textwrap.dedent(
 )
 
 # Blocks at the N-th store call named WHAT (printing a marker first), so the parent
-# can SIGKILL it at exactly that point of replace_file.
-KILL_CHILD = CHILD_PRELUDE + textwrap.dedent(
+# can SIGKILL it at exactly that point of a write.
+BLOCK_AT_CALL = CHILD_PRELUDE + textwrap.dedent(
     """
     what, nth = sys.argv[3], int(sys.argv[4])
     seen = {"n": 0}
@@ -51,6 +51,11 @@ KILL_CHILD = CHILD_PRELUDE + textwrap.dedent(
         return original(self, name, action)
 
     KnowledgeStore._call = blocking_call
+    """
+)
+
+KILL_CHILD = BLOCK_AT_CALL + textwrap.dedent(
+    """
     chunks = [
         Chunk(id=f"n{i}", source="/doc.md", text=f"new version zebra line {i}", index=i)
         for i in range(4)

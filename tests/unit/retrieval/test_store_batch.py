@@ -23,7 +23,7 @@ from chat_tui.retrieval import milvus_store
 from chat_tui.retrieval.milvus_store import FileWrite, KnowledgeStore
 from chat_tui.retrieval.types import Chunk
 from tests.support.fake_jina import FakeJina, embed_text
-from tests.unit.retrieval.test_concurrency import CHILD_PRELUDE, row_count, spawn
+from tests.unit.retrieval.test_concurrency import BLOCK_AT_CALL, row_count, spawn
 
 DIM = 16
 
@@ -139,21 +139,8 @@ def test_bad_batches_are_refused_before_anything_is_written(
     assert found(store, "lostword") == [] and len(found(store, "keptword")) == 2
 
 
-KILL_BATCH_CHILD = CHILD_PRELUDE + textwrap.dedent(
+KILL_BATCH_CHILD = BLOCK_AT_CALL + textwrap.dedent(
     """
-    what, nth = sys.argv[3], int(sys.argv[4])
-    seen = {"n": 0}
-    original = KnowledgeStore._call
-
-    def blocking_call(self, name, action):
-        if name == what:
-            seen["n"] += 1
-            if seen["n"] == nth:
-                print("BLOCKED", flush=True)
-                sys.stdin.readline()
-        return original(self, name, action)
-
-    KnowledgeStore._call = blocking_call
     def chunks(source, count):
         return [Chunk(id=f"n{i}", source=source, text=f"new zebra {source} {i}", index=i)
                 for i in range(count)]
