@@ -18,9 +18,9 @@ SETUP_TEXT = """No model is configured yet. Pick one way:
   • OpenAI (or any hosted OpenAI-compatible API): set OPENAI_API_KEY,
     and OPENAI_BASE_URL for another provider, then restart chat-tui.
   • A local server, no key needed: point base_url at it, e.g.
-      chat-tui --base-url http://127.0.0.1:11434/v1 --model llama3.2   (Ollama)
-      chat-tui --base-url http://127.0.0.1:8000/v1                      (vLLM)
-      chat-tui --base-url http://127.0.0.1:8080/v1                      (llama.cpp server)
+      chat-tui --base-url http://127.0.0.1:11434/v1 -m llama3.2   (Ollama)
+      chat-tui --base-url http://127.0.0.1:8000/v1                 (vLLM)
+      chat-tui --base-url http://127.0.0.1:8080/v1                 (llama.cpp)
   • Or write it in {config}:
       provider = "deepseek"          # or openai, qwen, ollama, or your own
       [providers.deepseek]
