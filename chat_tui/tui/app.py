@@ -674,12 +674,15 @@ class ChatApp(App[None]):
         self.exit()
 
 
-#: Allocations between young-generation collections, and collections between older ones.
-#: Textual allocates heavily while an answer renders; with CPython's defaults (700, 10, 10)
-#: full collections of the growing widget tree ran every few hundred ms of streaming and
-#: each paused the app 60-130 ms (bench/bench_streaming.py, gc callbacks). With these,
-#: none over 10 ms were seen; cyclic garbage is still collected, just in fewer passes.
-GC_THRESHOLDS = (10_000, 50, 100)
+#: Allocations between young-generation collections, young collections between middle
+#: ones, middle between full ones. Textual allocates heavily while an answer renders.
+#: Measured with bench/bench_streaming.py and gc callbacks: CPython's (700, 10, 10) ran
+#: full collections of the growing widget tree every few seconds of streaming, each a
+#: 60-130 ms pause; (10_000, 50, 100) traded them for 140-160 ms middle collections.
+#: With these, middle collections stay under ~10 ms and full ones are rare (and scan
+#: only what was made after start-up, see ``tune_gc``): worst stall at 200 tokens/s
+#: ~50 ms instead of 150-220 ms.
+GC_THRESHOLDS = (2_000, 10, 1_000)
 
 
 def tune_gc(*, freeze: bool = False) -> None:
