@@ -161,10 +161,14 @@ class ChatApp(App[None]):
         self.query_one(PromptInput).focus()
         if self.check_setup:
             self.check_model_setup()
-        # Importing openai holds the GIL ~0.7 s: start it after the first frame is out.
-        self.call_after_refresh(self.warm_up)
+        # Importing openai holds the GIL ~0.7 s: start it once the history is painted.
+        self.call_after_refresh(self._warm_up_when_shown)
 
     # ------------------------------------------------------------------ start-up helpers
+
+    async def _warm_up_when_shown(self) -> None:
+        await self.history_shown()
+        self.call_after_refresh(self.warm_up)
 
     @work(thread=True, group="warmup", exit_on_error=False)
     def warm_up(self) -> None:

@@ -160,3 +160,43 @@ async def test_copy_last_answer_uses_the_clipboard(services, fake_openai) -> Non
         await pilot.press("ctrl+y")
         await pilot.pause()
         assert app.clipboard == "copy me"
+
+
+async def test_sidebar_lists_the_most_recent_sessions_per_role_and_reaches_older_ones(
+    services, fake_openai
+) -> None:
+    from chat_tui.domain.models import Message, Session
+    from chat_tui.tui.widgets.sidebar import MAX_PER_ROLE, SessionSidebar
+
+    count = MAX_PER_ROLE + 20
+    services.repository.import_sessions(
+        (
+            Session(role="teacher", title=f"lesson {n:03d}", created_at=n, updated_at=n),
+            [Message(session_id="", role="user", content=f"q{n}", created_at=n)],
+        )
+        for n in range(count)
+    )
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("alt+2")
+        await app.history_shown()
+        await pilot.pause()
+        sidebar = app.query_one(SessionSidebar)
+
+        def listed() -> list[str]:
+            prompts = (sidebar.get_option_at_index(i) for i in range(sidebar.option_count))
+            return [
+                o.prompt.plain.split()[1] for o in prompts if o.id and "lesson" in str(o.prompt)
+            ]
+
+        titles = listed()
+        assert len(titles) == MAX_PER_ROLE and titles[0] == f"{count - 1:03d}"
+        older = [sidebar.get_option_at_index(i).prompt for i in range(sidebar.option_count)]
+        assert any("20 older" in str(p) for p in older)
+        # An older session (reached with ctrl+up/down) is listed while it is open.
+        oldest = services.repository.list_sessions("teacher")[-1]
+        await app.open_session(oldest)
+        await pilot.pause()
+        assert "000" in listed() and len(listed()) == MAX_PER_ROLE + 1
+        assert sidebar.highlighted is not None
+        assert sidebar.get_option_at_index(sidebar.highlighted).id == app.session.id

@@ -18,6 +18,10 @@ from chat_tui.domain.models import Role, Session
 from chat_tui.tui.messages import SessionSelected
 
 HEADER_PREFIX = "role:"
+#: Sessions listed per role, most recent first; older ones stay reachable with
+#: ctrl+up/down and ``chat-tui sessions list``. The OptionList measures every line, so
+#: 1,000 sessions cost ~60 ms of start-up; 100 per role keeps it small.
+MAX_PER_ROLE = 100
 
 
 def relative_time(timestamp: float, now: float | None = None) -> str:
@@ -58,6 +62,8 @@ class SessionSidebar(OptionList):
     ) -> None:
         """Rebuild the list and highlight ``current``."""
         self._shown = (roles, sessions, current, role)
+        if not self.size.width:
+            return  # not laid out yet: on_resize builds it once, at the real width
         self._shown_width = self.size.width
         by_role: dict[str, list[Session]] = {}
         for session in sessions:
@@ -70,9 +76,11 @@ class SessionSidebar(OptionList):
             group = by_role.get(name, [])
             label = Content.styled(f"{name} ({len(group)})", "bold $accent")
             options.append(Option(label, id=f"{HEADER_PREFIX}{name}", disabled=True))
-            for session in group:
+            listed = group[:MAX_PER_ROLE]
+            listed += [s for s in group[MAX_PER_ROLE:] if s.id == current]
+            for session in listed:
                 when = relative_time(session.updated_at, now)
-                width = max(8, (self.size.width or 34) - 4 - len(when))
+                width = max(8, self.size.width - 4 - len(when))
                 title = (
                     session.title
                     if len(session.title) <= width
@@ -84,6 +92,11 @@ class SessionSidebar(OptionList):
                     Content.styled(when, "dim"),
                 )
                 options.append(Option(prompt, id=session.id))
+            if len(group) > len(listed):
+                older = Content.styled(
+                    f"  … {len(group) - len(listed)} older (ctrl+↑/↓)", "dim italic"
+                )
+                options.append(Option(older, id=f"{HEADER_PREFIX}{name}:older", disabled=True))
         self.set_options(options)
         if current is not None:
             try:
