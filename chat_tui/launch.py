@@ -97,7 +97,9 @@ def tui_only_options(argv: Sequence[str]) -> dict[str, str] | None:
     found: dict[str, str] = {}
     rest = list(argv)
     while rest:
-        name, has_value, value = rest.pop(0).partition("=")
+        arg = rest.pop(0)
+        # --long=value is one argument; for -m, like click, "=x" would be the value itself.
+        name, has_value, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
         key = TUI_OPTIONS.get(name)
         if key is None or (not has_value and not rest):
             return None

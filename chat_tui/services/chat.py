@@ -220,9 +220,9 @@ class ChatService:
     async def regenerate(self, session_id: str, on_event: EventSink) -> Message:
         """Answer the last user turn again.
 
-        The answer(s) after that turn are replaced only by a new answer with text: a retry
-        that fails or is stopped before its first token leaves the earlier answer where it
-        was (the failed attempt is stored after it, with its error), so ctrl+g never loses
+        The answer(s) after that turn are replaced only by a complete new answer: a retry
+        that fails, is cut or is stopped leaves the earlier answer where it was (the
+        attempt is stored after it, with its error or partial text), so ctrl+g never loses
         a good answer. Earlier attempts without text are dropped.
         """
         session = self._session(session_id)
@@ -290,7 +290,7 @@ class ChatService:
     ) -> Message:
         """Stream an answer to the last message of ``history`` (default: the stored one).
 
-        ``replaces``: answers deleted once this one is stored with text (see regenerate).
+        ``replaces``: answers deleted once this one is stored complete (see regenerate).
         """
         if history is None:
             history = self.repository.messages(session.id)
@@ -324,7 +324,7 @@ class ChatService:
                 citations=citations,
             )
             self.repository.append_message(answer)
-            if answer.content.strip():
+            if answer.status is MessageStatus.COMPLETE:
                 for old in replaces:
                     self.repository.delete_message(session.id, old.id)
             return answer

@@ -354,13 +354,17 @@ class TinyDBRepository:
 
     @contextmanager
     def _lazy_index(self) -> Iterator[None]:
-        """Message saves: the session file is written now, the index at most every
-        ``INDEX_FLUSH_SECONDS`` (and by any session-level change and by ``close``).
+        """Message saves: the session file is written now, the index by the first save
+        ``INDEX_FLUSH_SECONDS`` after the last index write (and by any session-level change
+        and by ``close``).
 
         The index is a cache of the session files (``_reconcile_with_files`` repairs it
         at open from their signatures), and rewriting it is the only part of a save that
         grows with the number of sessions: ~2 of 5.5 ms per save with 1,000 sessions.
         """
+        if self._index_db is None:  # closed: the body's _check_open says so
+            yield
+            return
         storage = self._index_storage
         with storage.deferred():
             yield

@@ -8,6 +8,7 @@ widget updates. It never talks to HTTP or files directly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import socket
 from collections.abc import Iterable
@@ -24,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from chat_tui.domain.models import Session
+from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.errors import ChatTuiError
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.services.chat import (
@@ -560,15 +561,16 @@ class ChatApp(App[None]):
         session_id = self.session.id
         chat = self.chat_view
         view: AnswerView | None = None
-        # Regenerating over an answer with text: that answer stays stored unless the new
-        # one brings text (see ChatService.regenerate); if not, it is shown again below.
+        # Regenerating over answers with text: they stay stored unless the new answer
+        # completes (see ChatService.regenerate); if it does not, they are shown again.
         replacing = False
         if text is None:
             history = self.repository.messages(session_id)
-            last = chat.last_answer()
-            if last is not None and history and history[-1].role == "assistant":
-                replacing = bool(history[-1].content.strip())
-                await last.remove()
+            trailing = []
+            while history and history[-1].role == "assistant":
+                trailing.append(history.pop())
+            replacing = any(m.content.strip() for m in trailing)
+            await chat.remove_trailing_answers()
             view = await chat.start_answer()
 
         async def on_event(event: ServiceEvent) -> None:
@@ -621,14 +623,16 @@ class ChatApp(App[None]):
             if view is not None and view.message is None and view.is_mounted:
                 # Cancelled or failed before an answer was stored: don't leave a spinner.
                 view.abandon()
-            answered = view is not None and view.message is not None and view.message.content
-            if replacing and not answered:
-                self.call_after_refresh(self._show_again, session_id)
-
-    async def _show_again(self, session_id: str) -> None:
-        """Show the stored session again (a failed regenerate kept the earlier answer)."""
-        if self.session is not None and self.session.id == session_id:
-            await self._show_history(self.session)
+            completed = (
+                view is not None
+                and view.message is not None
+                and view.message.status is MessageStatus.COMPLETE
+            )
+            if replacing and not completed and self.session and self.session.id == session_id:
+                # The earlier answer is still stored: show it again, inside this worker so
+                # no new turn can start while the pane is being redrawn.
+                with contextlib.suppress(Exception):
+                    await self._show_history(self.session)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

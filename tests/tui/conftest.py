@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -13,9 +13,12 @@ from tests.conftest import make_settings
 
 
 @pytest.fixture
-def services(fake_openai, isolated_home: Path) -> Iterator[AppServices]:  # type: ignore[no-untyped-def]
+async def services(fake_openai, isolated_home: Path) -> AsyncIterator[AppServices]:  # type: ignore[no-untyped-def]
     opened = open_services(make_settings(fake_openai.url, home=isolated_home), context=None)
     yield opened
+    # Close the model client on the test's own loop: left to the garbage collector, its
+    # transport tried to schedule on a closed loop ("Event loop is closed").
+    await opened.chat.aclose()
     opened.close()
 
 

@@ -258,6 +258,94 @@ async def test_a_failed_regenerate_keeps_the_earlier_answer(services, fake_opena
         assert [m.content for m in stored] == ["q", "better answer"]
         assert fake_openai.requests[2]["messages"][-1]["content"] == "q"
         assert [m["content"] for m in fake_openai.requests[2]["messages"][1:]] == ["q"]
+        assert [markdown_source(v) for v in answers(app)] == ["better answer"]
+
+
+async def test_a_regenerate_cut_mid_answer_keeps_the_earlier_answer(services, fake_openai) -> None:
+    fake_openai.script(
+        Reply(content="good answer"),
+        Reply(content="This answer is cut off halfway", chunk_chars=4, cut_after=3),
+        Reply(content="better answer"),
+    )
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        stored = services.repository.messages(app.session.id)
+        assert [(m.content, m.status) for m in stored] == [
+            ("q", MessageStatus.COMPLETE),
+            ("good answer", MessageStatus.COMPLETE),
+            ("This answer ", MessageStatus.FAILED),
+        ]
+        assert [markdown_source(v) for v in answers(app)] == ["good answer", "This answer "]
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert [m.content for m in services.repository.messages(app.session.id)] == [
+            "q",
+            "better answer",
+        ]
+        assert [markdown_source(v) for v in answers(app)] == ["better answer"]
+
+
+async def test_reasoning_answers_turn_after_turn(services, fake_openai) -> None:
+    # The thinking block is mounted on the first reasoning delta; the 30 Hz flush used
+    # to look its text up before the block had composed, and the app died.
+    turns = 8
+    fake_openai.script(
+        *(
+            Reply(reasoning=f"thinking about {n} " * 6, content=f"answer {n}", chunk_chars=2)
+            for n in range(turns)
+        )
+    )
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for n in range(turns):
+            await send(pilot, f"question {n}")
+        assert app.is_running
+        stored = services.repository.messages(app.session.id)
+        assert [m.status for m in stored if m.role == "assistant"] == [
+            MessageStatus.COMPLETE
+        ] * turns
+        views = answers(app)
+        assert [markdown_source(v) for v in views] == [f"answer {n}" for n in range(turns)]
+        texts = [str(v.query_one(".reasoning-text").render()) for v in views]
+        assert texts == [f"thinking about {n} " * 6 for n in range(turns)]
+
+
+async def test_escape_while_the_pane_catches_up_keeps_the_complete_answer(
+    services, fake_openai
+) -> None:
+    section = "## Part {n}\n\nText with `code` and **bold**.\n\n```python\nx = {n}\n```\n\n"
+    content = "".join(section.format(n=n) for n in range(400))
+    fake_openai.script(Reply(content=content, chunk_chars=len(content)))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.history_shown()
+        prompt = app.query_one("#prompt")
+        prompt.text = "long"
+        await pilot.press("enter")
+
+        def stored_while_the_pane_drains() -> bool:
+            views = answers(app)
+            if app.session is None or not views:
+                return False
+            stored = services.repository.messages(app.session.id)
+            return (
+                len(stored) == 2
+                and stored[-1].status is MessageStatus.COMPLETE
+                and bool(views[0]._buffered)
+            )
+
+        await until(pilot, stored_while_the_pane_drains, "stored while draining", rounds=2000)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: markdown_source(answers(app)[0]) == content, "all shown")
+        (view,) = answers(app)
+        assert view.message is not None and view.message.status is MessageStatus.COMPLETE
+        assert "stopped" not in str(view.query_one(".answer-status").render())
 
 
 async def test_markup_and_escape_sequences_in_answers_are_data(services, fake_openai) -> None:

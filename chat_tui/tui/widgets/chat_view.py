@@ -86,6 +86,10 @@ class AnswerView(Vertical):
         self._reasoning: list[str] = []
         self._reasoning_dirty = False
         self._timer: Timer | None = None
+        # Kept by reference: a Collapsible composes its contents a few loop turns after
+        # it is mounted, so a query for the text could come up empty in between.
+        self._thinking_box: Collapsible | None = None
+        self._reasoning_text: Static | None = None
         self.streamed_text = ""
 
     def compose(self) -> ComposeResult:
@@ -95,23 +99,19 @@ class AnswerView(Vertical):
 
         yield Markdown(self.message.content if self.message else "", classes="answer-body")
 
-    @staticmethod
-    def _thinking_block(reasoning: str) -> Collapsible:
-        return Collapsible(
-            Static(Content(reasoning), classes="reasoning-text"),
-            title="Thinking",
-            collapsed=True,
-            classes="thinking",
+    def _thinking_block(self, reasoning: str) -> Collapsible:
+        self._reasoning_text = Static(Content(reasoning), classes="reasoning-text")
+        self._thinking_box = Collapsible(
+            self._reasoning_text, title="Thinking", collapsed=True, classes="thinking"
         )
+        return self._thinking_box
 
-    def _thinking(self) -> Collapsible:
-        """The thinking block, mounted above the body on first use."""
-        found = self.query_children(".thinking")
-        if found:
-            return found.first(Collapsible)
-        block = self._thinking_block("")
-        self.mount(block, before=self.markdown)
-        return block
+    def _thinking(self) -> tuple[Collapsible, Static]:
+        """The thinking block and its text, mounted above the body on first use."""
+        if self._thinking_box is None or self._reasoning_text is None:
+            self.mount(self._thinking_block(""), before=self.markdown)
+        assert self._thinking_box is not None and self._reasoning_text is not None
+        return self._thinking_box, self._reasoning_text
 
     def _part(self, name: str) -> Static:
         """A footer part (see ``FOOTER_PARTS``), mounted in its place on first use."""
@@ -147,7 +147,7 @@ class AnswerView(Vertical):
 
     def add_reasoning(self, text: str) -> None:
         if not self._reasoning:
-            thinking = self._thinking()
+            thinking, _ = self._thinking()
             thinking.collapsed = False
             thinking.title = "Thinking…"
         self._reasoning.append(text)
@@ -156,7 +156,7 @@ class AnswerView(Vertical):
     def add_content(self, text: str) -> None:
         if not self.streamed_text and not self._buffer and not self._buffered:
             if self._reasoning:
-                thinking = self._thinking()
+                thinking, _ = self._thinking()
                 thinking.collapsed = True
                 thinking.title = "Thinking"
             self.set_status(Content(""))
@@ -181,7 +181,8 @@ class AnswerView(Vertical):
     async def _flush(self) -> None:
         if self._reasoning_dirty:
             self._reasoning_dirty = False
-            self.query_one(".reasoning-text", Static).update(Content("".join(self._reasoning)))
+            _, reasoning_text = self._thinking()
+            reasoning_text.update(Content("".join(self._reasoning)))
         if self._stream is None or self._stream_busy():
             return
         text = self._take()
@@ -191,7 +192,7 @@ class AnswerView(Vertical):
 
     async def _drain(self) -> None:
         """Hand the stream everything still buffered, piece by piece, frame by frame."""
-        while self._stream is not None and (self._buffer or self._buffered):
+        while self._stream is not None and (self._buffer or self._buffered) and self.is_mounted:
             if self._stream_busy():
                 await asyncio.sleep(FLUSH_INTERVAL / 4)
                 continue
@@ -199,7 +200,16 @@ class AnswerView(Vertical):
             await asyncio.sleep(0)
 
     async def finish(self, message: Message) -> None:
-        """The answer was stored: show its final form."""
+        """The answer was stored: show its final form.
+
+        The answer is this view's from the first line on, and showing it is shielded:
+        Esc while the pane still catches up with a fast answer (already stored complete)
+        must neither cut the display short nor make it look unanswered.
+        """
+        self.message = message
+        await asyncio.shield(self._show_final(message))
+
+    async def _show_final(self, message: Message) -> None:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -207,10 +217,9 @@ class AnswerView(Vertical):
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
-        self.message = message
         if message.reasoning:
-            thinking = self._thinking()
-            thinking.query_one(".reasoning-text", Static).update(Content(message.reasoning))
+            thinking, text = self._thinking()
+            text.update(Content(message.reasoning))
             thinking.collapsed = True
             thinking.title = "Thinking"
         if message.content != self.streamed_text:
@@ -344,6 +353,17 @@ class ChatView(VerticalScroll):
         view.begin_stream()
         self.anchor()
         return view
+
+    async def remove_trailing_answers(self) -> None:
+        """Remove the answers (and notices) after the last user message."""
+        trailing: list[Widget] = []
+        for child in reversed(self.children):
+            if isinstance(child, UserMessage):
+                break
+            if isinstance(child, AnswerView | Notice):
+                trailing.append(child)
+        if trailing:
+            await self.remove_children(trailing)
 
     async def add_notice(self, text: str, severity: str = "information") -> None:
         await self.mount(Notice(text, severity))

@@ -314,10 +314,18 @@ def test_odd_session_ids_get_safe_file_names(repo: TinyDBRepository, history_dir
 
 def test_closed_repository_refuses_calls(history_dir: Path) -> None:
     repository = TinyDBRepository(history_dir)
+    session = repository.create_session("assistant")
+    message = Message(session_id=session.id, role="user", content="late")
     repository.close()
     repository.close()  # twice is fine
-    with pytest.raises(StorageError, match="closed"):
-        repository.list_sessions()
+    for call in (
+        repository.list_sessions,
+        lambda: repository.append_message(message),
+        lambda: repository.update_message(message),
+        lambda: repository.delete_message(session.id, message.id),
+    ):
+        with pytest.raises(StorageError, match="closed"):
+            call()
 
 
 def test_concurrent_appends_from_threads_lose_nothing(history_dir: Path) -> None:
