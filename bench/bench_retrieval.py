@@ -13,6 +13,7 @@ vectors. Prints ingest time, p50/p95 per search kind and the peak RSS of this
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import resource
 import statistics
@@ -132,6 +133,41 @@ def run_size(settings: Settings, size: int, args: argparse.Namespace) -> None:
             f"({args.queries} queries, {empty} empty)"
         )
     store.close()
+    stall, took = asyncio.run(loop_stall(settings, f"bench_{size}", queries[:50], args.top_k))
+    print(
+        f"  event loop while the app's Retriever runs 50 BM25 retrievals ({took:.1f} s): "
+        f"longest stall {stall:.1f} ms (target: none over 50 ms)"
+    )
+
+
+async def loop_stall(
+    settings: Settings, knowledge_base: str, queries: list[str], top_k: int
+) -> tuple[float, float]:
+    """The longest event-loop stall while retrieving as the app does (store in threads)."""
+    from chat_tui.retrieval.retriever import Retriever
+
+    retriever = Retriever(settings, embedder=None)
+    await retriever.retrieve(queries[0], knowledge_base, top_k)  # open and load first
+    stalls: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            stalls.append(now - last - 0.005)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    started = time.perf_counter()
+    for question in queries:
+        await retriever.retrieve(question, knowledge_base, top_k)
+    took = time.perf_counter() - started
+    done.set()
+    await tick
+    await retriever.aclose()
+    return max(stalls) * 1000, took
 
 
 def main() -> int:
