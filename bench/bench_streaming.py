@@ -60,7 +60,8 @@ async def run(tokens: int, verbose: bool = False, rate: float = 0.0) -> None:
     from chat_tui.config import load_settings
     from chat_tui.domain.models import Message
     from chat_tui.services.bootstrap import open_services
-    from chat_tui.tui.app import make_app, tune_gc
+    from chat_tui.tui.app import make_app
+    from chat_tui.tui.gc_tuning import tune_gc
 
     pieces = make_answer(tokens)
     with tempfile.TemporaryDirectory() as tmp:

@@ -82,7 +82,8 @@ def run_tui() -> None:
     from chat_tui.logs import setup_logging
 
     setup_logging(settings)
-    from chat_tui.tui.app import make_app, tune_gc
+    from chat_tui.tui.app import make_app
+    from chat_tui.tui.gc_tuning import tune_gc
 
     app = make_app(services)
     tune_gc(freeze=True)

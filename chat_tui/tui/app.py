@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
-import socket
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -27,38 +25,22 @@ from textual.worker import Worker, WorkerState
 
 from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.errors import ChatTuiError
+from chat_tui.llm.discovery import ollama_listening
 from chat_tui.services.bootstrap import AppServices
-from chat_tui.services.chat import (
-    AnswerSaved,
-    ContentReceived,
-    ReasoningReceived,
-    RetrievalFinished,
-    RetrievalStarted,
-    ServiceEvent,
-    UserTurnSaved,
-)
-from chat_tui.storage.base import SessionRepository
-from chat_tui.tui.commands import ACTIONS, bindings
+from chat_tui.tui.commands import ACTIONS, bindings, palette_commands
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
-from chat_tui.tui.screens.help import HelpScreen
+from chat_tui.tui.screens.help import HelpScreen, help_rows
 from chat_tui.tui.screens.setup import SetupScreen
+from chat_tui.tui.settings_actions import SettingsActions
+from chat_tui.tui.turn import TurnDisplay
 from chat_tui.tui.widgets.chat_view import AnswerView, ChatView
 from chat_tui.tui.widgets.prompt import PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from chat_tui.tui.widgets.status import StatusLine
 
 
-def ollama_listening(host: str = "127.0.0.1", port: int = 11434, timeout: float = 0.3) -> bool:
-    """Whether something accepts connections where Ollama usually listens."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-class ChatApp(App[None]):
+class ChatApp(SettingsActions):
     """chat-tui: sessions sidebar, streamed chat pane, prompt, status line."""
 
     CSS_PATH = "app.tcss"
@@ -127,10 +109,6 @@ class ChatApp(App[None]):
     @property
     def status(self) -> StatusLine:
         return self.query_one("#status", StatusLine)
-
-    @property
-    def repository(self) -> SessionRepository:
-        return self.services.repository
 
     @property
     def roles(self) -> list[str]:
@@ -409,104 +387,6 @@ class ChatApp(App[None]):
         if session is not None and self.session is not None and self.session.id == target.id:
             await self.open_session(session)
 
-    # ------------------------------------------------------------------ provider
-
-    async def switch_provider(self, name: str) -> None:
-        if self._guard_streaming():
-            return
-        try:
-            self.services.chat.use_provider(name)
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            return
-        self.refresh_status()
-        url = self.services.chat.settings.provider.base_url
-        host = url.split("//", 1)[-1].split("@")[-1]  # never show user:token@ credentials
-        self.notify(f"Provider: {name} ({host})", timeout=3)
-
-    @work(group="dialog", exit_on_error=False)
-    async def action_pick_provider(self) -> None:
-        settings = self.services.chat.settings
-        items = [(name, f"{p.base_url}  {p.model}") for name, p in settings.providers.items()]
-        choice = await self.push_screen_wait(
-            PickerScreen("Provider profile", items, settings.provider.name)
-        )
-        if choice:
-            await self.switch_provider(choice)
-
-    @work(group="dialog", exit_on_error=False)
-    async def action_pick_model(self) -> None:
-        chat = self.services.chat
-        try:
-            models = await chat.list_models()
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            return
-        if not models:
-            self.notify(
-                "This server does not list its models; "
-                "set the model with --model or in config.toml."
-            )
-            return
-        choice = await self.push_screen_wait(
-            PickerScreen(
-                f"Model ({chat.settings.provider.name})",
-                [(m, "") for m in models],
-                chat.settings.provider.model,
-            )
-        )
-        if choice and not self._guard_streaming():
-            chat.use_model(choice)
-            self.refresh_status()
-
-    # ------------------------------------------------------------------ knowledge base
-
-    def action_toggle_retrieval(self) -> None:
-        if self.session is None:
-            return
-        try:
-            self.session = self.repository.update_session(
-                replace(self.session, retrieval_enabled=not self.session.retrieval_enabled)
-            )
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            return
-        self.refresh_status()
-        state = "on" if self.session.retrieval_enabled else "off"
-        self.notify(f"Knowledge base {state} for this session.", timeout=2)
-
-    def action_search_knowledge(self) -> None:
-        from chat_tui.tui.screens.kb_search import KnowledgeSearchScreen
-
-        kb = self.services.chat.knowledge_base_for(self.session) if self.session else "default"
-        self.push_screen(KnowledgeSearchScreen(self.services, kb))
-
-    @work(group="dialog", exit_on_error=False)
-    async def action_pick_knowledge_base(self) -> None:
-        if self.session is None:
-            return
-        from chat_tui.services.knowledge import list_knowledge_bases
-
-        try:
-            names = await asyncio.to_thread(list_knowledge_bases, self.settings)
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            return
-        current = self.services.chat.knowledge_base_for(self.session)
-        names = sorted(set(names) | {current})
-        choice = await self.push_screen_wait(
-            PickerScreen("Knowledge base for this session", [(n, "") for n in names], current)
-        )
-        if choice and self.session is not None:
-            try:
-                self.session = self.repository.update_session(
-                    replace(self.session, knowledge_base=choice)
-                )
-            except ChatTuiError as error:
-                self.notify(str(error), severity="error")
-                return
-            self.refresh_status()
-
     # ------------------------------------------------------------------ turns
 
     @on(PromptSubmitted)
@@ -536,21 +416,7 @@ class ChatApp(App[None]):
         self.notify(f"Copied {len(text)} characters.", timeout=2)
 
     def action_help(self) -> None:
-        keymap = dict(self._keymap)
-        rows = [(keymap.get(a.id, a.keys), a.help, a.id) for a in ACTIONS if not a.id[-1].isdigit()]
-        role_keys = [keymap.get(f"role.{n}", f"alt+{n}") for n in range(1, 10)]
-        rows.insert(
-            4,
-            (
-                f"{role_keys[0]} … {role_keys[-1]}",
-                "Jump to role N (in role-picker order)",
-                "role.1 … role.9",
-            ),
-        )
-        rows.append(("ctrl+p", "Command palette: every action by name", "(palette)"))
-        rows.append(("enter", "Send the prompt", "(prompt)"))
-        rows.append(("ctrl+j, shift+enter", "New line in the prompt (alt+enter too)", "(prompt)"))
-        self.push_screen(HelpScreen(rows))
+        self.push_screen(HelpScreen(help_rows(dict(self._keymap))))
 
     @work(exclusive=True, group="llm", exit_on_error=False)
     async def run_turn(self, text: str | None) -> None:
@@ -573,52 +439,19 @@ class ChatApp(App[None]):
             await chat.remove_trailing_answers()
             view = await chat.start_answer()
 
-        async def on_event(event: ServiceEvent) -> None:
-            nonlocal view
-            if isinstance(event, UserTurnSaved):
-                self.session = event.session
-                await chat.add_user(event.message)
-                view = await chat.start_answer()
-                self.refresh_sidebar()
-                self.refresh_status()
-            elif isinstance(event, RetrievalStarted):
-                self.status.step = f"searching the knowledge base “{event.knowledge_base}”…"
-            elif isinstance(event, RetrievalFinished):
-                self.status.step = event.summary()
-                if view is not None:
-                    view.show_retrieval(event.summary(), warning=bool(event.notice))
-                    view.show_sources(event.citations)
-                if event.notice:
-                    self.notify(event.notice, severity="warning", timeout=5)
-            elif isinstance(event, ReasoningReceived):
-                if view is not None:
-                    view.add_reasoning(event.text)
-            elif isinstance(event, ContentReceived):
-                if view is not None:
-                    view.add_content(event.text)
-            elif isinstance(event, AnswerSaved):
-                if view is not None:
-                    await view.finish(event.message)
-                self.status.step = ""
-                fresh = self.repository.get_session(session_id)
-                if fresh is not None and self.session is not None and self.session.id == session_id:
-                    self.session = fresh
-                self.refresh_sidebar()
-                self.refresh_status()
-                if event.message.error:
-                    self.notify(event.message.error, severity="error", timeout=6)
-
+        display = TurnDisplay(self, session_id, view)
         try:
             if text is None:
-                await self.services.chat.regenerate(session_id, on_event)
+                await self.services.chat.regenerate(session_id, display)
             else:
-                await self.services.chat.send(session_id, text, on_event)
+                await self.services.chat.send(session_id, text, display)
         except ChatTuiError as error:
-            if view is not None and view.message is None:
-                await view.remove()
-                view = None
+            if display.view is not None and display.view.message is None:
+                await display.view.remove()
+                display.view = None
             await chat.add_notice(str(error), "error")
         finally:
+            view = display.view
             self.status.step = ""
             if view is not None and view.message is None and view.is_mounted:
                 # Cancelled or failed before an answer was stored: don't leave a spinner.
@@ -647,62 +480,12 @@ class ChatApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for action in ACTIONS:
-            if action.id.startswith("role.") and action.id != "role.pick":
-                continue
-            if action.id == "app.quit":
-                continue
-            yield SystemCommand(action.title, action.help, self._runner(action.action))
-        for number, role in enumerate(self.services.roles, start=1):
-            yield SystemCommand(
-                f"Role: {role.name}",
-                role.description or "Switch role",
-                self._runner(f"switch_role({number})"),
-            )
-        for name in self.services.chat.settings.providers:
-            yield SystemCommand(
-                f"Provider: {name}", "Switch provider profile", self._provider_runner(name)
-            )
-
-    def _runner(self, action: str):  # type: ignore[no-untyped-def]
-        async def run() -> None:
-            await self.run_action(action)
-
-        return run
-
-    def _provider_runner(self, name: str):  # type: ignore[no-untyped-def]
-        async def run() -> None:
-            await self.switch_provider(name)
-
-        return run
+        yield from palette_commands(self)
 
     async def action_quit(self) -> None:
         self.workers.cancel_group(self, "llm")
         await self.services.chat.aclose()
         self.exit()
-
-
-#: Allocations between young-generation collections, young collections between middle
-#: ones, middle between full ones. Textual allocates heavily while an answer renders.
-#: Measured with bench/bench_streaming.py and gc callbacks: CPython's (700, 10, 10) ran
-#: full collections of the growing widget tree every few seconds of streaming, each a
-#: 60-130 ms pause; (10_000, 50, 100) traded them for 140-160 ms middle collections.
-#: With these, middle collections stay under ~10 ms and full ones are rare (and scan
-#: only what was made after start-up, see ``tune_gc``): worst stall at 200 tokens/s
-#: ~50 ms instead of 150-220 ms.
-GC_THRESHOLDS = (2_000, 10, 1_000)
-
-
-def tune_gc(*, freeze: bool = False) -> None:
-    """Fewer, shorter garbage-collection pauses while answers stream.
-
-    ``freeze`` also moves every object alive now (imported modules, the stylesheet) out of
-    the collector's sight for good, so no collection scans them again: only for the
-    process that runs the app, not for a test run that builds many apps.
-    """
-    gc.set_threshold(*GC_THRESHOLDS)
-    if freeze:
-        gc.freeze()
 
 
 def make_app(services: AppServices, *, check_setup: bool = True) -> ChatApp:
@@ -714,4 +497,4 @@ def css_path() -> Path:
     return Path(__file__).with_name("app.tcss")
 
 
-__all__ = ["Binding", "ChatApp", "make_app", "tune_gc"]
+__all__ = ["ChatApp", "make_app"]

@@ -6,9 +6,15 @@ Bindings, the command palette and the help screen are all generated from
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from textual.app import SystemCommand
 from textual.binding import Binding
+
+if TYPE_CHECKING:
+    from chat_tui.tui.app import ChatApp
 
 
 @dataclass(frozen=True)
@@ -140,3 +146,34 @@ def bindings() -> list[Binding]:
         )
         for a in ACTIONS
     ]
+
+
+def palette_commands(app: ChatApp) -> Iterator[SystemCommand]:
+    """Palette entries: every action (roles by name), and every provider profile."""
+
+    def runner(action: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await app.run_action(action)
+
+        return run
+
+    def provider(name: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await app.switch_provider(name)
+
+        return run
+
+    for action in ACTIONS:
+        if action.id.startswith("role.") and action.id != "role.pick":
+            continue  # listed by role name below
+        if action.id == "app.quit":
+            continue  # Textual's own "Quit" entry runs the same action
+        yield SystemCommand(action.title, action.help, runner(action.action))
+    for number, role in enumerate(app.services.roles, start=1):
+        yield SystemCommand(
+            f"Role: {role.name}",
+            role.description or "Switch role",
+            runner(f"switch_role({number})"),
+        )
+    for name in app.services.chat.settings.providers:
+        yield SystemCommand(f"Provider: {name}", "Switch provider profile", provider(name))

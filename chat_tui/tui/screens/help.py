@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +10,26 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
+
+from chat_tui.tui.commands import ACTIONS
+
+
+def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(keys, description, binding id) of every action, with ``keymap``'s rebindings."""
+    rows = [(keymap.get(a.id, a.keys), a.help, a.id) for a in ACTIONS if not a.id[-1].isdigit()]
+    role_keys = [keymap.get(f"role.{n}", f"alt+{n}") for n in range(1, 10)]
+    rows.insert(
+        4,
+        (
+            f"{role_keys[0]} … {role_keys[-1]}",
+            "Jump to role N (in role-picker order)",
+            "role.1 … role.9",
+        ),
+    )
+    rows.append(("ctrl+p", "Command palette: every action by name", "(palette)"))
+    rows.append(("enter", "Send the prompt", "(prompt)"))
+    rows.append(("ctrl+j, shift+enter", "New line in the prompt (alt+enter too)", "(prompt)"))
+    return rows
 
 
 def format_keys(keys: str) -> str:
