@@ -25,7 +25,6 @@ from textual.worker import Worker, WorkerState
 
 from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.errors import ChatTuiError
-from chat_tui.llm.discovery import ollama_listening
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.tui.commands import ACTIONS, bindings, palette_commands
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
@@ -172,6 +171,8 @@ class ChatApp(SettingsActions):
         provider = self.settings.provider
         if provider.has_key or provider.is_local:
             return
+        from chat_tui.llm.discovery import ollama_listening  # only on first run
+
         detected = await asyncio.to_thread(ollama_listening)
         choice = await self.push_screen_wait(SetupScreen(str(self.settings.config_file), detected))
         if choice:
