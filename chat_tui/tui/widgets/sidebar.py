@@ -50,6 +50,7 @@ class SessionSidebar(OptionList):
 
     _shown: tuple[Sequence[Role], Sequence[Session], str | None, str] | None = None
     _shown_width = 0
+    _shown_lines: list[tuple[str | None, str]] | None = None
 
     def on_resize(self) -> None:
         # Titles are cut to the width: lay them out again once the real width is known
@@ -97,7 +98,12 @@ class SessionSidebar(OptionList):
                     f"  … {len(group) - len(listed)} older (ctrl+↑/↓)", "dim italic"
                 )
                 options.append(Option(older, id=f"{HEADER_PREFIX}{name}:older", disabled=True))
-        self.set_options(options)
+        # Switching sessions mostly changes only the highlight: re-measuring every line
+        # (set_options) is what costs, so skip it when the lines are the same.
+        lines = [(option.id, str(option.prompt)) for option in options]
+        if lines != self._shown_lines:
+            self._shown_lines = lines
+            self.set_options(options)
         if current is not None:
             try:
                 self.highlighted = self.get_option_index(current)
