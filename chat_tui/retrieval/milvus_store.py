@@ -3,7 +3,10 @@
 Why it exists: ingest and retrieval both need one place that knows the schema,
 keeps files all-or-none, and turns Milvus hits into ``Passage`` values. The API
 is synchronous (pymilvus is); async callers run it with ``asyncio.to_thread``.
-Nothing is imported or connected until first use.
+Nothing is imported or connected until first use. The connection handling lives in
+:mod:`~chat_tui.retrieval.milvus_connection` and the searches in
+:mod:`~chat_tui.retrieval.milvus_search`; this module is the schema, the registry and
+the writes.
 
 Layout per knowledge base ``kb`` (``prefix`` = ``milvus.collection_prefix``):
 
@@ -43,21 +46,18 @@ KB falls back to the ``standard`` analyzer (English only) and ``stats`` says so.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chat_tui.errors import RetrievalError
 from chat_tui.retrieval.milvus_schema import (
     HASH_MAX_BYTES,
     HEADING_MAX_BYTES,
-    OUTPUT_FIELDS,
     SOURCE_MAX_BYTES,
     TEXT_MAX_BYTES,
     create_chunks_collection,
@@ -65,12 +65,12 @@ from chat_tui.retrieval.milvus_schema import (
     decode_name,
     encode_name,
     literal,
-    or_none,
     read_schema,
     scrub_uri,
     truncate_utf8,
 )
-from chat_tui.retrieval.types import Chunk, Passage
+from chat_tui.retrieval.milvus_search import KnowledgeSearch
+from chat_tui.retrieval.types import Chunk
 
 if TYPE_CHECKING:
     from chat_tui.config import Settings
@@ -133,37 +133,7 @@ def _registry_row(
     }
 
 
-def _is_connection_error(error: Exception) -> bool:
-    text = str(error)
-    return getattr(error, "code", None) == 2 or "UNAVAILABLE" in text or "Fail connecting" in text
-
-
-def _route_pymilvus_logs() -> None:
-    """Send pymilvus's logs to chat-tui's log file instead of the terminal.
-
-    pymilvus installs its own stderr handlers on import; in the TUI they would
-    draw over the screen, and in the CLI they print tracebacks for handled errors.
-    """
-    for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer"):
-        logger = logging.getLogger(name)
-        for handler in list(logger.handlers):
-            if isinstance(handler, logging.StreamHandler) and not isinstance(
-                handler, logging.FileHandler
-            ):
-                logger.removeHandler(handler)
-        logger.propagate = True
-
-
-def _is_released_error(error: Exception) -> bool:
-    return getattr(error, "code", None) == 101 or "call load()" in str(error)
-
-
-def _short(error: Exception) -> str:
-    message = getattr(error, "message", None) or str(error)
-    return " ".join(str(message).split())[:200]
-
-
-class KnowledgeStore:
+class KnowledgeStore(KnowledgeSearch):
     """One knowledge base: chunks + registry in Milvus (see the module docstring).
 
     Args:
@@ -189,75 +159,12 @@ class KnowledgeStore:
         self.registry = f"{prefix}_files_{encoded}"
         if len(self.registry) > 255:
             raise RetrievalError(f"knowledge base name {knowledge_base!r} is too long")
-        self._client: Any = None
+        super().__init__()
+        self._client = None
         self._uri = ""
-        self._connect_lock = threading.Lock()
         self._opened = False
         self._dense_dim: int | None = None
         self._analyzer = ""
-
-    # ------------------------------------------------------------------ connection
-
-    @staticmethod
-    def _connect_client(settings: Settings) -> tuple[Any, str]:
-        from pymilvus import MilvusClient
-
-        from chat_tui.retrieval.milvus_server import milvus_connection
-
-        _route_pymilvus_logs()
-
-        uri, token = milvus_connection(
-            settings.knowledge_dir, settings.milvus.uri, settings.milvus.token
-        )
-        try:
-            return MilvusClient(uri=uri, token=token), uri
-        except Exception as error:  # noqa: BLE001 - pymilvus raises many kinds
-            raise RetrievalError(
-                f"cannot connect to Milvus at {scrub_uri(uri)}: {_short(error)}"
-            ) from None
-
-    def _get_client(self) -> Any:
-        with self._connect_lock:
-            if self._client is None:
-                self._client, self._uri = self._connect_client(self.settings)
-            return self._client
-
-    def _reset(self) -> None:
-        with self._connect_lock:
-            client, self._client, self._opened = self._client, None, False
-        if client is not None:
-            try:
-                client.close()
-            except Exception:  # noqa: BLE001 - already broken
-                pass
-
-    def _call(self, what: str, action: Callable[[Any], T]) -> T:
-        """Run ``action(client)``; on a lost connection, reconnect once (maybe a new server)."""
-        for attempt in (1, 2):
-            client = self._get_client()
-            try:
-                return action(client)
-            except RetrievalError:
-                raise
-            except Exception as error:  # noqa: BLE001 - pymilvus raises many kinds
-                if attempt == 1 and _is_connection_error(error):
-                    self._reset()  # the local server went away: the next client starts a new one
-                    if what != "opening":
-                        self._open()
-                    continue
-                if attempt == 1 and _is_released_error(error) and what != "opening":
-                    self._opened = False  # the server restarted: collections must be loaded again
-                    self._open()
-                    continue
-                raise RetrievalError(
-                    f"knowledge base {self.knowledge_base!r}: {what} failed: {_short(error)}"
-                ) from None
-        raise AssertionError("unreachable")
-
-    def _local_db_missing(self) -> bool:
-        from chat_tui.retrieval.milvus_server import data_dir
-
-        return not self.settings.milvus.uri and not data_dir(self.settings.knowledge_dir).is_dir()
 
     # ------------------------------------------------------------------ schema
 
@@ -587,101 +494,6 @@ class KnowledgeStore:
 
         self._call("dropping", run)
         self._opened = False
-
-    # ------------------------------------------------------------------ searches
-
-    def _passages(self, hits: Sequence[Any], limit: int, *, bm25: bool = False) -> list[Passage]:
-        entities = [(hit, hit.get("entity", {})) for hit in hits]
-        committed = self._committed(sorted({str(e.get("source", "")) for _, e in entities}))
-        passages: list[Passage] = []
-        for hit, entity in entities:
-            source = str(entity.get("source", ""))
-            if committed.get(source) != entity.get("version"):
-                continue  # a half-written or superseded version: not part of the KB
-            score = float(hit.get("distance", 0.0))
-            chunk = Chunk(
-                id=str(hit.get("id", "")).rsplit(":", 1)[0],
-                source=source,
-                text=str(entity.get("text", "")),
-                heading=str(entity.get("heading", "")),
-                line_start=or_none(entity.get("line_start")),
-                line_end=or_none(entity.get("line_end")),
-                page=or_none(entity.get("page")),
-                index=int(entity.get("idx") or 0),
-                file_hash=str(entity.get("file_hash", "")),
-            )
-            passages.append(Passage(chunk, abs(score) if bm25 else score, self.knowledge_base))
-        return passages[:limit]
-
-    def search_bm25(self, query: str, limit: int) -> list[Passage]:
-        """Full-text (BM25) search; [] when the KB doesn't exist or the query is blank."""
-        if not query.strip() or not self._open():
-            return []
-        result = self._call(
-            "searching",
-            lambda c: c.search(
-                self.collection,
-                data=[query],
-                anns_field="sparse",
-                limit=limit,
-                search_params={"metric_type": "BM25"},
-                output_fields=OUTPUT_FIELDS,
-            ),
-        )
-        return self._passages(result[0] if result else [], limit, bm25=True)
-
-    def search_dense(self, vector: Sequence[float], limit: int) -> list[Passage]:
-        """Vector search; [] when the KB doesn't exist or has no dense vectors."""
-        if not self._open() or not self._dense_dim:
-            return []
-        result = self._call(
-            "searching",
-            lambda c: c.search(
-                self.collection,
-                data=[list(vector)],
-                anns_field="dense",
-                limit=limit,
-                search_params={"metric_type": "COSINE", "params": {"ef": max(64, limit)}},
-                output_fields=OUTPUT_FIELDS,
-            ),
-        )
-        return self._passages(result[0] if result else [], limit)
-
-    def search_hybrid(
-        self, query: str, vector: Sequence[float], limit: int, candidates: int = 20
-    ) -> list[Passage]:
-        """BM25 + dense fused with RRF; BM25 only when the KB has no dense vectors."""
-        if not self._open():
-            return []
-        if not self._dense_dim:
-            return self.search_bm25(query, limit)
-        if not query.strip():
-            return self.search_dense(vector, limit)
-        from pymilvus import AnnSearchRequest, RRFRanker
-
-        pool = max(candidates, limit)
-        requests = [
-            AnnSearchRequest(
-                data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=pool
-            ),
-            AnnSearchRequest(
-                data=[list(vector)],
-                anns_field="dense",
-                param={"metric_type": "COSINE", "params": {"ef": max(64, pool)}},
-                limit=pool,
-            ),
-        ]
-        result = self._call(
-            "searching",
-            lambda c: c.hybrid_search(
-                self.collection,
-                requests,
-                ranker=RRFRanker(60),
-                limit=limit,
-                output_fields=OUTPUT_FIELDS,
-            ),
-        )
-        return self._passages(result[0] if result else [], limit)
 
     # ------------------------------------------------------------------ misc
 

@@ -1,0 +1,135 @@
+"""The connection half of a knowledge store: one MilvusClient, reconnected when lost.
+
+Every Milvus call goes through :meth:`MilvusConnection._call`, which turns pymilvus's
+many exception types into one-line :class:`RetrievalError` messages and survives the
+two things that happen to a long-running app: the local Milvus Lite server went away
+(reconnect once; the next client starts a new server) and the server restarted
+(collections must be loaded again). :class:`~chat_tui.retrieval.milvus_store.KnowledgeStore`
+builds the knowledge-base semantics on top.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from chat_tui.errors import RetrievalError
+from chat_tui.retrieval.milvus_schema import scrub_uri
+
+if TYPE_CHECKING:
+    from chat_tui.config import Settings
+
+T = TypeVar("T")
+
+
+def _is_connection_error(error: Exception) -> bool:
+    text = str(error)
+    return getattr(error, "code", None) == 2 or "UNAVAILABLE" in text or "Fail connecting" in text
+
+
+def _route_pymilvus_logs() -> None:
+    """Send pymilvus's logs to chat-tui's log file instead of the terminal.
+
+    pymilvus installs its own stderr handlers on import; in the TUI they would
+    draw over the screen, and in the CLI they print tracebacks for handled errors.
+    """
+    for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if isinstance(handler, logging.StreamHandler) and not isinstance(
+                handler, logging.FileHandler
+            ):
+                logger.removeHandler(handler)
+        logger.propagate = True
+
+
+def _is_released_error(error: Exception) -> bool:
+    return getattr(error, "code", None) == 101 or "call load()" in str(error)
+
+
+def _short(error: Exception) -> str:
+    message = getattr(error, "message", None) or str(error)
+    return " ".join(str(message).split())[:200]
+
+
+class MilvusConnection:
+    """A lazily connected MilvusClient for one knowledge base (see the module docstring)."""
+
+    settings: Settings
+    knowledge_base: str
+    _client: Any = None
+    _uri = ""
+    _opened = False
+
+    def __init__(self) -> None:
+        self._connect_lock = threading.Lock()
+
+    def _open(self, create: bool = False) -> bool:
+        """Load the knowledge base's collections (the store's; called after reconnecting)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _connect_client(settings: Settings) -> tuple[Any, str]:
+        from pymilvus import MilvusClient
+
+        from chat_tui.retrieval.milvus_server import milvus_connection
+
+        _route_pymilvus_logs()
+
+        uri, token = milvus_connection(
+            settings.knowledge_dir, settings.milvus.uri, settings.milvus.token
+        )
+        try:
+            return MilvusClient(uri=uri, token=token), uri
+        except Exception as error:  # noqa: BLE001 - pymilvus raises many kinds
+            raise RetrievalError(
+                f"cannot connect to Milvus at {scrub_uri(uri)}: {_short(error)}"
+            ) from None
+
+    def _get_client(self) -> Any:
+        with self._connect_lock:
+            if self._client is None:
+                self._client, self._uri = self._connect_client(self.settings)
+            return self._client
+
+    def _reset(self) -> None:
+        with self._connect_lock:
+            client, self._client, self._opened = self._client, None, False
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+
+    def _call(self, what: str, action: Callable[[Any], T]) -> T:
+        """Run ``action(client)``; on a lost connection, reconnect once (maybe a new server)."""
+        for attempt in (1, 2):
+            client = self._get_client()
+            try:
+                return action(client)
+            except RetrievalError:
+                raise
+            except Exception as error:  # noqa: BLE001 - pymilvus raises many kinds
+                if attempt == 1 and _is_connection_error(error):
+                    self._reset()  # the local server went away: the next client starts a new one
+                    if what != "opening":
+                        self._open()
+                    continue
+                if attempt == 1 and _is_released_error(error) and what != "opening":
+                    self._opened = False  # the server restarted: collections must be loaded again
+                    self._open()
+                    continue
+                raise RetrievalError(
+                    f"knowledge base {self.knowledge_base!r}: {what} failed: {_short(error)}"
+                ) from None
+        raise AssertionError("unreachable")
+
+    def _local_db_missing(self) -> bool:
+        from chat_tui.retrieval.milvus_server import data_dir
+
+        return not self.settings.milvus.uri and not data_dir(self.settings.knowledge_dir).is_dir()
+
+
+__all__ = ["MilvusConnection"]

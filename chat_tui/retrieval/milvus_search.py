@@ -1,0 +1,122 @@
+"""The search half of a knowledge store: BM25, dense and hybrid (RRF) searches.
+
+Hits are turned into passages only when their ``(source, version)`` is the one the
+registry says is committed: rows of a half-written or superseded version of a file
+are never returned (see :mod:`chat_tui.retrieval.milvus_store` for the write side).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from chat_tui.retrieval.milvus_connection import MilvusConnection
+from chat_tui.retrieval.milvus_schema import OUTPUT_FIELDS, or_none
+from chat_tui.retrieval.types import Chunk, Passage
+
+
+class KnowledgeSearch(MilvusConnection):
+    """Searches over one knowledge base's chunks collection."""
+
+    collection: str
+    _dense_dim: int | None = None
+
+    def _committed(self, sources: Sequence[str]) -> dict[str, str]:
+        """``source -> committed version`` (the store's registry)."""
+        raise NotImplementedError
+
+    def _passages(self, hits: Sequence[Any], limit: int, *, bm25: bool = False) -> list[Passage]:
+        entities = [(hit, hit.get("entity", {})) for hit in hits]
+        committed = self._committed(sorted({str(e.get("source", "")) for _, e in entities}))
+        passages: list[Passage] = []
+        for hit, entity in entities:
+            source = str(entity.get("source", ""))
+            if committed.get(source) != entity.get("version"):
+                continue  # a half-written or superseded version: not part of the KB
+            score = float(hit.get("distance", 0.0))
+            chunk = Chunk(
+                id=str(hit.get("id", "")).rsplit(":", 1)[0],
+                source=source,
+                text=str(entity.get("text", "")),
+                heading=str(entity.get("heading", "")),
+                line_start=or_none(entity.get("line_start")),
+                line_end=or_none(entity.get("line_end")),
+                page=or_none(entity.get("page")),
+                index=int(entity.get("idx") or 0),
+                file_hash=str(entity.get("file_hash", "")),
+            )
+            passages.append(Passage(chunk, abs(score) if bm25 else score, self.knowledge_base))
+        return passages[:limit]
+
+    def search_bm25(self, query: str, limit: int) -> list[Passage]:
+        """Full-text (BM25) search; [] when the KB doesn't exist or the query is blank."""
+        if not query.strip() or not self._open():
+            return []
+        result = self._call(
+            "searching",
+            lambda c: c.search(
+                self.collection,
+                data=[query],
+                anns_field="sparse",
+                limit=limit,
+                search_params={"metric_type": "BM25"},
+                output_fields=OUTPUT_FIELDS,
+            ),
+        )
+        return self._passages(result[0] if result else [], limit, bm25=True)
+
+    def search_dense(self, vector: Sequence[float], limit: int) -> list[Passage]:
+        """Vector search; [] when the KB doesn't exist or has no dense vectors."""
+        if not self._open() or not self._dense_dim:
+            return []
+        result = self._call(
+            "searching",
+            lambda c: c.search(
+                self.collection,
+                data=[list(vector)],
+                anns_field="dense",
+                limit=limit,
+                search_params={"metric_type": "COSINE", "params": {"ef": max(64, limit)}},
+                output_fields=OUTPUT_FIELDS,
+            ),
+        )
+        return self._passages(result[0] if result else [], limit)
+
+    def search_hybrid(
+        self, query: str, vector: Sequence[float], limit: int, candidates: int = 20
+    ) -> list[Passage]:
+        """BM25 + dense fused with RRF; BM25 only when the KB has no dense vectors."""
+        if not self._open():
+            return []
+        if not self._dense_dim:
+            return self.search_bm25(query, limit)
+        if not query.strip():
+            return self.search_dense(vector, limit)
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        pool = max(candidates, limit)
+        requests = [
+            AnnSearchRequest(
+                data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=pool
+            ),
+            AnnSearchRequest(
+                data=[list(vector)],
+                anns_field="dense",
+                param={"metric_type": "COSINE", "params": {"ef": max(64, pool)}},
+                limit=pool,
+            ),
+        ]
+        result = self._call(
+            "searching",
+            lambda c: c.hybrid_search(
+                self.collection,
+                requests,
+                ranker=RRFRanker(60),
+                limit=limit,
+                output_fields=OUTPUT_FIELDS,
+            ),
+        )
+        return self._passages(result[0] if result else [], limit)
+
+
+__all__ = ["KnowledgeSearch"]
