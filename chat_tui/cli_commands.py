@@ -154,8 +154,9 @@ def register(
             bool,
             typer.Option(
                 "--rebuild",
-                help="Drop the knowledge base and embed everything again (only after the "
-                "embedder and the store have answered, so a failure loses nothing).",
+                help="Drop the knowledge base and embed everything again. It is dropped only "
+                "once files are found and the embedder and store answer; a failure after "
+                "that leaves the files finished so far (run it again to finish).",
             ),
         ] = False,
     ) -> None:

@@ -297,6 +297,7 @@ class _Run:
             self._fail(batch[0][0], refused)
             return []
         results: list[tuple[_FileJob, int, list[float]]] = []
+        refusals: list[tuple[_FileJob, EmbeddingError]] = []
         for entries in by_file.values():
             job = entries[0][0]
             if job.failed:
@@ -306,7 +307,13 @@ class _Run:
             except EmbeddingError as error:
                 if error.status != 400:
                     raise
-                self._fail(job, error)
+                refusals.append((job, error))
+        if refusals and not results:
+            # Every file refused on its own: the request itself is wrong (model, dimensions),
+            # not one file's content. Fatal, rather than skipping the whole tree file by file.
+            raise refused
+        for job, reason in refusals:
+            self._fail(job, reason)
         return results
 
     async def _vectors(
@@ -474,6 +481,11 @@ async def ingest_paths(
     own_store = store is None
     try:
         files = await asyncio.to_thread(walk_paths, roots, include=include, exclude=exclude)
+        if rebuild and not files:
+            raise IngestError(
+                "--rebuild found no files to ingest (check the paths and --include/--exclude);"
+                " the knowledge base was left as it was"
+            )
         if store is None:
             store = await open_store(settings, knowledge_base, active, rebuild)
         elif rebuild and active is not None:

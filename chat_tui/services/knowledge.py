@@ -103,6 +103,17 @@ async def search(settings: Settings, knowledge_base: str, query: str, top_k: int
     return SearchResult(list(result.passages), result.notice)
 
 
+def _what_is_kept(rebuild: bool) -> str:
+    if rebuild:
+        # The old contents were dropped once the embedder and store answered; what the
+        # rebuild stored before the failure is kept, each file complete.
+        return (
+            "the rebuild stopped partway: only the files finished so far are in the "
+            "knowledge base; run it again to finish"
+        )
+    return "nothing already stored was lost; files finished so far are stored"
+
+
 def run_ingest(
     settings: Settings,
     paths: Sequence[Path],
@@ -149,12 +160,10 @@ def run_ingest(
                 )
             )
     except ChatTuiError as error:
-        print(
-            f"chat-tui: ingest stopped: {error} (nothing already stored was lost)", file=sys.stderr
-        )
+        print(f"chat-tui: ingest stopped: {error} ({_what_is_kept(rebuild)})", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("chat-tui: ingest interrupted; files finished so far are stored", file=sys.stderr)
+        print(f"chat-tui: ingest interrupted ({_what_is_kept(rebuild)})", file=sys.stderr)
         return 2
     console.print(render_summary(report))
     code = report.exit_code

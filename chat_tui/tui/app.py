@@ -114,6 +114,13 @@ class ChatApp(SettingsActions):
         return [role.name for role in self.services.roles]
 
     async def on_mount(self) -> None:
+        if self.settings.theme not in self.available_themes:
+            self.notify(
+                f"{self.settings.config_file}: theme {self.settings.theme!r} is not a Textual "
+                "theme; using textual-dark",
+                severity="warning",
+                markup=False,
+            )
         if self.settings.keymap:
             known = {a.id for a in ACTIONS}
             unknown = sorted(set(self.settings.keymap) - known)

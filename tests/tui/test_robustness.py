@@ -106,3 +106,15 @@ def test_base_url_flag_to_a_local_server_drops_the_hosted_key(tmp_path: Path) ->
         base_url="https://gateway.example.com/v1",
     )
     assert remote.provider.api_key == "sk-hosted-only-123456"
+
+
+async def test_an_unknown_theme_is_a_notice_naming_the_key(services, fake_openai) -> None:
+    from dataclasses import replace
+
+    services.settings = replace(services.settings, theme="no-such-theme")
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        notices = [n.message for n in app._notifications]
+        assert any("theme 'no-such-theme'" in n and "config.toml" in n for n in notices), notices
+        assert app.theme == "textual-dark"

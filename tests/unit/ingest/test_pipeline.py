@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chat_tui.config import Settings
-from chat_tui.errors import EmbeddingError
+from chat_tui.errors import EmbeddingError, IngestError
 from chat_tui.ingest.chunking import chunk_document
 from chat_tui.ingest.loaders import load_document
 from chat_tui.ingest.pipeline import IngestReport, ingest_paths
@@ -367,6 +367,32 @@ async def test_a_fatal_error_after_a_400_still_stops_the_ingest(
     with pytest.raises(EmbeddingError, match="401"):
         await ingest(tmp_path, settings, kb_name)
     assert store.file_hashes() == {}
+
+
+async def test_a_400_for_every_file_is_a_fatal_error_not_a_tree_of_skips(
+    tmp_path: Path, settings: Settings, kb_name: str, store: KnowledgeStore, fake_jina: FakeJina
+) -> None:
+    # What a wrong model name or unsupported dimensions look like: every request refused.
+    fake_jina.reject_marker = "#"
+    for name in ("a.md", "b.md", "c.md"):
+        (tmp_path / name).write_text(f"# {name}\n\nAbout {name}.\n", encoding="utf-8")
+    with pytest.raises(EmbeddingError, match="400"):
+        await ingest(tmp_path, settings, kb_name)
+    assert store.file_hashes() == {}
+    assert len(fake_jina.requests) <= 4  # the batch, then one file at a time at most
+
+
+async def test_rebuild_that_finds_no_files_keeps_the_knowledge_base(
+    tmp_path: Path, settings: Settings, kb_name: str, store: KnowledgeStore
+) -> None:
+    (tmp_path / "a.md").write_text("# A\n\nAlpha facts about llamas.\n", encoding="utf-8")
+    await ingest(tmp_path, settings, kb_name)
+    before = store.file_hashes()
+    with pytest.raises(IngestError, match="no files"):
+        await ingest_paths(
+            [tmp_path], settings=settings, knowledge_base=kb_name, include=["*.rst"], rebuild=True
+        )
+    assert store.file_hashes() == before
 
 
 async def test_reingest_with_an_openai_compatible_embedder_makes_no_requests(
