@@ -53,9 +53,10 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def load() -> Settings:
     """The settings for the global options (a bad config is a one-line error)."""
     from chat_tui.config import load_settings
+    from chat_tui.logs import setup_logging
 
     try:
-        return load_settings(
+        settings = load_settings(
             config_file=OPTIONS.config,
             provider=OPTIONS.provider,
             model=OPTIONS.model,
@@ -63,6 +64,10 @@ def load() -> Settings:
         )
     except ChatTuiError as error:
         fail(str(error))
+    # Every command logs to the file: without a handler, logging's last resort printed
+    # warnings (a retried request, say) on stderr next to the command's own error line.
+    setup_logging(settings)
+    return settings
 
 
 def open_app_services(settings: Settings) -> AppServices:
@@ -79,9 +84,6 @@ def run_tui() -> None:
     """Start the Textual app on the global options."""
     settings = load()
     services = open_app_services(settings)
-    from chat_tui.logs import setup_logging
-
-    setup_logging(settings)
     from chat_tui.tui.app import make_app
     from chat_tui.tui.gc_tuning import tune_gc
 
