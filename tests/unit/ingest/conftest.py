@@ -1,9 +1,8 @@
-"""Fixtures for the ingest tests: one Milvus Lite server for the session, settings builders."""
+"""Fixtures for the ingest tests: settings builders (the server is ``milvus_data_dir``)."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,19 +16,6 @@ _names = itertools.count()
 
 #: Small vectors keep Milvus writes fast; the pipeline does not care about the size.
 DIMENSIONS = 32
-
-
-@pytest.fixture(scope="session")
-def ingest_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A data dir served by one local Milvus Lite server for the whole session."""
-    from chat_tui.retrieval.milvus_server import ensure_local_server, stop_local_server
-
-    data_dir = tmp_path_factory.mktemp("ingest-data")
-    ensure_local_server(data_dir / "knowledge", idle_seconds=600)
-    try:
-        yield data_dir
-    finally:
-        stop_local_server(data_dir / "knowledge")
 
 
 def ingest_settings(

@@ -52,8 +52,8 @@ def corpus(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.fixture
-def settings(ingest_data_dir: Path, fake_jina: FakeJina) -> Settings:
-    return ingest_settings(ingest_data_dir, jina_embedding(fake_jina))
+def settings(milvus_data_dir: Path, fake_jina: FakeJina) -> Settings:
+    return ingest_settings(milvus_data_dir, jina_embedding(fake_jina))
 
 
 @pytest.fixture
@@ -213,9 +213,9 @@ async def test_prune_removes_files_that_are_gone_and_only_under_the_given_paths(
 
 
 async def test_bm25_only_without_a_key(
-    corpus: dict[str, Path], ingest_data_dir: Path, kb_name: str, fake_jina: FakeJina
+    corpus: dict[str, Path], milvus_data_dir: Path, kb_name: str, fake_jina: FakeJina
 ) -> None:
-    settings = ingest_settings(ingest_data_dir)  # embedding.provider = "none"
+    settings = ingest_settings(milvus_data_dir)  # embedding.provider = "none"
     (corpus["english_md"].parent / "photo.png").write_bytes(TINY_PNG)
     report = await ingest(corpus["english_md"].parents[1], settings, kb_name)
     store = KnowledgeStore(settings, kb_name)
@@ -396,14 +396,14 @@ async def test_rebuild_that_finds_no_files_keeps_the_knowledge_base(
 
 
 async def test_reingest_with_an_openai_compatible_embedder_makes_no_requests(
-    tmp_path: Path, ingest_data_dir: Path, kb_name: str, store: KnowledgeStore, fake_jina: FakeJina
+    tmp_path: Path, milvus_data_dir: Path, kb_name: str, store: KnowledgeStore, fake_jina: FakeJina
 ) -> None:
     from chat_tui.config import EmbeddingSettings
 
     embedding = EmbeddingSettings(
         provider="openai", base_url=fake_jina.url, api_key=fake_jina.api_key, model="nomic"
     )
-    settings = ingest_settings(ingest_data_dir, embedding)
+    settings = ingest_settings(milvus_data_dir, embedding)
     (tmp_path / "a.md").write_text("# A\n\nAlpha facts about llamas.\n", encoding="utf-8")
     first = await ingest(tmp_path, settings, kb_name)
     assert first.added == (key(tmp_path / "a.md"),) and first.dense

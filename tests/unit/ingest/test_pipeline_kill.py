@@ -75,12 +75,12 @@ def hits_for(store: KnowledgeStore, number: int) -> list[str]:
 
 
 async def test_sigkill_mid_ingest_leaves_no_half_stored_file(
-    tmp_path: Path, ingest_data_dir: Path, fake_jina: FakeJina, kb_name: str
+    tmp_path: Path, milvus_data_dir: Path, fake_jina: FakeJina, kb_name: str
 ) -> None:
     paths = write_files(tmp_path / "docs")
-    settings = ingest_settings(ingest_data_dir, jina_embedding(fake_jina))
+    settings = ingest_settings(milvus_data_dir, jina_embedding(fake_jina))
     args = {
-        "data_dir": str(ingest_data_dir),
+        "data_dir": str(milvus_data_dir),
         "url": fake_jina.url,
         "key": fake_jina.api_key,
         "dimensions": DIMENSIONS,

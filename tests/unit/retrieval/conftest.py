@@ -1,4 +1,4 @@
-"""Fixtures for the retrieval tests: one real Milvus Lite server for the whole session."""
+"""Fixtures for the retrieval tests (the Milvus Lite server is ``milvus_data_dir``)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,9 @@ from pathlib import Path
 import pytest
 
 from chat_tui.config import EmbeddingSettings, ProviderSettings, Settings
-from chat_tui.retrieval.milvus_server import ensure_local_server, stop_local_server
 from tests.support.fake_jina import FakeJina
 
 _names = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def milvus_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A data dir whose knowledge base is served by one local server started for the session."""
-    data_dir = tmp_path_factory.mktemp("kb-data")
-    ensure_local_server(data_dir / "knowledge", idle_seconds=600)
-    try:
-        yield data_dir
-    finally:
-        stop_local_server(data_dir / "knowledge")
 
 
 def base_settings(data_dir: Path, embedding: EmbeddingSettings | None = None) -> Settings:
