@@ -24,6 +24,9 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stall_meter import StallMeter  # noqa: E402
 
 from chat_tui.config import EmbeddingSettings, ProviderSettings, Settings  # noqa: E402
 from chat_tui.retrieval.milvus_server import (
@@ -148,26 +151,13 @@ async def loop_stall(
 
     retriever = Retriever(settings, embedder=None)
     await retriever.retrieve(queries[0], knowledge_base, top_k)  # open and load first
-    stalls: list[float] = []
-    done = asyncio.Event()
-
-    async def ticker() -> None:
-        last = time.perf_counter()
-        while not done.is_set():
-            await asyncio.sleep(0.005)
-            now = time.perf_counter()
-            stalls.append(now - last - 0.005)
-            last = now
-
-    tick = asyncio.create_task(ticker())
-    started = time.perf_counter()
-    for question in queries:
-        await retriever.retrieve(question, knowledge_base, top_k)
-    took = time.perf_counter() - started
-    done.set()
-    await tick
+    async with StallMeter() as meter:
+        started = time.perf_counter()
+        for question in queries:
+            await retriever.retrieve(question, knowledge_base, top_k)
+        took = time.perf_counter() - started
     await retriever.aclose()
-    return max(stalls) * 1000, took
+    return meter.longest_ms, took
 
 
 def main() -> int:

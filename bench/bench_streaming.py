@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stall_meter import StallMeter  # noqa: E402
 
 SECTION = """## Step {n}: parsing the input
 
@@ -76,43 +79,27 @@ async def run(tokens: int, verbose: bool = False, rate: float = 0.0) -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             view = await app.chat_view.start_answer()
-            stalls: list[float] = []
-            big: list[tuple[float, float]] = []
-            start = time.perf_counter()
-            done = asyncio.Event()
-
-            async def ticker() -> None:
-                last = time.perf_counter()
-                while not done.is_set():
-                    await asyncio.sleep(0.005)
-                    now = time.perf_counter()
-                    stalls.append(now - last - 0.005)
-                    if now - last > 0.05:
-                        big.append((round(now - start, 3), round((now - last) * 1000, 1)))
-                    last = now
-
-            tick = asyncio.create_task(ticker())
-            start = time.perf_counter()
-            for number, piece in enumerate(pieces):
-                view.add_content(piece)
-                if rate:  # the network's pace: wait until this token is due
-                    due = start + number / rate
-                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                else:
-                    await asyncio.sleep(0)
-            fed = time.perf_counter()
-            feed_stalls = len(stalls)
-            await view.finish(
-                Message(session_id=app.session.id, role="assistant", content="".join(pieces))
-            )
-            end = time.perf_counter()
-            await pilot.pause()
-            done.set()
-            await tick
+            async with StallMeter() as meter:
+                start = time.perf_counter()
+                for number, piece in enumerate(pieces):
+                    view.add_content(piece)
+                    if rate:  # the network's pace: wait until this token is due
+                        due = start + number / rate
+                        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    else:
+                        await asyncio.sleep(0)
+                fed = time.perf_counter()
+                feed_stalls = len(meter.stalls)
+                await view.finish(
+                    Message(session_id=app.session.id, role="assistant", content="".join(pieces))
+                )
+                end = time.perf_counter()
+                await pilot.pause()
         services.close()
     total = end - start
+    stalls = meter.stalls
     if verbose:
-        print("stalls over 50 ms (at s, ms):", big)
+        print("stalls over 50 ms (at s, ms):", meter.big)
     print(f"tokens: {len(pieces)}  characters: {sum(map(len, pieces))}")
     print(f"fed in {fed - start:.3f} s, final render {end - fed:.3f} s")
     print(f"throughput: {len(pieces) / total:,.0f} tokens/s (target >= 2,000)")
