@@ -121,6 +121,16 @@ def _count_tokens(text: str) -> int:
     return estimate_tokens(text)
 
 
+def trailing_answers(history: Sequence[Message]) -> list[Message]:
+    """The assistant messages after the last user turn (what regenerate replaces)."""
+    trailing: list[Message] = []
+    for message in reversed(history):
+        if message.role != "assistant":
+            break
+        trailing.append(message)
+    return trailing
+
+
 class ChatService:
     """Runs chat turns against the active provider and keeps history.
 
@@ -227,9 +237,8 @@ class ChatService:
         """
         session = self._session(session_id)
         history = self.repository.messages(session.id)
-        trailing: list[Message] = []
-        while history and history[-1].role == "assistant":
-            trailing.append(history.pop())
+        trailing = trailing_answers(history)
+        history = history[: len(history) - len(trailing)]
         if not history or history[-1].role != "user":
             raise ChatTuiError("Nothing to regenerate: this session has no question yet.")
         for attempt in trailing:

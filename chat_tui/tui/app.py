@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.errors import ChatTuiError
 from chat_tui.services.bootstrap import AppServices
+from chat_tui.services.chat import trailing_answers
 from chat_tui.tui.commands import ACTIONS, bindings, palette_commands
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
@@ -439,10 +440,7 @@ class ChatApp(SettingsActions):
         # completes (see ChatService.regenerate); if it does not, they are shown again.
         replacing = False
         if text is None:
-            history = self.repository.messages(session_id)
-            trailing = []
-            while history and history[-1].role == "assistant":
-                trailing.append(history.pop())
+            trailing = trailing_answers(self.repository.messages(session_id))
             replacing = any(m.content.strip() for m in trailing)
             await chat.remove_trailing_answers()
             view = await chat.start_answer()
