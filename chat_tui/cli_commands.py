@@ -4,12 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chat_tui.errors import ChatTuiError
+
+if TYPE_CHECKING:
+    from chat_tui.domain.models import Session
+    from chat_tui.services.bootstrap import AppServices
+
+
+@contextmanager
+def _services() -> Iterator[AppServices]:
+    """History, roles and chat for one command, closed when it ends."""
+    from chat_tui import cli
+
+    services = cli.open_app_services(cli.load())
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def _session_or_fail(services: AppServices, session_id: str) -> Session:
+    from chat_tui import cli
+
+    session = services.repository.get_session(session_id)
+    if session is None:
+        cli.fail(f"no session with id {session_id}", 1)
+    return session
 
 
 def register(
@@ -25,24 +52,18 @@ def register(
         """List sessions, most recent first."""
         from datetime import datetime
 
-        services = cli.open_app_services(cli.load())
-        try:
+        with _services() as services:
             for s in services.repository.list_sessions(role):
                 when = datetime.fromtimestamp(s.updated_at).strftime("%Y-%m-%d %H:%M")
                 typer.echo(f"{s.id}  {when}  {s.role:<12} {s.message_count:>4} msgs  {s.title}")
-        finally:
-            services.close()
 
     @sessions_app.command("show")
     def sessions_show(
         session_id: str, as_json: Annotated[bool, typer.Option("--json")] = False
     ) -> None:
         """Print a session's messages (Markdown, or JSON with --json)."""
-        services = cli.open_app_services(cli.load())
-        try:
-            session = services.repository.get_session(session_id)
-            if session is None:
-                cli.fail(f"no session with id {session_id}", 1)
+        with _services() as services:
+            session = _session_or_fail(services, session_id)
             messages = services.repository.messages(session_id)
             if as_json:
                 typer.echo(
@@ -62,25 +83,18 @@ def register(
                 typer.echo(m.content + "\n")
                 for n, c in enumerate(m.citations, 1):
                     typer.echo(f"[{n}] {c.label()}")
-        finally:
-            services.close()
 
     @sessions_app.command("delete")
     def sessions_delete(
         session_id: str, yes: Annotated[bool, typer.Option("--yes", "-y")] = False
     ) -> None:
         """Delete a session and its history."""
-        services = cli.open_app_services(cli.load())
-        try:
-            session = services.repository.get_session(session_id)
-            if session is None:
-                cli.fail(f"no session with id {session_id}", 1)
+        with _services() as services:
+            session = _session_or_fail(services, session_id)
             if not yes and not typer.confirm(f"Delete “{session.title}”?"):
                 raise typer.Exit(1)
             services.repository.delete_session(session_id)
             typer.echo(f"deleted {session_id}")
-        finally:
-            services.close()
 
     # ------------------------------------------------------------------ roles
 
