@@ -372,8 +372,8 @@ class TinyDBRepository:
             self._flush_index()
 
     def _flush_index(self) -> None:
-        if self._index_db is not None and self._index_storage.pending:
-            self._index_storage.flush_pending()
+        if self._index_db is not None:
+            self._index_storage.flush_pending()  # writes only if something is pending
         self._index_flushed_at = time.monotonic()
 
     def _put_index(self, session: Session, signature: str) -> None:

@@ -106,11 +106,6 @@ class AtomicCachedStorage(Storage):
         finally:
             self._batch_depth -= 1
 
-    @property
-    def pending(self) -> bool:
-        """Whether the cache holds changes the file does not."""
-        return self._pending
-
     def flush_pending(self) -> None:
         """Write the file if the cache holds changes it does not."""
         if self._pending and self._batch_depth == 0:
