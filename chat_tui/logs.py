@@ -1,5 +1,9 @@
 """Logging to a file in the data dir, with every configured secret scrubbed.
 
+Records pass :func:`chat_tui.domain.text.clean_line` too, so an escape sequence in a
+server's error message or a file name cannot act on the terminal of whoever reads
+the log with ``cat`` or ``tail -f``.
+
 Textual owns the terminal, so nothing is logged to it; the log file is where a
 user looks after a failure. Set ``CHAT_TUI_LOG=debug`` for more detail.
 """
@@ -11,6 +15,7 @@ import os
 import re
 
 from chat_tui.config import Settings
+from chat_tui.domain.text import clean_line
 
 _KEYLIKE = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|jina_[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]+)")
 
@@ -23,9 +28,10 @@ class SecretFilter(logging.Filter):
         self.secrets = [s for s in secrets if len(s) >= 4]
 
     def scrub(self, text: str) -> str:
+        """``text`` without secrets and with its control characters made visible."""
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        return _KEYLIKE.sub("***", text)
+        return clean_line(_KEYLIKE.sub("***", text), keep_newlines=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.scrub(record.getMessage())

@@ -1,9 +1,22 @@
-"""Making untrusted text (model output, document text) safe to show in a terminal.
+r"""The one gate between text from outside the program and the terminal.
 
-Model output and document text are data. Terminal escape sequences (CSI ``ESC [``,
-OSC ``ESC ]`` such as a window-title change, DCS, APC, ...) and other C0/C1 control
-characters are removed before anything reaches a widget; Rich markup is never
-interpreted because the TUI renders such text as Markdown or as plain ``Content``.
+Everything chat-tui did not write itself is data: model output and reasoning,
+document text and headings, file names and paths, server and library error
+messages, session titles, role files, log records. Any of it may carry terminal
+escape sequences (CSI ``ESC [``, OSC ``ESC ]`` such as a window-title change, DCS,
+APC, ...), other C0/C1 control characters (BEL, backspace, a bare CR that rewrites
+a line) or bidi overrides that make text read differently from what it is.
+
+Two functions, one rule set:
+
+* :func:`clean_text` for running text shown as text (answers, passages, snippets):
+  sequences and controls are *removed*, tabs and newlines kept.
+* :func:`clean_line` for names and one-line messages (file names, paths, titles,
+  headings, error texts, log records): controls are *made visible* as ``\xNN`` /
+  ``\uNNNN``, so a hostile name is still recognisable and never acts.
+
+Rich markup is never interpreted: the TUI shows such text as Markdown or plain
+``Content``, and the CLI prints it with markup off.
 """
 
 from __future__ import annotations
@@ -21,16 +34,47 @@ _ESCAPES = re.compile(
     """,
     re.VERBOSE,
 )
-# Remaining control characters except tab and newline (lone ESC included).
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069): "Trojan source".
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+# Remaining control characters except tab and newline (lone ESC included), and bidi controls.
+_CONTROLS = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+# Everything clean_line makes visible: every C0/C1 control (tab and newline too), DEL, bidi,
+# and the line/paragraph separators some terminals treat as line breaks.
+_LINE_CONTROLS = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}\u2028\u2029]")
 
 
-def strip_terminal_controls(text: str) -> str:
-    """Remove escape sequences and control characters, keeping tabs and newlines."""
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean_text(text: str) -> str:
+    """Running text made safe to show: escape sequences, control characters and bidi
+    overrides removed; tabs and newlines kept (CRLF becomes a newline)."""
     if not text:
         return text
     text = text.replace("\r\n", "\n")
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+#: The older name of :func:`clean_text`.
+strip_terminal_controls = clean_text
+
+
+def clean_line(text: object, *, keep_newlines: bool = False) -> str:
+    r"""A name or one-line message made safe to show: every control character (ESC,
+    BEL, CR, newline, tab, C1, DEL, bidi overrides) is shown as ``\xNN`` / ``\uNNNN``.
+
+    Args:
+        text: the string (anything else is ``str()``-ed first, e.g. a ``Path``).
+        keep_newlines: keep ``\n`` as a line break (log records with a traceback).
+    """
+    value = text if isinstance(text, str) else str(text)
+    if not value:
+        return value
+    if keep_newlines:
+        return "\n".join(_LINE_CONTROLS.sub(_visible, part) for part in value.split("\n"))
+    return _LINE_CONTROLS.sub(_visible, value)
 
 
 class StreamSanitizer:
@@ -57,8 +101,8 @@ class StreamSanitizer:
         if text.endswith("\r"):
             self._pending = "\r" + self._pending
             text = text[:-1]
-        return strip_terminal_controls(text)
+        return clean_text(text)
 
     def flush(self) -> str:
         text, self._pending = self._pending, ""
-        return strip_terminal_controls(text)
+        return clean_text(text)
