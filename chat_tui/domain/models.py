@@ -28,11 +28,17 @@ def now() -> float:
 
 
 class MessageStatus(StrEnum):
-    """How an assistant answer ended. User turns are always complete."""
+    """How an assistant answer ended. User turns are always complete.
+
+    ``INTERRUPTED`` is a checkpoint of an answer still streaming: stored every few
+    seconds so a crash keeps what was shown. One still marked so after a restart
+    was cut off by the process dying. (An older chat-tui reads it as complete.)
+    """
 
     COMPLETE = "complete"
     STOPPED = "stopped"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)

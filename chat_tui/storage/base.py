@@ -16,6 +16,13 @@ class SessionRepository(Protocol):
 
     Every write is atomic and durable before the call returns; a write costs at
     most one session's size, never the whole history's.
+
+    Many processes may open one history at once. Every write is a read-modify-write
+    under a cross-process lock that first takes in the other processes' changes, so
+    no process's write undoes another's. Reads (``list_sessions``, ``get_session``,
+    ``messages`` of a loaded session) answer from this process's memory: they show
+    this process's own writes at once, and other processes' changes after the next
+    write or :meth:`refresh`.
     """
 
     notices: list[str]
@@ -46,7 +53,36 @@ class SessionRepository(Protocol):
         ...
 
     def messages(self, session_id: str) -> list[Message]:
-        """A session's messages, oldest first."""
+        """A session's messages in the order they were stored.
+
+        Storage order, not ``created_at`` order: a wall clock that steps backwards
+        does not reorder a conversation, and ``update_message`` keeps a message's place.
+        """
+        ...
+
+    def refresh(self) -> set[str]:
+        """Take in what other processes changed; returns the ids of the sessions concerned.
+
+        Contract:
+
+        * The result holds the id of every session that another process created,
+          changed (messages, title, switches, cleared) or deleted since this process's
+          previous ``refresh`` (or since it opened). It may rarely also hold an id
+          whose content turned out unchanged; it never holds a session only this
+          process changed.
+        * When it returns, ``list_sessions``/``get_session`` and ``messages(id)``
+          show the new state: a new session is listed, a deleted one is gone
+          (``get_session`` is None, ``messages`` is empty), a changed one returns its
+          new messages and record.
+        * Cheap when nothing changed (one lock and one 4 KiB read: tens of
+          microseconds), so a TUI may call it every second or two, from a worker
+          thread (it takes the lock and may parse changed files, so never on the
+          event loop). Thread-safe, like every method.
+
+        Raises:
+            StorageError: the history cannot be read, or another process held the
+                lock too long (one line; the caches are unchanged).
+        """
         ...
 
     def append_message(self, message: Message) -> None:

@@ -2,11 +2,15 @@
 
 The repository keeps a few of these in memory (most recently used), so showing a
 session again costs nothing and a write only serialises that one session.
+
+Order is storage order: TinyDB gives each inserted document a doc id above every id
+in the table, so sorting by doc id is the order the messages were saved in. Sorting
+by ``created_at`` instead would let a wall clock that stepped backwards (NTP, a VM
+resumed, a hand-set clock) put a new answer above its question.
 """
 
 from __future__ import annotations
 
-import bisect
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +19,6 @@ from tinydb import TinyDB
 from chat_tui.domain.models import Message, Session
 from chat_tui.storage.schema import MESSAGES_TABLE, SESSION_TABLE, file_signature
 from chat_tui.storage.tinydb_storage import AtomicCachedStorage, Tables
-
-
-def _created(message: Message) -> float:
-    return message.created_at
 
 
 class SessionFile:
@@ -41,13 +41,14 @@ class SessionFile:
         self.message_table = self.db.table(MESSAGES_TABLE)
         self.record_doc_id = int(record_doc_id)
         self.doc_ids: dict[str, int] = {}
-        loaded: list[Message] = []
+        loaded: list[tuple[int, Message]] = []
         for doc_id, doc in data.get(MESSAGES_TABLE, {}).items():
             message = Message.from_dict(doc)
             self.doc_ids[message.id] = int(doc_id)
-            loaded.append(message)
-        self.ordered: list[Message] = sorted(loaded, key=_created)
-        """Messages oldest first (stable: equal times keep insertion order)."""
+            loaded.append((int(doc_id), message))
+        loaded.sort(key=lambda item: item[0])
+        self.ordered: list[Message] = [message for _, message in loaded]
+        """Messages in the order they were stored (doc id order)."""
 
     @property
     def count(self) -> int:
@@ -68,21 +69,19 @@ class SessionFile:
             doc_id = self.message_table.insert(message.to_dict())
             self._write_record(session)
         self.doc_ids[message.id] = doc_id
-        bisect.insort_right(self.ordered, message, key=_created)
+        self.ordered.append(message)  # the new doc id is above every other
         return file_signature(self.path)
 
     def replace(self, message: Message, session: Session) -> str:
-        """Replace a stored message (same id) and the record in one atomic write."""
+        """Replace a stored message (same id) and the record in one atomic write.
+
+        The message keeps its place in the order, whatever its ``created_at``.
+        """
         doc_id = self.doc_ids[message.id]
         with self.storage.batch():
             self.message_table.update(message.to_dict(), doc_ids=[doc_id])
             self._write_record(session)
-        position = self._position(message.id)
-        if self.ordered[position].created_at == message.created_at:
-            self.ordered[position] = message
-        else:
-            del self.ordered[position]
-            bisect.insort_right(self.ordered, message, key=_created)
+        self.ordered[self._position(message.id)] = message
         return file_signature(self.path)
 
     def remove(self, message_id: str, session: Session) -> str:
@@ -116,5 +115,5 @@ class SessionFile:
 
 
 def message_docs(messages: list[Message]) -> list[dict[str, Any]]:
-    """Message documents in storage order (oldest first)."""
-    return [message.to_dict() for message in sorted(messages, key=_created)]
+    """Message documents in the order given (which becomes their storage order)."""
+    return [message.to_dict() for message in messages]

@@ -13,8 +13,18 @@ differs from the index (a kill between the two writes), files missing from the i
 (a kill during create) and index entries without a file (a kill during delete), and
 repairs the index from the session files.
 
-One process at a time: two processes writing the same history would overwrite each
-other's index updates.
+Many processes, one history: every read-modify-write runs under the history's
+cross-process lock (:mod:`chat_tui.storage.lock`). On taking it a process first
+catches up with what others changed since it last held it (the lock file's change
+log names the session files), re-reading those files before it changes anything,
+so nobody writes a stale cached copy over another's work. The index is only ever
+written from such a caught-up view, so it is a merge of everyone's changes.
+:meth:`TinyDBRepository.refresh` runs the same catch-up for a reader that does not
+write (a TUI polling for another process's changes).
+
+Order: a session's messages are kept in the order they were stored (TinyDB's
+increasing doc ids), not by their timestamps, so a wall clock that steps backwards
+cannot reorder a conversation.
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ from chat_tui.storage.atomic import (
     remove_temp_files,
     storage_error,
 )
+from chat_tui.storage.lock import HistoryLock, LogState, lock_path, new_log_state
 from chat_tui.storage.schema import (
     CURRENT_SCHEMA_VERSION,
     INDEX_NAME,
@@ -79,13 +90,20 @@ class TinyDBRepository:
     Args:
         history_dir: the history directory (created if missing).
         max_loaded_sessions: how many sessions' messages stay parsed in memory.
+        lock_timeout: seconds to wait for another process holding the history lock.
 
     Raises:
         StorageError: the directory or a file cannot be read or written, or the
             history was written by a newer chat-tui.
     """
 
-    def __init__(self, history_dir: Path, *, max_loaded_sessions: int = 64) -> None:
+    def __init__(
+        self,
+        history_dir: Path,
+        *,
+        max_loaded_sessions: int = 64,
+        lock_timeout: float = 10.0,
+    ) -> None:
         self.history_dir = Path(history_dir)
         self.notices: list[str] = []
         self._sessions_dir = self.history_dir / SESSIONS_DIR
@@ -99,16 +117,29 @@ class TinyDBRepository:
         self._index_db: TinyDB | None = None
         self._index_flushed_at = time.monotonic()
         self._closed = False
-        with self._lock:
-            self._open()
-
-    # -- opening
-
-    def _open(self) -> None:
+        self._history_lock = HistoryLock(lock_path(self.history_dir), timeout=lock_timeout)
+        self._log: LogState | None = None
+        """The change log as this process last saw (or wrote) it; None: unknown."""
+        self._touched: list[str] = []
+        """Stems of session files this operation changed, for the change log."""
+        self._changed_elsewhere: set[str] = set()
+        """Sessions other processes changed, not yet reported by ``refresh``."""
         try:
             self._sessions_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise storage_error("create the history directory", self.history_dir, error) from None
+        with self._lock, self._history_lock.held():
+            try:
+                self._open()
+                self._log = self._history_lock.read_state()
+                self._publish()
+            except BaseException:
+                self._history_lock.close()
+                raise
+
+    # -- opening
+
+    def _open(self) -> None:
         remove_temp_files(self.history_dir)
         remove_temp_files(self._sessions_dir)
         data = self._read_index()
@@ -189,8 +220,13 @@ class TinyDBRepository:
             self._signatures[session.id] = str(record.get("sig", ""))
             self._index_ids[session.id] = int(doc_id)
 
-    def _reconcile_with_files(self) -> None:
-        """Repair the index from what is really in the sessions directory."""
+    def _reconcile_with_files(self) -> set[str]:
+        """Repair the index from what is really in the sessions directory.
+
+        Returns:
+            The ids of sessions whose files differed from what this process knew.
+        """
+        changed: set[str] = set()
         on_disk: dict[str, os.DirEntry[str] | None] = {
             entry.name: entry for entry in self._scan_sessions_dir()
         }
@@ -203,8 +239,10 @@ class TinyDBRepository:
             st = found.stat()
             if f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}" != self._signatures[session_id]:
                 self._loaded_session(session_id, reload=True)
+                changed.add(session_id)
         if stale:
             self._drop_from_index(stale)
+            changed.update(stale)
         for entry in on_disk.values():  # files the index does not know: adopt them
             if entry is None:
                 continue
@@ -213,6 +251,8 @@ class TinyDBRepository:
                 session = self._record_of(loaded)
                 self._put_index(session, file_signature(loaded.path))
                 self._remember(session.id, loaded)
+                changed.add(session.id)
+        return changed
 
     def _scan_sessions_dir(self) -> list[os.DirEntry[str]]:
         try:
@@ -290,6 +330,8 @@ class TinyDBRepository:
                 fsync_directory(path.parent)
             except OSError as error:
                 raise storage_error("rename history file", path, error) from None
+            self._touch(path)
+            self._touch(expected)
             loaded.close()
             return SessionFile(expected, data, record_doc_id)
         return loaded
@@ -301,6 +343,7 @@ class TinyDBRepository:
             write_database(path, data)
         except OSError as error:
             raise storage_error("write history file", path, error) from None
+        self._touch(path)
         return SessionFile(path, data)
 
     def _move_aside(self, path: Path, reason: str, kept: int = 0) -> Path:
@@ -308,6 +351,7 @@ class TinyDBRepository:
             moved = move_aside(path)
         except OSError as error:
             raise storage_error("move aside damaged history file", path, error) from None
+        self._touch(path)
         salvaged = f"; kept its {kept} readable message(s)" if kept else ""
         self.notices.append(
             f"History file {path.name} was damaged ({reason}); moved it to {moved.name}{salvaged}."
@@ -398,6 +442,106 @@ class TinyDBRepository:
             if loaded is not None:
                 loaded.close()
 
+    # -- other processes
+
+    def _touch(self, path: Path) -> None:
+        """Note that this operation changed a session file (for the change log)."""
+        if path.parent == self._sessions_dir:
+            self._touched.append(path.name.removesuffix(".json"))
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the history lock, caught up with other processes; log our changes after.
+
+        Raises:
+            StorageError: closed, the lock cannot be had, or the change log cannot
+                be written after a change.
+        """
+        with self._lock:
+            self._check_open()
+            with self._history_lock.held():
+                self._touched = []
+                self._catch_up()
+                try:
+                    yield
+                except BaseException:
+                    try:
+                        self._publish()
+                    except OSError:
+                        pass  # the first error is the one to report
+                    raise
+                try:
+                    self._publish()
+                except OSError as error:
+                    raise storage_error(
+                        "record the change in", self._history_lock.path, error
+                    ) from None
+
+    def _catch_up(self) -> None:
+        """Take in what other processes changed since this one last held the lock."""
+        state = self._history_lock.read_state()
+        mine = self._log
+        if (
+            state is not None
+            and mine is not None
+            and (state.epoch, state.gen)
+            == (
+                mine.epoch,
+                mine.gen,
+            )
+        ):
+            return  # nobody else wrote anything: every cached file is current
+        stems = state.changed_since(mine.epoch, mine.gen) if state and mine else None
+        with self._index_storage.deferred():  # the index follows at the next index write
+            if stems is None:
+                changed = self._reconcile_with_files()
+            else:
+                changed = self._reload_files(stems)
+        self._changed_elsewhere |= changed
+        self._log = state
+
+    def _reload_files(self, stems: Iterable[str]) -> set[str]:
+        """Re-read the named session files (changed by others); returns the session ids."""
+        by_file = {session_file_name(sid): sid for sid in self._sessions}
+        changed: set[str] = set()
+        for stem in sorted(stems):
+            path = self._sessions_dir / f"{stem}.json"
+            session_id = by_file.get(path.name)
+            if not path.is_file():
+                if session_id is not None:  # deleted (or moved aside) by another process
+                    self._drop_from_index([session_id])
+                    changed.add(session_id)
+                continue
+            if session_id is not None:
+                self._loaded_session(session_id, reload=True)
+                changed.add(session_id)
+                continue
+            loaded = self._load_file(path, fallback=None)  # created by another process
+            if loaded is not None:
+                session = self._record_of(loaded)
+                self._put_index(session, file_signature(loaded.path))
+                self._remember(session.id, loaded)
+                changed.add(session.id)
+        return changed
+
+    def _publish(self) -> None:
+        """Log this operation's file changes in the lock file (lock held).
+
+        Raises:
+            OSError: the lock file could not be written.
+        """
+        stems, self._touched = self._touched, []
+        if self._log is not None and not stems:
+            return
+        state = (self._log or new_log_state()).advanced(stems)
+        try:
+            self._history_lock.write_state(state)
+        except OSError:
+            if stems:
+                raise
+            return  # a read-only history: nothing changed, nothing to tell
+        self._log = state
+
     # -- guarding writes
 
     def _check_open(self) -> None:
@@ -450,7 +594,7 @@ class TinyDBRepository:
 
     def create_session(self, role: str, title: str = "New chat") -> Session:
         """Create and store an empty session for ``role``."""
-        with self._lock, self._writing():
+        with self._exclusive(), self._writing():
             self._check_open()
             session = Session(role=role, title=title)
             loaded = self._write_new_file(session, [])
@@ -464,7 +608,7 @@ class TinyDBRepository:
         The id, creation time and message count are the stored ones; the last
         activity never goes backwards.
         """
-        with self._lock, self._writing():
+        with self._exclusive(), self._writing():
             self._check_open()
             stored = self._require(session.id, "rename or change the session")
             loaded = self._loaded_session(session.id)
@@ -475,21 +619,24 @@ class TinyDBRepository:
                 message_count=loaded.count,
                 updated_at=max(stored.updated_at, session.updated_at),
             )
-            self._put_index(updated, loaded.store_record(updated))
+            signature = loaded.store_record(updated)
+            self._touch(loaded.path)
+            self._put_index(updated, signature)
             return updated
 
     def delete_session(self, session_id: str) -> None:
         """Remove a session and all its messages (nothing happens when it is unknown)."""
-        with self._lock, self._writing():
+        with self._exclusive(), self._writing():
             self._check_open()
             if session_id not in self._sessions:
                 return
             remove_durably(self._path(session_id))
+            self._touch(self._path(session_id))
             self._drop_from_index([session_id])
 
     def clear_session(self, session_id: str) -> None:
         """Remove all messages of a session, keeping the session."""
-        with self._lock, self._writing():
+        with self._exclusive(), self._writing():
             self._check_open()
             self._require(session_id, "clear the session")
             loaded = self._loaded_session(session_id)
@@ -498,35 +645,65 @@ class TinyDBRepository:
                 message_count=0,
                 updated_at=max(self._sessions[session_id].updated_at, now()),
             )
-            self._put_index(cleared, loaded.clear(cleared))
+            signature = loaded.clear(cleared)
+            self._touch(loaded.path)
+            self._put_index(cleared, signature)
 
     def messages(self, session_id: str) -> list[Message]:
-        """A session's messages, oldest first (empty for an unknown session)."""
+        """A session's messages in the order they were stored (empty for an unknown session).
+
+        Served from memory when the session is loaded; see :meth:`refresh` for
+        changes made by other processes.
+        """
         with self._lock:
             self._check_open()
             if session_id not in self._sessions:
                 return []
-            with self._writing():  # a first load may repair the index
-                return list(self._loaded_session(session_id).ordered)
+            cached = self._loaded.get(session_id)
+            if cached is not None:
+                self._loaded.move_to_end(session_id)
+                return list(cached.ordered)
+        with self._exclusive(), self._writing():  # a first load may repair files
+            if session_id not in self._sessions:
+                return []
+            return list(self._loaded_session(session_id).ordered)
+
+    def refresh(self) -> set[str]:
+        """Take in changes other processes made to the history; returns the session ids.
+
+        See :meth:`chat_tui.storage.base.SessionRepository.refresh` for the contract.
+        Costs one lock and one 4 KiB read when nothing changed.
+
+        Raises:
+            StorageError: the history cannot be read, or the lock was held by another
+                process for longer than ``lock_timeout``.
+        """
+        with self._exclusive(), self._writing():
+            changed, self._changed_elsewhere = self._changed_elsewhere, set()
+            return changed
 
     def append_message(self, message: Message) -> None:
         """Store a new message; bump its session's last activity and count.
 
         A message whose id is already stored replaces that one (a retried save).
         """
-        with self._lock, self._writing(), self._lazy_index():
+        with self._exclusive(), self._writing(), self._lazy_index():
             self._check_open()
             self._require(message.session_id, "save the message")
             loaded = self._loaded_session(message.session_id)
             stored = self._sessions[message.session_id]
             if message.id in loaded.doc_ids:
                 touched = replace(stored, updated_at=max(stored.updated_at, now()))
-                self._put_index(touched, loaded.replace(message, touched))
+                signature = loaded.replace(message, touched)
+                self._touch(loaded.path)
+                self._put_index(touched, signature)
                 return
             bumped = replace(
                 stored, message_count=loaded.count + 1, updated_at=max(stored.updated_at, now())
             )
-            self._put_index(bumped, loaded.add(message, bumped))
+            signature = loaded.add(message, bumped)
+            self._touch(loaded.path)
+            self._put_index(bumped, signature)
 
     def update_message(self, message: Message) -> None:
         """Replace a stored message (same id) with a new value.
@@ -534,7 +711,7 @@ class TinyDBRepository:
         Raises:
             StorageError: the session or the message is not stored.
         """
-        with self._lock, self._writing(), self._lazy_index():
+        with self._exclusive(), self._writing(), self._lazy_index():
             self._check_open()
             self._require(message.session_id, "update the message")
             loaded = self._loaded_session(message.session_id)
@@ -542,11 +719,13 @@ class TinyDBRepository:
                 raise StorageError("Cannot update the message: it is no longer stored.")
             stored = self._sessions[message.session_id]
             touched = replace(stored, updated_at=max(stored.updated_at, now()))
-            self._put_index(touched, loaded.replace(message, touched))
+            signature = loaded.replace(message, touched)
+            self._touch(loaded.path)
+            self._put_index(touched, signature)
 
     def delete_message(self, session_id: str, message_id: str) -> None:
         """Remove one message (nothing happens when it is not stored)."""
-        with self._lock, self._writing():
+        with self._exclusive(), self._writing():
             self._check_open()
             if session_id not in self._sessions:
                 return
@@ -554,7 +733,9 @@ class TinyDBRepository:
             if message_id not in loaded.doc_ids:
                 return
             shrunk = replace(self._sessions[session_id], message_count=loaded.count - 1)
-            self._put_index(shrunk, loaded.remove(message_id, shrunk))
+            signature = loaded.remove(message_id, shrunk)
+            self._touch(loaded.path)
+            self._put_index(shrunk, signature)
 
     def prune_older_than(self, days: float) -> int:
         """Delete sessions whose last activity is older than ``days``; returns how many.
@@ -565,7 +746,7 @@ class TinyDBRepository:
         if not days >= 0:
             raise ValueError("days must be zero or more")
         cutoff = now() - days * DAY_SECONDS
-        with self._lock, self._writing():
+        with self._exclusive(), self._writing():
             self._check_open()
             victims = [sid for sid, s in self._sessions.items() if s.updated_at < cutoff]
             if not victims:
@@ -575,6 +756,7 @@ class TinyDBRepository:
                     os.unlink(self._path(session_id))
                 except FileNotFoundError:
                     pass
+                self._touch(self._path(session_id))
             fsync_directory(self._sessions_dir)
             self._drop_from_index(victims)
             return len(victims)
@@ -584,17 +766,19 @@ class TinyDBRepository:
         with self._lock:
             if self._closed:
                 return
+            try:
+                with self._exclusive():  # caught up, so the index written is everyone's
+                    self._flush_index()
+            except (OSError, StorageError):
+                pass  # the index is repaired from the session files at the next open
             self._closed = True
             for loaded in self._loaded.values():
                 loaded.close()
             self._loaded.clear()
             if self._index_db is not None:
-                try:
-                    self._flush_index()
-                except OSError:
-                    pass  # the index is rebuilt from the session files at the next open
                 self._index_db.close()
                 self._index_db = None
+            self._history_lock.close()
 
     # -- extras beyond the Protocol
 
@@ -607,7 +791,7 @@ class TinyDBRepository:
         Returns:
             How many sessions were stored.
         """
-        with self._lock, self._writing():
+        with self._exclusive(), self._writing():
             self._check_open()
             assert self._index_db is not None
             stored = 0
@@ -628,6 +812,7 @@ class TinyDBRepository:
                     path = self._path(session.id)
                     data = build_session_file(complete, message_docs(own))
                     signature = write_database(path, data, durable=False)
+                    self._touch(path)
                     self._put_index(complete, signature)
                     stored += 1
                 os.sync()  # one flush for the whole import instead of two fsyncs per file

@@ -50,9 +50,10 @@ def test_list_is_most_recently_active_first(repo: TinyDBRepository) -> None:
 def test_append_bumps_count_and_activity_and_keeps_order(repo: TinyDBRepository) -> None:
     session = repo.create_session("assistant")
     first = Message(session_id=session.id, role="user", content="one", created_at=10.0)
-    third = Message(session_id=session.id, role="user", content="three", created_at=30.0)
-    second = Message(session_id=session.id, role="assistant", content="two", created_at=20.0)
-    for message in (first, third, second):
+    second = Message(session_id=session.id, role="assistant", content="two", created_at=30.0)
+    # The wall clock stepped back between two saves: storage order still wins.
+    third = Message(session_id=session.id, role="user", content="three", created_at=20.0)
+    for message in (first, second, third):
         repo.append_message(message)
     assert [m.content for m in repo.messages(session.id)] == ["one", "two", "three"]
     stored = repo.get_session(session.id)
@@ -138,14 +139,19 @@ def test_update_message_replaces_by_id(repo: TinyDBRepository) -> None:
         repo.update_message(Message(session_id=session.id, role="user", content="ghost"))
 
 
-def test_update_message_that_moves_in_time_is_reordered(repo: TinyDBRepository) -> None:
-    session = repo.create_session("assistant")
+def test_update_message_that_moves_in_time_keeps_its_place(history_dir: Path) -> None:
+    repository = TinyDBRepository(history_dir)
+    session = repository.create_session("assistant")
     a = Message(session_id=session.id, role="user", content="a", created_at=1.0)
     b = Message(session_id=session.id, role="user", content="b", created_at=2.0)
-    repo.append_message(a)
-    repo.append_message(b)
-    repo.update_message(replace(a, created_at=3.0))
-    assert [m.content for m in repo.messages(session.id)] == ["b", "a"]
+    repository.append_message(a)
+    repository.append_message(b)
+    repository.update_message(replace(a, created_at=3.0))
+    assert [m.content for m in repository.messages(session.id)] == ["a", "b"]
+    repository.close()
+    reopened = TinyDBRepository(history_dir)
+    assert [m.content for m in reopened.messages(session.id)] == ["a", "b"]
+    reopened.close()
 
 
 def test_delete_message_updates_the_count(history_dir: Path) -> None:
