@@ -273,6 +273,8 @@ class HistoryLock:
         written = os.write(self._fd, payload)
         if written != len(payload):
             raise OSError(28, "short write to the history lock file")
+        if os.fstat(self._fd).st_size > STATE_SIZE:  # someone wrote a longer file
+            os.ftruncate(self._fd, STATE_SIZE)
 
     def close(self) -> None:
         """Close the lock file (releasing the lock if held)."""
