@@ -566,7 +566,8 @@ class TinyDBRepository:
             data = read_json(self._index_path)
             validate_index(data, self._index_path)
             self._use_index(data)
-            self._reconcile_with_files()
+            with self._index_storage.deferred():  # the disk may still refuse writes
+                self._reconcile_with_files()
         except (StorageError, CorruptFileError, OSError):
             pass  # the disk is still failing; the next call reports it
 
@@ -666,7 +667,8 @@ class TinyDBRepository:
         with self._exclusive(), self._writing():  # a first load may repair files
             if session_id not in self._sessions:
                 return []
-            return list(self._loaded_session(session_id).ordered)
+            with self._index_storage.deferred():  # reading never waits on an index write
+                return list(self._loaded_session(session_id).ordered)
 
     def refresh(self) -> set[str]:
         """Take in changes other processes made to the history; returns the session ids.

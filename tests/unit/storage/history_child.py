@@ -17,16 +17,24 @@ Modes:
         random work until killed: appends to the SHARED session ("TAG n", n counting
         up), and creates, fills, renames, checkpoints (a growing "interrupted" answer),
         edits and deletes sessions and messages of its own.
+    unwritable SESSION
+        (no "go": run inside a read-only mount) try every kind of write on a history
+        that cannot be written; print one JSON line of what happened.
+    fulldisk DIR
+        (no "go": DIR is a tiny tmpfs) fill a history, fill the disk, try writes,
+        free the disk, write again, reopen; print one JSON line of what happened.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from chat_tui.domain.models import Message, MessageStatus
+from chat_tui.errors import StorageError
 from chat_tui.storage.tinydb_repo import TinyDBRepository
 
 
@@ -135,6 +143,94 @@ def soak(history_dir: Path, seed: int, shared: str, tag: str) -> None:
             repository.delete_session(session_id)
 
 
+def _attempts(
+    repository: TinyDBRepository, session_id: str, *, delete: bool = True
+) -> dict[str, str]:
+    """Try each kind of write; the error text of each (or "stored" when it worked)."""
+    stored = repository.get_session(session_id)
+    assert stored is not None
+    growing = repository.messages(session_id)[-1]
+    writes = {
+        "append": lambda: repository.append_message(
+            Message(session_id=session_id, role="user", content="z" * 300_000)
+        ),
+        "checkpoint": lambda: repository.update_message(
+            replace(growing, content=growing.content + "w" * 300_000)
+        ),
+        "create": lambda: repository.create_session("assistant"),
+        "rename": lambda: repository.update_session(replace(stored, title="renamed")),
+        "clear": lambda: repository.clear_session(session_id),
+    }
+    if delete:  # (a full disk still lets a file be deleted)
+        writes["delete"] = lambda: repository.delete_session(session_id)
+    errors: dict[str, str] = {}
+    for name, write in writes.items():
+        try:
+            write()
+            errors[name] = "stored"
+        except StorageError as error:
+            errors[name] = str(error)
+    return errors
+
+
+def _view(repository: TinyDBRepository, session_id: str) -> dict[str, object]:
+    session = repository.get_session(session_id)
+    return {
+        "contents": [m.content[:40] + str(len(m.content)) for m in repository.messages(session_id)],
+        "count": session.message_count if session else None,
+        "title": session.title if session else None,
+        "sessions": len(repository.list_sessions()),
+    }
+
+
+def unwritable(history_dir: Path, session_id: str) -> None:
+    repository = TinyDBRepository(history_dir)
+    before = _view(repository, session_id)
+    errors = _attempts(repository, session_id)
+    after = _view(repository, session_id)
+    refreshed = sorted(repository.refresh())
+    repository.close()
+    print(json.dumps({"before": before, "after": after, "errors": errors, "refresh": refreshed}))
+
+
+def fulldisk(directory: Path) -> None:
+    history_dir = directory / "history"
+    repository = TinyDBRepository(history_dir)
+    session = repository.create_session("assistant", title="kept")
+    for turn in range(5):
+        repository.append_message(Message(session_id=session.id, role="user", content=f"{turn}"))
+    answer = Message(
+        session_id=session.id,
+        role="assistant",
+        content="a" * 1000,
+        status=MessageStatus.INTERRUPTED,
+    )
+    repository.append_message(answer)
+    before = _view(repository, session.id)
+    filler = directory / "filler"
+    with filler.open("wb", buffering=0) as handle:
+        for size in (1 << 16, 1 << 12, 1 << 8, 1):
+            try:
+                while True:
+                    handle.write(b"\0" * size)
+            except OSError:
+                continue
+    errors = _attempts(repository, session.id, delete=False)
+    after = _view(repository, session.id)
+    filler.unlink()
+    repository.append_message(Message(session_id=session.id, role="user", content="after"))
+    repository.close()
+    reopened = TinyDBRepository(history_dir)
+    final = _view(reopened, session.id)
+    notices = reopened.notices
+    reopened.close()
+    print(
+        json.dumps(
+            {"before": before, "after": after, "errors": errors, "final": final, "notices": notices}
+        )
+    )
+
+
 def main() -> None:
     mode, history_dir, *args = sys.argv[1:]
     path = Path(history_dir)
@@ -144,6 +240,10 @@ def main() -> None:
         churn(path, args[0], args[1], args[2], int(args[3]))
     elif mode == "soak":
         soak(path, int(args[0]), args[1], args[2])
+    elif mode == "unwritable":
+        unwritable(path, args[0])
+    elif mode == "fulldisk":
+        fulldisk(path)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 
