@@ -1,4 +1,5 @@
-"""Benchmark of the history storage: save cost at scale, cold session load, start-up.
+"""Benchmark of the history storage: save cost at scale, cold session load, start-up,
+refresh() polling, saves interleaved with another process, and a growing checkpoint.
 
 Run: ``python bench/bench_storage.py [--sessions 1000] [--messages 50000]``. Prints figures;
 asserts nothing. :func:`populate` is importable to build the same data set elsewhere.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chat_tui.domain.models import Message, Session  # noqa: E402
+from chat_tui.domain.models import Message, MessageStatus, Session  # noqa: E402
 from chat_tui.storage.tinydb_repo import TinyDBRepository  # noqa: E402
 
 _WORDS = "the a model answer question file context token stream session index write read".split()
@@ -187,10 +188,81 @@ def main() -> None:
             began = time.perf_counter()
             repository.append_message(Message(session_id=big.id, role="user", content=_text(rng)))
             big_saves.append(time.perf_counter() - began)
-        repository.close()
         print(
             f"save one message into the 2,000-message session: "
             f"median {_ms(statistics.median(big_saves))}, max {_ms(max(big_saves))}"
+        )
+
+        # (4) refresh(): what a TUI pays to poll for other processes' changes. A second
+        # repository stands in for the other process (its own lock file descriptor, so
+        # the same flock and change log as between processes).
+        other = TinyDBRepository(history_dir)
+        idle = []
+        for _ in range(200):
+            began = time.perf_counter()
+            repository.refresh()
+            idle.append(time.perf_counter() - began)
+        small = ids[len(ids) // 2]
+        repository.messages(small)
+        other.messages(small)
+        busy = []
+        for _ in range(50):
+            other.append_message(Message(session_id=small, role="user", content=_text(rng)))
+            began = time.perf_counter()
+            changed = repository.refresh()
+            busy.append(time.perf_counter() - began)
+        assert changed == {small}
+        print(
+            f"refresh() with {len(ids) + 1} sessions: nothing changed median "
+            f"{_ms(statistics.median(idle))}; one ~{args.messages // args.sessions}-message "
+            f"session changed by another process median {_ms(statistics.median(busy))}"
+        )
+
+        # (5) two processes taking turns saving into one session: each save first
+        # re-reads the file the other wrote.
+        turns = []
+        for n in range(100):
+            writer = repository if n % 2 else other
+            message = Message(session_id=small, role="user", content=_text(rng))
+            began = time.perf_counter()
+            writer.append_message(message)
+            turns.append(time.perf_counter() - began)
+        print(
+            "save one message, two processes alternating on one session: "
+            f"median {_ms(statistics.median(turns))}, max {_ms(max(turns))}"
+        )
+        other.close()
+
+        # (6) a streamed answer checkpointed as it grows: one message replaced 64 times,
+        # 16 KiB more each time, up to 1 MiB (what the chat service does with status
+        # "interrupted" every few seconds or KB).
+        answer = Message(
+            session_id=small, role="assistant", content="", status=MessageStatus.INTERRUPTED
+        )
+        repository.append_message(answer)
+        piece = _text(rng, 16 * 1024)[: 16 * 1024]
+        steps: list[tuple[int, float]] = []
+        for _ in range(64):
+            answer = Message(
+                session_id=answer.session_id,
+                role="assistant",
+                content=answer.content + piece,
+                id=answer.id,
+                created_at=answer.created_at,
+                status=MessageStatus.INTERRUPTED,
+            )
+            began = time.perf_counter()
+            repository.update_message(answer)
+            steps.append((len(answer.content), time.perf_counter() - began))
+        repository.close()
+        at = {size: took for size, took in steps}
+        marks = ", ".join(
+            f"{size // 1024} KiB {_ms(at[size])}" for size in (64 * 1024, 256 * 1024, 1 << 20)
+        )
+        print(
+            "checkpoint (update_message of one growing answer, 16 KiB to 1 MiB, 64 writes): "
+            f"median {_ms(statistics.median(t for _, t in steps))}, "
+            f"max {_ms(max(t for _, t in steps))}; at {marks}"
         )
 
 

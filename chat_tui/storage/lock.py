@@ -158,7 +158,8 @@ class HistoryLock:
         self.path = path
         self.timeout = timeout
         self._fd: int | None = None
-        self._writable = False
+        self._write_error: OSError | None = None
+        """Why the lock file could only be opened read-only, if it was."""
         self._depth = 0
         self._guard = threading.Lock()
 
@@ -172,15 +173,15 @@ class HistoryLock:
             return
         try:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._writable = True
+            self._write_error = None
         except FileNotFoundError:
             raise
-        except OSError:
+        except OSError as error:
+            self._write_error = error
             try:  # a read-only history: lock for reading, writes will fail anyway
                 self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
                 self._fd = None
-            self._writable = False
 
     def _same_file(self) -> bool:
         """Whether the open descriptor is still the file at ``path`` (not deleted/replaced)."""
@@ -266,8 +267,10 @@ class HistoryLock:
         Raises:
             OSError: the lock file is read-only or the disk refused the write.
         """
-        if self._fd is None or not self._writable:
-            raise PermissionError(13, "the history lock file is read-only")
+        if self._write_error is not None:
+            raise OSError(self._write_error.errno, self._write_error.strerror)
+        if self._fd is None:
+            raise PermissionError(13, "the history lock file cannot be opened")
         payload = _encode(state)
         os.lseek(self._fd, 0, os.SEEK_SET)
         written = os.write(self._fd, payload)

@@ -120,8 +120,6 @@ class TinyDBRepository:
         self._history_lock = HistoryLock(lock_path(self.history_dir), timeout=lock_timeout)
         self._log: LogState | None = None
         """The change log as this process last saw (or wrote) it; None: unknown."""
-        self._touched: list[str] = []
-        """Stems of session files this operation changed, for the change log."""
         self._changed_elsewhere: set[str] = set()
         """Sessions other processes changed, not yet reported by ``refresh``."""
         try:
@@ -130,9 +128,10 @@ class TinyDBRepository:
             raise storage_error("create the history directory", self.history_dir, error) from None
         with self._lock, self._history_lock.held():
             try:
-                self._open()
                 self._log = self._history_lock.read_state()
-                self._publish()
+                self._open()
+                if self._log is None:  # start a log (others seeing a new epoch rescan)
+                    self._start_log()
             except BaseException:
                 self._history_lock.close()
                 raise
@@ -326,12 +325,11 @@ class TinyDBRepository:
                 if expected.exists():
                     self._move_aside(path, f"a second file for session {record.id}")
                     return None
+                self._announce(path, expected)
                 os.replace(path, expected)
                 fsync_directory(path.parent)
             except OSError as error:
                 raise storage_error("rename history file", path, error) from None
-            self._touch(path)
-            self._touch(expected)
             loaded.close()
             return SessionFile(expected, data, record_doc_id)
         return loaded
@@ -340,18 +338,18 @@ class TinyDBRepository:
         path = self._path(session.id)
         data = build_session_file(session, message_docs(list(messages)))
         try:
+            self._announce(path)
             write_database(path, data)
         except OSError as error:
             raise storage_error("write history file", path, error) from None
-        self._touch(path)
         return SessionFile(path, data)
 
     def _move_aside(self, path: Path, reason: str, kept: int = 0) -> Path:
         try:
+            self._announce(path)
             moved = move_aside(path)
         except OSError as error:
             raise storage_error("move aside damaged history file", path, error) from None
-        self._touch(path)
         salvaged = f"; kept its {kept} readable message(s)" if kept else ""
         self.notices.append(
             f"History file {path.name} was damaged ({reason}); moved it to {moved.name}{salvaged}."
@@ -444,52 +442,39 @@ class TinyDBRepository:
 
     # -- other processes
 
-    def _touch(self, path: Path) -> None:
-        """Note that this operation changed a session file (for the change log)."""
-        if path.parent == self._sessions_dir:
-            self._touched.append(path.name.removesuffix(".json"))
+    def _announce(self, *paths: Path) -> None:
+        """Log in the change log that these session files are about to change (lock held).
+
+        Written *before* the change, so a process killed between the two cannot leave
+        a change the others do not hear of (at worst they re-read an unchanged file).
+
+        Raises:
+            OSError: the lock file cannot be written (then nothing was changed).
+        """
+        stems = [p.name.removesuffix(".json") for p in paths if p.parent == self._sessions_dir]
+        if stems:
+            state = (self._log or new_log_state()).advanced(stems)
+            self._history_lock.write_state(state)
+            self._log = state
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
-        """Hold the history lock, caught up with other processes; log our changes after.
+        """Hold the history lock, caught up with what other processes changed.
 
         Raises:
-            StorageError: closed, the lock cannot be had, or the change log cannot
-                be written after a change.
+            StorageError: closed, or the lock cannot be had.
         """
         with self._lock:
             self._check_open()
             with self._history_lock.held():
-                self._touched = []
                 self._catch_up()
-                try:
-                    yield
-                except BaseException:
-                    try:
-                        self._publish()
-                    except OSError:
-                        pass  # the first error is the one to report
-                    raise
-                try:
-                    self._publish()
-                except OSError as error:
-                    raise storage_error(
-                        "record the change in", self._history_lock.path, error
-                    ) from None
+                yield
 
     def _catch_up(self) -> None:
         """Take in what other processes changed since this one last held the lock."""
         state = self._history_lock.read_state()
         mine = self._log
-        if (
-            state is not None
-            and mine is not None
-            and (state.epoch, state.gen)
-            == (
-                mine.epoch,
-                mine.gen,
-            )
-        ):
+        if state and mine and state.epoch == mine.epoch and state.gen == mine.gen:
             return  # nobody else wrote anything: every cached file is current
         stems = state.changed_since(mine.epoch, mine.gen) if state and mine else None
         with self._index_storage.deferred():  # the index follows at the next index write
@@ -524,22 +509,12 @@ class TinyDBRepository:
                 changed.add(session.id)
         return changed
 
-    def _publish(self) -> None:
-        """Log this operation's file changes in the lock file (lock held).
-
-        Raises:
-            OSError: the lock file could not be written.
-        """
-        stems, self._touched = self._touched, []
-        if self._log is not None and not stems:
-            return
-        state = (self._log or new_log_state()).advanced(stems)
+    def _start_log(self) -> None:
+        state = new_log_state()
         try:
             self._history_lock.write_state(state)
         except OSError:
-            if stems:
-                raise
-            return  # a read-only history: nothing changed, nothing to tell
+            return  # a read-only history: every refresh rescans the signatures
         self._log = state
 
     # -- guarding writes
@@ -620,8 +595,8 @@ class TinyDBRepository:
                 message_count=loaded.count,
                 updated_at=max(stored.updated_at, session.updated_at),
             )
+            self._announce(loaded.path)
             signature = loaded.store_record(updated)
-            self._touch(loaded.path)
             self._put_index(updated, signature)
             return updated
 
@@ -631,8 +606,8 @@ class TinyDBRepository:
             self._check_open()
             if session_id not in self._sessions:
                 return
+            self._announce(self._path(session_id))
             remove_durably(self._path(session_id))
-            self._touch(self._path(session_id))
             self._drop_from_index([session_id])
 
     def clear_session(self, session_id: str) -> None:
@@ -646,8 +621,8 @@ class TinyDBRepository:
                 message_count=0,
                 updated_at=max(self._sessions[session_id].updated_at, now()),
             )
+            self._announce(loaded.path)
             signature = loaded.clear(cleared)
-            self._touch(loaded.path)
             self._put_index(cleared, signature)
 
     def messages(self, session_id: str) -> list[Message]:
@@ -696,15 +671,15 @@ class TinyDBRepository:
             stored = self._sessions[message.session_id]
             if message.id in loaded.doc_ids:
                 touched = replace(stored, updated_at=max(stored.updated_at, now()))
+                self._announce(loaded.path)
                 signature = loaded.replace(message, touched)
-                self._touch(loaded.path)
                 self._put_index(touched, signature)
                 return
             bumped = replace(
                 stored, message_count=loaded.count + 1, updated_at=max(stored.updated_at, now())
             )
+            self._announce(loaded.path)
             signature = loaded.add(message, bumped)
-            self._touch(loaded.path)
             self._put_index(bumped, signature)
 
     def update_message(self, message: Message) -> None:
@@ -721,8 +696,8 @@ class TinyDBRepository:
                 raise StorageError("Cannot update the message: it is no longer stored.")
             stored = self._sessions[message.session_id]
             touched = replace(stored, updated_at=max(stored.updated_at, now()))
+            self._announce(loaded.path)
             signature = loaded.replace(message, touched)
-            self._touch(loaded.path)
             self._put_index(touched, signature)
 
     def delete_message(self, session_id: str, message_id: str) -> None:
@@ -735,8 +710,8 @@ class TinyDBRepository:
             if message_id not in loaded.doc_ids:
                 return
             shrunk = replace(self._sessions[session_id], message_count=loaded.count - 1)
+            self._announce(loaded.path)
             signature = loaded.remove(message_id, shrunk)
-            self._touch(loaded.path)
             self._put_index(shrunk, signature)
 
     def prune_older_than(self, days: float) -> int:
@@ -753,12 +728,12 @@ class TinyDBRepository:
             victims = [sid for sid, s in self._sessions.items() if s.updated_at < cutoff]
             if not victims:
                 return 0
+            self._announce(*(self._path(session_id) for session_id in victims))
             for session_id in victims:
                 try:
                     os.unlink(self._path(session_id))
                 except FileNotFoundError:
                     pass
-                self._touch(self._path(session_id))
             fsync_directory(self._sessions_dir)
             self._drop_from_index(victims)
             return len(victims)
@@ -813,8 +788,8 @@ class TinyDBRepository:
                         old.close()
                     path = self._path(session.id)
                     data = build_session_file(complete, message_docs(own))
+                    self._announce(path)
                     signature = write_database(path, data, durable=False)
-                    self._touch(path)
                     self._put_index(complete, signature)
                     stored += 1
                 os.sync()  # one flush for the whole import instead of two fsyncs per file
