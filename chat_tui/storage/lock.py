@@ -46,6 +46,8 @@ LOCK_SUFFIX = ".lock"
 STATE_SIZE = 4096
 """The lock file's fixed length: one page, written with one ``pwrite``."""
 LOCK_TIMEOUT_SECONDS = 10.0
+MAX_RECENT = 256
+"""Stems kept in memory; as many as fit in the page are written (~100 of 32 characters)."""
 
 if sys.platform == "win32":  # pragma: no cover - exercised only on Windows
     import msvcrt
@@ -107,7 +109,8 @@ class LogState:
 
     def advanced(self, stems: list[str]) -> LogState:
         """The state after logging ``stems`` (one generation each)."""
-        return LogState(self.epoch, self.gen + len(stems), self.recent + tuple(stems))
+        recent = (self.recent + tuple(stems))[-MAX_RECENT:]
+        return LogState(self.epoch, self.gen + len(stems), recent)
 
 
 def new_log_state(after: int = 0) -> LogState:
@@ -116,14 +119,18 @@ def new_log_state(after: int = 0) -> LogState:
 
 
 def _encode(state: LogState) -> bytes:
-    recent = list(state.recent)
-    while True:
-        text = json.dumps(
-            {"epoch": state.epoch, "gen": state.gen, "recent": recent}, separators=(",", ":")
-        ).encode("ascii")
-        if len(text) < STATE_SIZE:
-            return text + b" " * (STATE_SIZE - len(text) - 1) + b"\n"
-        recent = recent[max(1, len(recent) // 8) :]
+    """The state as exactly ``STATE_SIZE`` bytes, keeping as many recent stems as fit."""
+    head = json.dumps({"epoch": state.epoch, "gen": state.gen}, separators=(",", ":"))
+    budget = STATE_SIZE - len(head) - len(',"recent":[]') - 1
+    kept: list[str] = []
+    for stem in reversed(state.recent):
+        encoded = json.dumps(stem, ensure_ascii=True)
+        budget -= len(encoded) + 1
+        if budget < 0:
+            break
+        kept.append(encoded)
+    text = f'{head[:-1]},"recent":[{",".join(reversed(kept))}]}}'.encode("ascii")
+    return text + b" " * (STATE_SIZE - len(text) - 1) + b"\n"
 
 
 def _decode(raw: bytes) -> LogState | None:

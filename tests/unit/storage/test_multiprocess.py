@@ -166,3 +166,18 @@ def test_writers_killed_at_random_instants_lose_nothing(
     assert result.lost == []
     assert result.unreadable == []
     assert result.notices == []
+
+
+def test_a_process_that_fell_behind_the_change_log_rescans(history_dir: Path) -> None:
+    with TinyDBRepository(history_dir) as first, TinyDBRepository(history_dir) as second:
+        sessions = [first.create_session("assistant") for _ in range(3)]
+        second.refresh()
+        for turn in range(150):  # more changes than the log's page holds
+            session = sessions[turn % 3]
+            first.append_message(Message(session_id=session.id, role="user", content=f"{turn}"))
+        first.delete_session(sessions[2].id)
+        assert second.refresh() == {s.id for s in sessions}
+        assert [m.content for m in second.messages(sessions[0].id)] == [
+            str(turn) for turn in range(0, 150, 3)
+        ]
+        assert second.get_session(sessions[2].id) is None
