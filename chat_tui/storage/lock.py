@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import sys
 import threading
@@ -46,6 +47,8 @@ LOCK_SUFFIX = ".lock"
 STATE_SIZE = 4096
 """The lock file's fixed length: one page, written with one ``pwrite``."""
 LOCK_TIMEOUT_SECONDS = 10.0
+_STEM = re.compile(r"[A-Za-z0-9_-]{1,100}")
+"""What a session file's stem looks like (see ``schema.session_file_name``)."""
 MAX_RECENT = 256
 """Stems kept in memory; as many as fit in the page are written (~100 of 32 characters)."""
 
@@ -108,7 +111,13 @@ class LogState:
         return set(self.recent[len(self.recent) - behind :]) if behind else set()
 
     def advanced(self, stems: list[str]) -> LogState:
-        """The state after logging ``stems`` (one generation each)."""
+        """The state after logging ``stems`` (one generation each).
+
+        Raises:
+            ValueError: a stem is not file-name safe (``[A-Za-z0-9_-]``).
+        """
+        if not all(_STEM.fullmatch(stem) for stem in stems):
+            raise ValueError("a session file stem must be file-name safe")
         recent = (self.recent + tuple(stems))[-MAX_RECENT:]
         return LogState(self.epoch, self.gen + len(stems), recent)
 
@@ -123,14 +132,14 @@ def _encode(state: LogState) -> bytes:
     head = json.dumps({"epoch": state.epoch, "gen": state.gen}, separators=(",", ":"))
     budget = STATE_SIZE - len(head) - len(',"recent":[]') - 1
     kept: list[str] = []
-    for stem in reversed(state.recent):
-        encoded = json.dumps(stem, ensure_ascii=True)
-        budget -= len(encoded) + 1
+    for stem in reversed(state.recent):  # stems are file-name safe: no JSON escaping
+        budget -= len(stem) + 3
         if budget < 0:
             break
-        kept.append(encoded)
-    text = f'{head[:-1]},"recent":[{",".join(reversed(kept))}]}}'.encode("ascii")
-    return text + b" " * (STATE_SIZE - len(text) - 1) + b"\n"
+        kept.append(stem)
+    body = '","'.join(reversed(kept))
+    text = f'{head[:-1]},"recent":[{f"{chr(34)}{body}{chr(34)}" if kept else ""}]}}'
+    return text.encode("ascii") + b" " * (STATE_SIZE - len(text) - 1) + b"\n"
 
 
 def _decode(raw: bytes) -> LogState | None:
@@ -143,7 +152,7 @@ def _decode(raw: bytes) -> LogState | None:
         not isinstance(epoch, str)
         or not isinstance(gen, int)
         or not isinstance(recent, list)
-        or not all(isinstance(stem, str) for stem in recent)
+        or not all(isinstance(stem, str) and _STEM.fullmatch(stem) for stem in recent)
     ):
         return None
     return LogState(epoch, gen, tuple(recent))
@@ -167,6 +176,8 @@ class HistoryLock:
         self._fd: int | None = None
         self._write_error: OSError | None = None
         """Why the lock file could only be opened read-only, if it was."""
+        self._known: tuple[bytes, LogState] | None = None
+        """The last state read or written, with its bytes (skips a parse when unchanged)."""
         self._depth = 0
         self._guard = threading.Lock()
 
@@ -266,7 +277,12 @@ class HistoryLock:
             raw = os.read(self._fd, STATE_SIZE + 1)
         except OSError:
             return None
-        return _decode(raw) if raw.strip() else None
+        if self._known is not None and raw == self._known[0]:
+            return self._known[1]
+        state = _decode(raw) if raw.strip() else None
+        if state is not None:
+            self._known = (raw, state)
+        return state
 
     def write_state(self, state: LogState) -> None:
         """Store the change log (call with the lock held).
@@ -285,6 +301,7 @@ class HistoryLock:
             raise OSError(28, "short write to the history lock file")
         if os.fstat(self._fd).st_size > STATE_SIZE:  # someone wrote a longer file
             os.ftruncate(self._fd, STATE_SIZE)
+        self._known = (payload, state)
 
     def close(self) -> None:
         """Close the lock file (releasing the lock if held)."""
