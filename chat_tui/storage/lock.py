@@ -81,6 +81,11 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def is_loggable(stem: str) -> bool:
+    """Whether a session file stem can go in the change log (every name we give can)."""
+    return _STEM.fullmatch(stem) is not None
+
+
 def lock_path(history_dir: Path) -> Path:
     """The lock file of a history directory: ``<dir>.lock`` beside it."""
     return history_dir.with_name(history_dir.name + LOCK_SUFFIX)
@@ -310,4 +315,4 @@ class HistoryLock:
             self._fd = None
 
 
-__all__ = ["HistoryLock", "LogState", "lock_path", "new_log_state"]
+__all__ = ["HistoryLock", "LogState", "is_loggable", "lock_path", "new_log_state"]

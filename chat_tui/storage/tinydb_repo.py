@@ -54,7 +54,13 @@ from chat_tui.storage.atomic import (
     remove_temp_files,
     storage_error,
 )
-from chat_tui.storage.lock import HistoryLock, LogState, lock_path, new_log_state
+from chat_tui.storage.lock import (
+    HistoryLock,
+    LogState,
+    is_loggable,
+    lock_path,
+    new_log_state,
+)
 from chat_tui.storage.schema import (
     CURRENT_SCHEMA_VERSION,
     INDEX_NAME,
@@ -451,7 +457,12 @@ class TinyDBRepository:
         Raises:
             OSError: the lock file cannot be written (then nothing was changed).
         """
-        stems = [p.name.removesuffix(".json") for p in paths if p.parent == self._sessions_dir]
+        stems = [
+            p.name.removesuffix(".json")
+            for p in paths
+            # A stray file under another name is renamed to its id's name, which is logged.
+            if p.parent == self._sessions_dir and is_loggable(p.name.removesuffix(".json"))
+        ]
         if stems:
             state = (self._log or new_log_state()).advanced(stems)
             self._history_lock.write_state(state)
