@@ -488,13 +488,14 @@ class TinyDBRepository:
         if state and mine and state.epoch == mine.epoch and state.gen == mine.gen:
             return  # nobody else wrote anything: every cached file is current
         stems = state.changed_since(mine.epoch, mine.gen) if state and mine else None
+        # Set first: a repair made while catching up is announced after everyone's changes.
+        self._log = state
         with self._index_storage.deferred():  # the index follows at the next index write
             if stems is None:
                 changed = self._reconcile_with_files()
             else:
                 changed = self._reload_files(stems)
         self._changed_elsewhere |= changed
-        self._log = state
 
     def _reload_files(self, stems: Iterable[str]) -> set[str]:
         """Re-read the named session files (changed by others); returns the session ids."""

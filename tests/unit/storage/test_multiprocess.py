@@ -181,3 +181,46 @@ def test_a_process_that_fell_behind_the_change_log_rescans(history_dir: Path) ->
             str(turn) for turn in range(0, 150, 3)
         ]
         assert second.get_session(sessions[2].id) is None
+
+
+def test_a_stray_file_with_an_odd_name_is_adopted_and_heard_of(history_dir: Path) -> None:
+    with TinyDBRepository(history_dir) as first, TinyDBRepository(history_dir) as second:
+        session = first.create_session("assistant", title="stray")
+        first.append_message(Message(session_id=session.id, role="user", content="kept"))
+        second.refresh()
+        original = next((history_dir / "sessions").glob("*.json"))
+        original.rename(original.with_name("odd name'\n\\x.json"))  # by hand, no log entry
+        lock_path(history_dir).write_bytes(b"")  # and the log forgotten: a full rescan
+        assert first.refresh() == {session.id}
+        assert [m.content for m in first.messages(session.id)] == ["kept"]
+        assert [p.name for p in (history_dir / "sessions").iterdir()] == [original.name]
+        assert first.refresh() == set()
+        assert second.refresh() <= {session.id}  # same content, same file: news or not
+        assert [m.content for m in second.messages(session.id)] == ["kept"]
+        # A repair made while catching up is logged after the others' changes:
+        second.append_message(Message(session_id=session.id, role="user", content="more"))
+        assert first.refresh() == {session.id}
+        assert [m.content for m in first.messages(session.id)] == ["kept", "more"]
+
+
+def test_a_repair_made_while_catching_up_is_heard_by_the_others(history_dir: Path) -> None:
+    first, second, third = (TinyDBRepository(history_dir) for _ in range(3))
+    try:
+        damaged, busy = first.create_session("assistant"), first.create_session("coder")
+        second.refresh()
+        third.refresh()
+        first.append_message(Message(session_id=damaged.id, role="user", content="d"))
+        first.append_message(Message(session_id=busy.id, role="user", content="first"))
+        (history_dir / "sessions" / f"{damaged.id}.json").write_bytes(b"{torn")
+        second.refresh()  # catching up, it moves the damaged file aside and rewrites it
+        assert any("damaged" in notice for notice in second.notices)
+        # third must still hear of first's append, not only of second's repair.
+        third.append_message(Message(session_id=busy.id, role="user", content="third"))
+        expected = ["first", "third"]
+        assert [m.content for m in third.messages(busy.id)] == expected
+    finally:
+        for repository in (first, second, third):
+            repository.close()
+    with TinyDBRepository(history_dir) as reopened:
+        assert [m.content for m in reopened.messages(busy.id)] == expected
+        assert reopened.get_session(damaged.id) is not None
