@@ -16,7 +16,6 @@ import difflib
 import ipaddress
 import math
 import os
-import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 
 from chat_tui import locations
 from chat_tui.domain.text import clean_line
+from chat_tui.domain.toml_files import read_toml, reject_unknown
 from chat_tui.errors import ConfigError, MissingKeyError
 
 DEFAULT_PROVIDER = "openai"
@@ -273,19 +273,7 @@ class _Reader:
 
     def only(self, known: Collection[builtins.str], tables: Collection[builtins.str] = ()) -> None:
         """Reject keys (and sub-tables) this table does not have, with a "did you mean"."""
-        allowed = [*known, *tables]
-        for key in self.data:
-            if key in allowed:
-                continue
-            is_table = isinstance(self.data[key], Mapping)
-            guess = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            name = clean_line(f"{self.prefix}{key}")
-            what = f"unknown table [{name}]" if is_table else f"unknown key {name}"
-            suggestion = f"{self.prefix}{guess[0]}" if guess else ""
-            if guess and is_table:
-                suggestion = f"[{suggestion}]"
-            hint = f" (did you mean {suggestion}?)" if guess else ""
-            raise ConfigError(f"{self.path}: {what}{hint}")
+        reject_unknown(self.data, [*known, *tables], path=self.path, prefix=self.prefix)
 
     def str(self, key: builtins.str, default: builtins.str) -> builtins.str:
         value = self.data.get(key, default)
@@ -354,39 +342,6 @@ class _Reader:
         if not isinstance(value, bool):
             raise self._fail(key, "true or false", value)
         return value
-
-
-def read_toml(path: Path, *, missing_ok: bool = True) -> dict[str, Any]:
-    """Parse a TOML file; every problem is one ``ConfigError`` line naming the file.
-
-    Args:
-        path: the file.
-        missing_ok: a missing file reads as an empty table (else it is an error).
-    """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        if missing_ok:
-            return {}
-        raise ConfigError(f"{clean_line(path)}: no such file") from None
-    except OSError as error:
-        raise ConfigError(f"{clean_line(path)}: cannot read ({error.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        raise ConfigError(
-            f"{clean_line(path)}: not valid UTF-8 (byte 0x{raw[error.start]:02x} on line {line}); "
-            "save the file as UTF-8"
-        ) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        reason = clean_line(" ".join(str(error).split()))
-        raise ConfigError(f"{clean_line(path)}: not valid TOML ({reason})") from None
-
-
-_read_toml = read_toml
 
 
 def _field_names(cls: type, *, skip: Collection[str] = ()) -> list[str]:
