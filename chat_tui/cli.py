@@ -143,7 +143,7 @@ def ask(
     problem = missing_key_message(settings.provider)
     if problem:
         fail(problem, 1)
-    check_data_dir(settings)
+    check_data_dir(settings, 1)
     services = open_app_services(settings)
     from chat_tui.domain.models import MessageStatus
     from chat_tui.services.chat import AnswerSaved, ContentReceived, RetrievalFinished, ServiceEvent

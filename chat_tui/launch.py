@@ -92,7 +92,7 @@ def storage_problem(error: OSError, where: Path | str | None = None) -> str:
     )
 
 
-def check_data_dir(settings: Settings) -> None:
+def check_data_dir(settings: Settings, code: int = 2) -> None:
     """Fail with one line unless the data dir can be created and written (a tiny probe).
 
     Commands that store something call it first, so a read-only or full disk is one
@@ -110,7 +110,8 @@ def check_data_dir(settings: Settings) -> None:
         finally:
             probe.unlink(missing_ok=True)
     except OSError as error:
-        fail(storage_problem(error, data_dir))
+        # Name the data dir, not the probe file inside it.
+        fail(storage_problem(OSError(error.errno, error.strerror), data_dir), code)
 
 
 def show_notices(notices: Iterable[str]) -> None:
