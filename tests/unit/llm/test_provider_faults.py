@@ -218,3 +218,78 @@ async def test_local_servers_need_no_key(url: str) -> None:
         finally:
             await client.aclose()
         assert len(fake.requests) == 1
+
+
+class _CountingListener:
+    """A TCP listener that counts connections: stands in for "any server" as a proxy."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()  # the client sees a dead connection: fine, it was counted
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+
+@pytest.mark.parametrize("with_key", [False, True], ids=["no-key", "control-with-key"])
+async def test_no_key_means_no_connection_at_all_through_the_service(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch, with_key: bool
+) -> None:
+    """Every request is routed to a counting proxy: with no key nothing connects (with a
+    key, the control case, the request does reach it, so the proxy would have seen it)."""
+    from chat_tui.domain.models import MessageStatus
+    from chat_tui.services.bootstrap import open_services
+    from tests.conftest import make_settings
+
+    listener = _CountingListener()
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, listener.url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    settings = make_settings(
+        "http://api.hosted.example/v1",
+        api_key="sk-control-123456" if with_key else None,
+        home=isolated_home,
+    )
+    services = open_services(settings, context=None)
+    events: list[object] = []
+
+    async def on_event(event: object) -> None:
+        events.append(event)
+
+    try:
+        session = services.repository.create_session("assistant")
+        answer = await services.chat.send(session.id, "hello?", on_event)  # type: ignore[arg-type]
+        await services.chat.aclose()
+    finally:
+        services.close()
+        listener.close()
+    assert answer.status is MessageStatus.FAILED
+    if with_key:
+        assert listener.connections >= 1
+    else:
+        assert listener.connections == 0
+        assert answer.error is not None and "OPENAI_API_KEY" in answer.error
+        assert "providers.openai.api_key_env" in answer.error
+        assert str(settings.config_file) in answer.error
