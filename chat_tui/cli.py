@@ -7,27 +7,64 @@ when a model is called, pymilvus only when the knowledge base is used.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from chat_tui.errors import ChatTuiError
 from chat_tui.launch import (  # re-exported for the subcommands
     OPTIONS,
     TUI_OPTIONS,
+    check_data_dir,
     fail,
     load,
+    note,
     open_app_services,
     run_tui,
+    storage_problem,
     tui_only_options,
 )
 
 if TYPE_CHECKING:
     from chat_tui.domain.models import Message
 
+log = logging.getLogger(__name__)
+
+
+class OneLineErrors(TyperGroup):
+    """The root command group: whatever a subcommand raises ends as one line on stderr.
+
+    Our own errors are already one line; an ``OSError`` (read-only or full disk) is
+    named with its path; anything else is a bug whose traceback goes to the log file,
+    never to the terminal (issue: "CLI commands print one-line errors, never a
+    library's traceback").
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context; typer vendors click privately
+        try:
+            return super().invoke(ctx)
+        except ChatTuiError as error:
+            fail(str(error))
+        except OSError as error:
+            fail(storage_problem(error))
+        except Exception as error:
+            if type(error).__module__.split(".", 1)[0] == "typer":
+                raise  # usage errors, Exit and Abort: typer prints and exits as it should
+            from chat_tui import locations
+
+            log.exception("unexpected error in a command")
+            fail(
+                f"unexpected error ({type(error).__name__}: {error}); "
+                f"details in {locations.log_file()}"
+            )
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="chat-tui",
     help="A terminal AI chat client with retrieval over your own documents.",
     no_args_is_help=False,
@@ -88,11 +125,25 @@ def ask(
     ] = None,
     no_kb: Annotated[bool, typer.Option("--no-kb", help="Skip knowledge-base retrieval.")] = False,
 ) -> None:
-    """Ask one question without the TUI; the answer streams to standard output."""
+    """Ask one question without the TUI; the answer streams to standard output.
+
+    Errors are one line on standard error with exit status 1; the answer text is
+    cleaned of terminal controls, so it can be piped or shown as it is.
+    """
+    from chat_tui.config import missing_key_message
+    from chat_tui.domain.text import StreamSanitizer, clean_line
+
     text = " ".join(question)
     if text == "-":
         text = sys.stdin.read()
+    if not text.strip():
+        fail("the question is empty", 1)
     settings = load()
+    # Before a session is created: no key, no hosted call and nothing stored.
+    problem = missing_key_message(settings.provider)
+    if problem:
+        fail(problem, 1)
+    check_data_dir(settings, 1)
     services = open_app_services(settings)
     from chat_tui.domain.models import MessageStatus
     from chat_tui.services.chat import AnswerSaved, ContentReceived, RetrievalFinished, ServiceEvent
@@ -110,18 +161,29 @@ def ask(
             target = repo.create_session(role)
     except ChatTuiError as error:
         services.close()
-        fail(str(error))
+        fail(str(error), 1)
+    except OSError as error:
+        services.close()
+        fail(storage_problem(error, settings.history_dir), 1)
+    answer_clean = StreamSanitizer()
+    wrote_text = False
 
     async def on_event(event: ServiceEvent) -> None:
+        nonlocal wrote_text
         if isinstance(event, ContentReceived):
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
+            piece = answer_clean.feed(event.text)
+            if piece:
+                wrote_text = True
+                sys.stdout.write(piece)
+                sys.stdout.flush()
         elif isinstance(event, RetrievalFinished) and event.notice:
-            typer.echo(f"[knowledge base] {event.summary()}", err=True)
+            typer.echo(f"[knowledge base] {clean_line(event.summary())}", err=True)
         elif isinstance(event, AnswerSaved):
-            sys.stdout.write("\n")
+            tail = answer_clean.flush()
+            if tail or wrote_text:
+                sys.stdout.write(tail + "\n")
             for number, citation in enumerate(event.message.citations, start=1):
-                typer.echo(f"[{number}] {citation.label()}")
+                typer.echo(f"[{number}] {clean_line(citation.label())}")
 
     async def run() -> Message:
         try:
@@ -132,7 +194,9 @@ def ask(
     try:
         answer = asyncio.run(run())
     except ChatTuiError as error:
-        fail(str(error))
+        fail(str(error), 1)
+    except OSError as error:
+        fail(storage_problem(error, settings.data_dir), 1)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     finally:
@@ -145,11 +209,12 @@ def ask(
 def locate(what: Annotated[str, typer.Argument(help="config | data")]) -> None:
     """Print where chat-tui keeps its config file or its data."""
     from chat_tui import locations
+    from chat_tui.domain.text import clean_line
 
     if what == "config":
-        typer.echo(str(OPTIONS.config or locations.config_file()))
+        typer.echo(clean_line(OPTIONS.config or locations.config_file()))
     elif what == "data":
-        typer.echo(str(locations.data_dir()))
+        typer.echo(clean_line(locations.data_dir()))
     else:
         fail("locate takes 'config' or 'data'")
 
@@ -168,10 +233,13 @@ __all__ = [
     "OPTIONS",
     "TUI_OPTIONS",
     "app",
+    "check_data_dir",
+    "storage_problem",
     "fail",
     "kb_app",
     "load",
     "main",
+    "note",
     "open_app_services",
     "roles_app",
     "run_tui",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from chat_tui.domain.text import clean_line, clean_text
 from chat_tui.errors import ChatTuiError
 
 if TYPE_CHECKING:
@@ -30,12 +32,24 @@ def _services() -> Iterator[AppServices]:
         services.close()
 
 
+# JSON escapes C0 controls itself; these pass through ``ensure_ascii=False`` raw and a
+# terminal would act on them (C1 CSI 0x9b, bidi overrides, line separators). Escaping
+# them keeps the JSON exact: a parser reads back the same strings.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def terminal_safe_json(value: Any) -> str:
+    """``value`` as indented JSON whose text holds no character a terminal acts on."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _session_or_fail(services: AppServices, session_id: str) -> Session:
     from chat_tui import cli
 
     session = services.repository.get_session(session_id)
     if session is None:
-        cli.fail(f"no session with id {session_id}", 1)
+        cli.fail(f"no session with id {session_id!r}", 1)
     return session
 
 
@@ -55,7 +69,10 @@ def register(
         with _services() as services:
             for s in services.repository.list_sessions(role):
                 when = datetime.fromtimestamp(s.updated_at).strftime("%Y-%m-%d %H:%M")
-                typer.echo(f"{s.id}  {when}  {s.role:<12} {s.message_count:>4} msgs  {s.title}")
+                typer.echo(
+                    f"{clean_line(s.id)}  {when}  {clean_line(s.role):<12} "
+                    f"{s.message_count:>4} msgs  {clean_line(s.title)}"
+                )
 
     @sessions_app.command("show")
     def sessions_show(
@@ -67,34 +84,35 @@ def register(
             messages = services.repository.messages(session_id)
             if as_json:
                 typer.echo(
-                    json.dumps(
-                        {"session": session.to_dict(), "messages": [m.to_dict() for m in messages]},
-                        ensure_ascii=False,
-                        indent=2,
+                    terminal_safe_json(
+                        {"session": session.to_dict(), "messages": [m.to_dict() for m in messages]}
                     )
                 )
                 return
-            typer.echo(f"# {session.title}  ({session.role})\n")
+            typer.echo(f"# {clean_line(session.title)}  ({clean_line(session.role)})\n")
             for m in messages:
                 typer.echo(
-                    f"## {m.role}"
+                    f"## {clean_line(m.role)}"
                     + (f" [{m.status.value}]" if m.status.value != "complete" else "")
                 )
-                typer.echo(m.content + "\n")
+                typer.echo(clean_text(m.content) + "\n")
+                if m.error:
+                    typer.echo(f"(error: {clean_line(m.error)})\n")
                 for n, c in enumerate(m.citations, 1):
-                    typer.echo(f"[{n}] {c.label()}")
+                    typer.echo(f"[{n}] {clean_line(c.label())}")
 
     @sessions_app.command("delete")
     def sessions_delete(
         session_id: str, yes: Annotated[bool, typer.Option("--yes", "-y")] = False
     ) -> None:
         """Delete a session and its history."""
+        cli.check_data_dir(cli.load())
         with _services() as services:
             session = _session_or_fail(services, session_id)
-            if not yes and not typer.confirm(f"Delete “{session.title}”?"):
+            if not yes and not typer.confirm(f"Delete “{clean_line(session.title)}”?"):
                 raise typer.Exit(1)
             services.repository.delete_session(session_id)
-            typer.echo(f"deleted {session_id}")
+            typer.echo(f"deleted {clean_line(session_id)}")
 
     # ------------------------------------------------------------------ roles
 
@@ -107,9 +125,11 @@ def register(
         roles, problems = load_roles(settings.roles_dir)
         for n, role in enumerate(roles, 1):
             origin = "built-in" if role.builtin else "user"
-            typer.echo(f"{n}. {role.name:<14} {origin:<8} {role.description}")
+            typer.echo(
+                f"{n}. {clean_line(role.name):<14} {origin:<8} {clean_line(role.description)}"
+            )
         for problem in problems:
-            typer.echo(f"warning: {problem}", err=True)
+            typer.echo(f"warning: {clean_line(problem)}", err=True)
 
     @roles_app.command("add")
     def roles_add(
@@ -140,7 +160,7 @@ def register(
             load_role_file(path)
         except ChatTuiError as error:
             cli.fail(str(error))
-        typer.echo(f"saved {path}")
+        typer.echo(f"saved {clean_line(path)}")
 
     # ------------------------------------------------------------------ ingest + kb
 
@@ -178,6 +198,7 @@ def register(
         from chat_tui.services.knowledge import run_ingest
 
         settings = cli.load()
+        cli.check_data_dir(settings)
         name = kb or settings.retrieval.knowledge_base
         code = run_ingest(settings, paths, name, include or [], exclude or [], prune, rebuild)
         raise typer.Exit(code)
@@ -189,7 +210,7 @@ def register(
 
         try:
             for name in list_knowledge_bases(cli.load()):
-                typer.echo(name)
+                typer.echo(clean_line(name))
         except ChatTuiError as error:
             cli.fail(str(error))
 
@@ -201,7 +222,7 @@ def register(
         settings = cli.load()
         try:
             for key, value in stats(settings, kb or settings.retrieval.knowledge_base).items():
-                typer.echo(f"{key}: {value}")
+                typer.echo(f"{clean_line(key)}: {clean_line(value)}")
         except ChatTuiError as error:
             cli.fail(str(error))
 
@@ -212,7 +233,6 @@ def register(
         top: Annotated[int, typer.Option("--top", "-k")] = 5,
     ) -> None:
         """Search the knowledge base as the chat would."""
-        from chat_tui.domain.text import strip_terminal_controls
         from chat_tui.services.knowledge import search
 
         settings = cli.load()
@@ -223,12 +243,13 @@ def register(
         except ChatTuiError as error:
             cli.fail(str(error))
         if result.notice:
-            typer.echo(f"note: {result.notice}", err=True)
+            typer.echo(f"note: {clean_line(result.notice)}", err=True)
         if not result.passages:
             typer.echo("no matching passages")
         for n, passage in enumerate(result.passages, 1):
-            typer.echo(f"[{n}] {passage.citation().label()}  (score {passage.score:.3f})")
-            snippet = strip_terminal_controls(" ".join(passage.chunk.text.split()))
+            label = clean_line(passage.citation().label())
+            typer.echo(f"[{n}] {label}  (score {passage.score:.3f})")
+            snippet = clean_text(" ".join(passage.chunk.text.split()))
             typer.echo(f"    {snippet[:300]}")
 
     @kb_app.command("remove")
@@ -237,6 +258,7 @@ def register(
         from chat_tui.services.knowledge import remove_source
 
         settings = cli.load()
+        cli.check_data_dir(settings)
         try:
             removed = remove_source(settings, kb or settings.retrieval.knowledge_base, path)
         except ChatTuiError as error:
@@ -244,12 +266,12 @@ def register(
         if not removed.sources:
             cli.fail(f"{path} is not in the knowledge base", 1)
         if removed.sources == [str(path.expanduser().resolve())]:
-            typer.echo(f"removed {removed.chunks} chunks of {path}")
+            typer.echo(f"removed {removed.chunks} chunks of {clean_line(path)}")
         else:
             count = len(removed.sources)
             typer.echo(
                 f"removed {count} file{'s' if count != 1 else ''} "
-                f"({removed.chunks} chunks) under {path}"
+                f"({removed.chunks} chunks) under {clean_line(path)}"
             )
 
     @kb_app.command("stop")
@@ -271,10 +293,13 @@ def register(
         from chat_tui.services.knowledge import drop
 
         settings = cli.load()
-        if not yes and not typer.confirm(f"Drop knowledge base {name!r} and all its chunks?"):
+        cli.check_data_dir(settings)
+        if not yes and not typer.confirm(
+            f"Drop knowledge base {clean_line(name)!r} and all its chunks?"
+        ):
             raise typer.Exit(1)
         try:
             drop(settings, name)
         except ChatTuiError as error:
             cli.fail(str(error))
-        typer.echo(f"dropped {name}")
+        typer.echo(f"dropped {clean_line(name)}")

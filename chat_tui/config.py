@@ -12,15 +12,20 @@ never sent to DeepSeek's endpoint, for instance).
 from __future__ import annotations
 
 import builtins
+import difflib
+import ipaddress
+import math
 import os
-import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from chat_tui import locations
-from chat_tui.errors import ConfigError
+from chat_tui.domain.text import clean_line
+from chat_tui.domain.toml_files import read_toml, reject_unknown
+from chat_tui.errors import ConfigError, MissingKeyError
 
 DEFAULT_PROVIDER = "openai"
 
@@ -51,16 +56,87 @@ class ProviderSettings:
     timeout: float = 60.0
     max_retries: int = 2
     temperature: float | None = None
+    api_key_env: str | None = None
+    """The environment variable the key is read from (None: only ``api_key`` in the file)."""
+    config_file: Path | None = field(default=None, repr=False, compare=False)
+    """The file this profile came from, so errors can say where to fix it."""
 
     @property
     def has_key(self) -> bool:
         return bool(self.api_key)
 
     @property
+    def host(self) -> str:
+        """The endpoint's host name or address, lower-case ("" when the URL has none)."""
+        try:
+            return (urlsplit(self.base_url).hostname or "").lower()
+        except ValueError:
+            return ""
+
+    @property
     def is_local(self) -> bool:
-        """Local servers (Ollama, vLLM, llama.cpp) need no key."""
-        host = self.base_url.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-        return host in {"127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"}
+        """The endpoint is on this machine (Ollama, vLLM, llama.cpp): it needs no key."""
+        host = self.host
+        if host in {"localhost", "0.0.0.0"} or host.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def needs_key(self) -> bool:
+        """Whether requests to this endpoint need an API key.
+
+        Loopback, private-network and link-local addresses, single-label host names and
+        ``.local`` / ``.lan`` / ``.internal`` names are taken to be self-hosted servers
+        that run without one; anything else is a hosted service.
+        """
+        host = self.host
+        if not host or self.is_local:
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            self_hosted = "." not in host or host.rsplit(".", 1)[-1] in {"local", "lan", "internal"}
+            return not self_hosted
+        return not (address.is_private or address.is_link_local)
+
+
+def key_env_of(provider: ProviderSettings) -> str | None:
+    """The environment variable holding ``provider``'s key (its own, else the built-in's)."""
+    return provider.api_key_env or BUILTIN_PROVIDERS.get(provider.name, ("", None, "", 0))[1]
+
+
+def missing_key_message(provider: ProviderSettings) -> str | None:
+    """The one-line problem when ``provider`` needs a key and has none, else None.
+
+    The one rule for "no key, no hosted call": the chat client checks it before any
+    request, and the TUI's provider picker warns with it.
+    """
+    if provider.has_key or not provider.needs_key:
+        return None
+    where = str(provider.config_file or locations.config_file())
+    name = provider.name
+    key_env = key_env_of(provider)
+    if key_env:
+        how = (
+            f"export {key_env}, or set providers.{name}.api_key_env (another "
+            f"variable) or providers.{name}.api_key in {where}"
+        )
+    else:
+        how = (
+            f"set providers.{name}.api_key_env (the variable holding the key) "
+            f"or providers.{name}.api_key in {where}"
+        )
+    return clean_line(f"No API key for provider {name!r} ({provider.host}): {how}.")
+
+
+def require_key(provider: ProviderSettings) -> None:
+    """Raise ``MissingKeyError`` when ``provider`` needs a key and none is set."""
+    problem = missing_key_message(provider)
+    if problem is not None:
+        raise MissingKeyError(problem)
 
 
 @dataclass(frozen=True)
@@ -184,13 +260,20 @@ class _Reader:
         self.path = path
 
     def _fail(self, key: builtins.str, expected: builtins.str, value: Any) -> ConfigError:
-        return ConfigError(f"{self.path}: {self.prefix}{key} must be {expected}, got {value!r}")
+        shown = clean_line(repr(value))
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        return ConfigError(f"{self.path}: {self.prefix}{key} must be {expected}, got {shown}")
 
     def table(self, key: builtins.str) -> _Reader:
         value = self.data.get(key, {})
         if not isinstance(value, Mapping):
             raise self._fail(key, "a table", value)
         return _Reader(value, f"{self.prefix}{key}.", self.path)
+
+    def only(self, known: Collection[builtins.str], tables: Collection[builtins.str] = ()) -> None:
+        """Reject keys (and sub-tables) this table does not have, with a "did you mean"."""
+        reject_unknown(self.data, [*known, *tables], path=self.path, prefix=self.prefix)
 
     def str(self, key: builtins.str, default: builtins.str) -> builtins.str:
         value = self.data.get(key, default)
@@ -207,25 +290,52 @@ class _Reader:
         return value
 
     def int(
-        self, key: builtins.str, default: builtins.int, minimum: builtins.int = 0
+        self,
+        key: builtins.str,
+        default: builtins.int,
+        minimum: builtins.int = 0,
+        maximum: builtins.int | None = None,
     ) -> builtins.int:
         value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self._fail(key, f"a whole number >= {minimum}", value)
+        expected = f"a whole number >= {minimum}" + (
+            f" and <= {maximum}" if maximum is not None else ""
+        )
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._fail(key, expected, value)
+        if value < minimum or (maximum is not None and value > maximum):
+            raise self._fail(key, expected, value)
         return value
 
     def float(
-        self, key: builtins.str, default: builtins.float, minimum: builtins.float = 0.0
+        self,
+        key: builtins.str,
+        default: builtins.float,
+        minimum: builtins.float = 0.0,
+        maximum: builtins.float | None = None,
     ) -> builtins.float:
         value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-            raise self._fail(key, f"a number >= {minimum}", value)
+        expected = f"a number >= {minimum:g}" + (
+            f" and <= {maximum:g}" if maximum is not None else ""
+        )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._fail(key, expected, value)
+        # nan compares false with everything and inf passes any minimum: both would be
+        # accepted, then make every request fail (a timeout of nan or inf seconds).
+        if not math.isfinite(value):
+            raise self._fail(key, f"a finite number ({expected})", value)
+        if value < minimum or (maximum is not None and value > maximum):
+            raise self._fail(key, expected, value)
         return float(value)
 
-    def opt_float(self, key: builtins.str, minimum: builtins.float = 0.0) -> builtins.float | None:
+    def opt_float(
+        self,
+        key: builtins.str,
+        minimum: builtins.float = 0.0,
+        maximum: builtins.float | None = None,
+    ) -> builtins.float | None:
         if self.data.get(key) is None:
             return None
-        return self.float(key, 0.0, minimum)
+        return self.float(key, 0.0, minimum, maximum)
 
     def bool(self, key: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self.data.get(key, default)
@@ -234,17 +344,14 @@ class _Reader:
         return value
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+def _field_names(cls: type, *, skip: Collection[str] = ()) -> list[str]:
+    """The TOML keys of a settings table: its dataclass fields (the field is the schema)."""
+    return [f.name for f in fields(cls) if f.name not in skip]
+
+
+_PROVIDER_KEYS = [*_field_names(ProviderSettings, skip=("name", "config_file"))]
+_TOP_KEYS = ("provider", "theme", "default_role")
+_TOP_TABLES = ("providers", "history", "embedding", "milvus", "retrieval", "ingest", "keymap")
 
 
 def _providers(table: _Reader, env: Mapping[str, str]) -> dict[str, ProviderSettings]:
@@ -252,13 +359,14 @@ def _providers(table: _Reader, env: Mapping[str, str]) -> dict[str, ProviderSett
     names = list(BUILTIN_PROVIDERS) + [n for n in table.data if n not in BUILTIN_PROVIDERS]
     for name in names:
         entry = table.table(name)
+        entry.only(_PROVIDER_KEYS)
         base_url, key_env, model, window = BUILTIN_PROVIDERS.get(name, ("", None, "", 8_192))
         key_env = entry.opt_str("api_key_env") or key_env
         base_url = entry.str("base_url", base_url)
         if name == "openai":
             base_url = env.get("OPENAI_BASE_URL") or base_url
         if not base_url:
-            raise ConfigError(f"{table.path}: providers.{name}.base_url is required")
+            raise ConfigError(f"{table.path}: providers.{clean_line(name)}.base_url is required")
         # Env beats file, as for every other setting: a key exported for this shell wins
         # over one written in config.toml.
         api_key = (env.get(key_env) if key_env else None) or entry.opt_str("api_key") or None
@@ -269,9 +377,11 @@ def _providers(table: _Reader, env: Mapping[str, str]) -> dict[str, ProviderSett
             api_key=api_key,
             context_window=entry.int("context_window", window, 256),
             answer_tokens=entry.int("answer_tokens", 1_024, 16),
-            timeout=entry.float("timeout", 60.0, 0.1),
-            max_retries=entry.int("max_retries", 2),
-            temperature=entry.opt_float("temperature"),
+            timeout=entry.float("timeout", 60.0, 0.1, 86_400.0),
+            max_retries=entry.int("max_retries", 2, 0, 20),
+            temperature=entry.opt_float("temperature", 0.0, 2.0),
+            api_key_env=key_env,
+            config_file=table.path,
         )
     return providers
 
@@ -307,12 +417,24 @@ def load_settings(
     """
     env = os.environ if env is None else env
     path = config_file or locations.config_file()
-    root = _Reader(_read_toml(path), "", path)
+    root = _Reader(read_toml(path), "", path)
+    root.only(_TOP_KEYS, _TOP_TABLES)
+    root.table("history").only(_field_names(HistorySettings))
+    root.table("embedding").only(_field_names(EmbeddingSettings))
+    root.table("milvus").only(_field_names(MilvusSettings))
+    root.table("retrieval").only(_field_names(RetrievalSettings))
+    root.table("ingest").only(_field_names(IngestSettings))
 
     providers = _providers(root.table("providers"), env)
     active_name = provider or env.get("CHAT_TUI_PROVIDER") or root.str("provider", DEFAULT_PROVIDER)
     if active_name not in providers:
-        raise ConfigError(f"{path}: provider {active_name!r} is not defined under [providers]")
+        known = list(providers)
+        guess = difflib.get_close_matches(active_name, known, n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else f"known: {', '.join(known)}"
+        raise ConfigError(
+            f"{path}: provider {clean_line(active_name)!r} is not defined under [providers] "
+            f"({hint})"
+        )
     active = providers[active_name]
     model = model or env.get("CHAT_TUI_MODEL")
     if model:
@@ -329,7 +451,7 @@ def load_settings(
     emb = root.table("embedding")
     emb_provider = emb.str("provider", "jina")
     if emb_provider not in {"jina", "openai", "none"}:
-        raise ConfigError(f"{path}: embedding.provider must be jina, openai or none")
+        raise emb._fail("provider", '"jina", "openai" or "none"', emb_provider)
     default_emb_url = "https://api.jina.ai/v1" if emb_provider == "jina" else ""
     emb_key_env = "JINA_API_KEY" if emb_provider == "jina" else "CHAT_TUI_EMBEDDING_API_KEY"
     embedding = EmbeddingSettings(
@@ -343,8 +465,8 @@ def load_settings(
         dimensions=emb.int("dimensions", 1_024, 1),
         batch_size=emb.int("batch_size", 128, 1),
         concurrency=emb.int("concurrency", 5, 1),
-        timeout=emb.float("timeout", 60.0, 0.1),
-        max_retries=emb.int("max_retries", 4),
+        timeout=emb.float("timeout", 60.0, 0.1, 86_400.0),
+        max_retries=emb.int("max_retries", 4, 0, 20),
         rerank=emb.bool("rerank", False),
         rerank_model=emb.str("rerank_model", "jina-reranker-v2-base-multilingual"),
     )
@@ -374,7 +496,7 @@ def load_settings(
         providers=providers,
         history=HistorySettings(
             context_tokens=history.int("context_tokens", 0),
-            retention_days=history.float("retention_days", 0),
+            retention_days=history.float("retention_days", 0, 0, 1_000_000),
         ),
         embedding=embedding,
         milvus=milvus,
@@ -383,13 +505,13 @@ def load_settings(
             knowledge_base=ret.str("knowledge_base", "default"),
             top_k=ret.int("top_k", 5, 1),
             candidates=ret.int("candidates", 20, 1),
-            timeout=ret.float("timeout", 15.0, 0.1),
+            timeout=ret.float("timeout", 15.0, 0.1, 3_600.0),
             analyzer=_analyzer(ret),
         ),
         ingest=IngestSettings(
             chunk_tokens=chunk_tokens,
             chunk_overlap=overlap,
-            max_file_mb=ing.float("max_file_mb", 20.0, 0.001),
+            max_file_mb=ing.float("max_file_mb", 20.0, 0.001, 100_000.0),
         ),
         keymap=keymap,
         theme=root.str("theme", "textual-dark"),

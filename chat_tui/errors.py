@@ -23,8 +23,9 @@ class ProviderError(ChatTuiError):
     """The model endpoint failed: bad key, unknown model, rate limit, outage, cut stream.
 
     Attributes:
-        kind: a short machine-readable cause ("auth", "not_found", "rate_limit",
-            "server", "timeout", "connection", "cut", "bad_request", "unknown").
+        kind: a short machine-readable cause ("auth", "no_key", "not_found",
+            "rate_limit", "server", "bad_response", "timeout", "connection", "cut",
+            "context_length", "bad_request", "unknown").
         retryable: whether sending the same request again may succeed.
     """
 
@@ -32,6 +33,28 @@ class ProviderError(ChatTuiError):
         super().__init__(message)
         self.kind = kind
         self.retryable = retryable
+
+
+class ContextTooLongError(ProviderError):
+    """The request did not fit the model's context window (``kind == "context_length"``).
+
+    The user can act on it: start a new session, lower ``history.context_tokens``, or
+    send the same question again with fewer earlier turns (a front end may offer that
+    as one key).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="context_length", retryable=False)
+
+
+class MissingKeyError(ProviderError):
+    """The active provider needs an API key and none is set (``kind == "no_key"``).
+
+    Raised before any HTTP request, so nothing is sent to a hosted endpoint without a key.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="no_key", retryable=False)
 
 
 class RetrievalError(ChatTuiError):

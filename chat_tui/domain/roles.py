@@ -7,13 +7,18 @@ A user role is a TOML file in ``<config dir>/roles/`` with ``name``,
 
 from __future__ import annotations
 
+import math
 import os
 import re
-import tomllib
 from pathlib import Path
 
 from chat_tui.domain.models import Role
+from chat_tui.domain.text import clean_line
+from chat_tui.domain.toml_files import read_toml, reject_unknown
 from chat_tui.errors import ConfigError
+
+ROLE_KEYS = ("name", "description", "system_prompt", "model", "temperature", "knowledge_base")
+"""The keys a role file may have."""
 
 BUILTIN_ROLES: tuple[Role, ...] = (
     Role(
@@ -63,26 +68,28 @@ def load_role_file(path: Path) -> Role:
     Raises:
         ConfigError: the file is unreadable or a field is missing or of the wrong type.
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read role file ({error})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    data = read_toml(path, missing_ok=False)
+    reject_unknown(data, ROLE_KEYS, path=path)
+    where = clean_line(path)
     name = data.get("name") or path.stem
     prompt = data.get("system_prompt")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(f"{path}: name must be 1-64 letters, digits, spaces, '_', '.' or '-'")
+        raise ConfigError(f"{where}: name must be 1-64 letters, digits, spaces, '_', '.' or '-'")
     if not isinstance(prompt, str) or not prompt.strip():
-        raise ConfigError(f"{path}: system_prompt must be a non-empty string")
+        raise ConfigError(f"{where}: system_prompt must be a non-empty string")
     temperature = data.get("temperature")
     if temperature is not None and (
-        isinstance(temperature, bool) or not isinstance(temperature, int | float)
+        isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)
+        or not math.isfinite(temperature)
+        or not 0 <= temperature <= 2
     ):
-        raise ConfigError(f"{path}: temperature must be a number, got {temperature!r}")
+        shown = clean_line(repr(temperature))[:80]
+        raise ConfigError(f"{where}: temperature must be a number from 0 to 2, got {shown}")
     for key in ("description", "model", "knowledge_base"):
         if key in data and not isinstance(data[key], str):
-            raise ConfigError(f"{path}: {key} must be a string, got {data[key]!r}")
+            shown = clean_line(repr(data[key]))[:80]
+            raise ConfigError(f"{where}: {key} must be a string, got {shown}")
     return Role(
         name=name,
         system_prompt=prompt.strip(),

@@ -10,15 +10,24 @@ built, not when this module is imported: it takes ~0.7 s, and the UI must start 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from chat_tui.config import ProviderSettings
+from chat_tui.config import ProviderSettings, require_key
+from chat_tui.domain.text import clean_line
 from chat_tui.llm.deltas import ContentDelta, Delta, ReasoningDelta, StreamEnded, UsageReport
-from chat_tui.llm.failures import AUTO_RETRY_KINDS, Situation, StreamCut, to_provider_error
+from chat_tui.llm.failures import (
+    AUTO_RETRY_KINDS,
+    NotAStream,
+    Situation,
+    StreamCut,
+    sample,
+    to_provider_error,
+)
 from chat_tui.llm.redaction import scrub
 
 log = logging.getLogger(__name__)
@@ -31,6 +40,11 @@ REASONING_FIELDS = ("reasoning_content", "reasoning")
 
 _OPENAI_HOSTS = {"api.openai.com"}
 
+#: Content types that are certainly not an event stream. Anything else (including a
+#: missing or odd type from a small server) goes to the SSE parser, which would accept it.
+_NOT_A_STREAM = ("text/html", "application/json", "application/xml", "text/xml")
+_PEEK_BYTES = 2_048
+
 
 class _StreamState:
     """Turns SDK chunks into deltas and remembers how the stream ended."""
@@ -40,6 +54,9 @@ class _StreamState:
         self.usage: UsageReport | None = None
 
     def feed(self, chunk: Any) -> list[Delta]:
+        given = getattr(chunk, "model_fields_set", None)
+        if isinstance(given, set) and not given & {"choices", "usage"}:
+            raise NotAStream(f"the server sent an event that is not a chat chunk: {_dump(chunk)}")
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
@@ -69,6 +86,41 @@ class _StreamState:
         closing: list[Delta] = [self.usage] if self.usage is not None else []
         closing.append(StreamEnded(self.finish_reason))
         return closing
+
+
+def _dump(chunk: Any) -> str:
+    try:
+        return sample(
+            json.dumps(chunk.model_dump(exclude_unset=True), default=str, ensure_ascii=False)
+        )
+    except Exception:  # noqa: BLE001 - only for the message; the type is enough then
+        return type(chunk).__name__
+
+
+async def _check_is_stream(stream: Any) -> None:
+    """Raise ``NotAStream`` when a 200 answer is an HTML page or a JSON document.
+
+    Proxies, captive portals and a base_url missing its ``/v1`` answer 200 with a web
+    page; the SSE parser would skip every line of it and report a cut stream.
+    """
+    response = getattr(stream, "response", None)
+    if response is None:
+        return
+    content_type = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+    if content_type not in _NOT_A_STREAM:
+        return
+    head = b""
+    try:
+        async for piece in response.aiter_bytes():
+            head += piece
+            if len(head) >= _PEEK_BYTES:
+                break
+    except Exception:  # noqa: BLE001 - what came back is reported either way
+        log.debug("reading a non-stream body failed", exc_info=True)
+    raise NotAStream(
+        f"the server answered {clean_line(content_type)}, not an OpenAI stream: "
+        f"{sample(head) or '(empty body)'}"
+    )
 
 
 def _reasoning_text(delta: Any) -> str:
@@ -158,8 +210,11 @@ class ChatClient:
             ``UsageReport``, then ``StreamEnded``.
 
         Raises:
+            MissingKeyError: the provider needs a key and has none; nothing was sent.
+            ContextTooLongError: the conversation does not fit the model's window.
             ProviderError: one line naming the cause (``kind`` says which), never a key.
         """
+        require_key(self.provider)
         model_name = model or self.provider.model
         attempt = 0
         while True:
@@ -168,11 +223,17 @@ class ChatClient:
             yielded = False
             try:
                 stream = await self._open(messages, model_name, temperature, max_tokens)
+                await _check_is_stream(stream)
                 state = _StreamState()
-                async for chunk in stream:
-                    for delta in state.feed(chunk):
-                        yielded = True
-                        yield delta
+                try:
+                    async for chunk in stream:
+                        for delta in state.feed(chunk):
+                            yielded = True
+                            yield delta
+                except json.JSONDecodeError as error:
+                    raise NotAStream(
+                        f"the server sent a stream line that is not JSON: {sample(error.doc)}"
+                    ) from None
                 for delta in state.finish():
                     yield delta
                 return
@@ -242,8 +303,10 @@ class ChatClient:
         """The model ids the server offers (sorted); ``[]`` if it has no ``/models``.
 
         Raises:
+            MissingKeyError: the provider needs a key and has none; nothing was sent.
             ProviderError: the server refused (bad key...) or could not be reached.
         """
+        require_key(self.provider)
         try:
             page = await self._sdk.models.list()
         except Exception as error:

@@ -15,21 +15,52 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from chat_tui.config import BUILTIN_PROVIDERS, ProviderSettings
-from chat_tui.errors import ProviderError
+from chat_tui.config import ProviderSettings, key_env_of
+from chat_tui.domain.text import clean_line
+from chat_tui.errors import ContextTooLongError, ProviderError
 from chat_tui.llm.redaction import scrub
 
-AUTO_RETRY_KINDS = frozenset({"rate_limit", "server", "connection", "cut"})
+AUTO_RETRY_KINDS = frozenset({"rate_limit", "server", "bad_response", "connection", "cut"})
 """Kinds the client resends by itself, and only while no delta was yielded yet."""
 
-TRANSIENT_KINDS = frozenset({"rate_limit", "server", "connection", "cut", "timeout"})
+TRANSIENT_KINDS = frozenset(
+    {"rate_limit", "server", "bad_response", "connection", "cut", "timeout"}
+)
 """Kinds where the user sending the same request again may well succeed."""
+
+_CONTEXT_CODES = frozenset({"context_length_exceeded", "context_window_exceeded"})
+_CONTEXT_TEXTS = (
+    "maximum context length",  # OpenAI, vLLM
+    "context length",  # vLLM "... exceeds the model's context length"
+    "context window",  # llama.cpp "exceeds the context window", Anthropic-style proxies
+    "context_length_exceeded",
+    "context size",  # llama.cpp "the request exceeds the available context size"
+    "prompt is too long",
+)
 
 _HTTP_STACK = ("httpx", "httpx2", "httpcore", "httpcore2", "h11", "h2", "anyio")
 
 
 class StreamCut(Exception):
     """The stream ended cleanly on the wire but without a finish_reason (or [DONE])."""
+
+
+class NotAStream(Exception):
+    """A 200 answer that is not an OpenAI chat stream (an HTML page, a JSON document,
+    an SSE line that is not JSON, a JSON event that is not a chat chunk).
+
+    The message says what came back, e.g. "the server answered text/html, not an
+    OpenAI stream: <!DOCTYPE html>...".
+    """
+
+
+def sample(text: str | bytes, limit: int = 80) -> str:
+    """The first ``limit`` characters of what a server sent, on one line, controls visible."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    flat = " ".join(text.split())
+    cut = flat[:limit] + ("..." if len(flat) > limit else "")
+    return clean_line(cut)
 
 
 @dataclass(frozen=True)
@@ -102,15 +133,48 @@ def _server_message(error: Any) -> str:
         message = inner.get("message") if isinstance(inner, dict) else inner
     if not isinstance(message, str) or not message.strip():
         message = getattr(error, "message", None) or str(error)
-    text = " ".join(str(message).split())
+    # The server's text is data: escape sequences in it must not act on a terminal.
+    text = clean_line(" ".join(str(message).split()))
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _error_code(error: Any) -> str:
+    body = getattr(error, "body", None)
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    code = inner.get("code") if isinstance(inner, dict) else getattr(error, "code", None)
+    return str(code) if code else ""
+
+
+def is_context_length(error: Any) -> bool:
+    """A refusal because the request does not fit the model's context window.
+
+    OpenAI says so with ``code: context_length_exceeded``; vLLM, llama.cpp and others
+    only in the message ("maximum context length is 4096 tokens", "exceeds the context
+    window", "exceeds the available context size").
+    """
+    if _error_code(error) in _CONTEXT_CODES:
+        return True
+    text = f"{_server_message(error)} {getattr(error, 'message', '')}".lower()
+    return any(phrase in text for phrase in _CONTEXT_TEXTS)
+
+
+def context_too_long(provider: ProviderSettings, detail: str) -> ContextTooLongError:
+    """The error for a request the model's context window cannot hold, with the fixes."""
+    where = clean_line(provider.config_file) if provider.config_file else "config.toml"
+    return ContextTooLongError(
+        " ".join(
+            f"The conversation is too long for the model's context window ({detail}). "
+            f"Start a new session, lower history.context_tokens in {where}, "
+            "or retry with fewer earlier turns.".split()
+        )
+    )
 
 
 def key_hint(provider: ProviderSettings) -> str:
     """Where the key of ``provider`` is set: "OPENAI_API_KEY or providers.openai.api_key"."""
-    env = BUILTIN_PROVIDERS.get(provider.name, ("", None, "", 0))[1]
     setting = f"providers.{provider.name}.api_key"
-    return f"{env} or {setting}" if env else setting
+    env = key_env_of(provider)
+    return clean_line(f"{env} or {setting}" if env else setting)
 
 
 def retry_after_seconds(error: BaseException) -> float | None:
@@ -154,8 +218,20 @@ def to_provider_error(error: BaseException, situation: Situation) -> ProviderErr
     if isinstance(error, StreamCut):
         kind = "cut"
         message = "The answer was cut off: the stream ended before the server finished it."
+    elif isinstance(error, NotAStream):
+        if situation.answer_started:
+            kind = "cut"
+            message = f"The answer was cut off: {error}"
+        else:
+            kind = "bad_response"
+            message = (
+                f"{url}{tries}: {error} (check that providers.{provider.name}.base_url is "
+                "an OpenAI-compatible endpoint, usually ending in /v1)"
+            )
     elif isinstance(status, int) and getattr(error, "response", None) is not None:
         detail = _server_message(error)
+        if status in (400, 413, 422) and is_context_length(error):
+            return context_too_long(provider, scrub(detail, situation.secrets))
         if status in (401, 403):
             kind = "auth"
             if provider.has_key:
@@ -211,6 +287,8 @@ def to_provider_error(error: BaseException, situation: Situation) -> ProviderErr
     elif _is_sdk_error(error):
         # An error chunk in the middle of the stream, or an unparsable response.
         detail = _server_message(error)
+        if is_context_length(error) and not situation.answer_started:
+            return context_too_long(provider, scrub(detail, situation.secrets))
         if situation.answer_started:
             kind = "cut"
             message = f"The answer was cut off by a server error: {detail}"
@@ -222,7 +300,7 @@ def to_provider_error(error: BaseException, situation: Situation) -> ProviderErr
             message = f"The server at {url} sent something unexpected: {detail}"
     else:
         return None
-    one_line = " ".join(scrub(message, situation.secrets).split())
+    one_line = clean_line(" ".join(scrub(message, situation.secrets).split()))
     return ProviderError(one_line, kind=kind, retryable=kind in TRANSIENT_KINDS)
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App
 
+from chat_tui.config import missing_key_message
+from chat_tui.domain.text import clean_line
 from chat_tui.errors import ChatTuiError
 from chat_tui.tui.screens.dialogs import PickerScreen
 
@@ -52,9 +54,14 @@ class SettingsActions(App[None]):
             self.notify(str(error), severity="error")
             return
         self.refresh_status()
-        url = self.services.chat.settings.provider.base_url
-        host = url.split("//", 1)[-1].split("@")[-1]  # never show user:token@ credentials
-        self.notify(f"Provider: {name} ({host})", timeout=3)
+        provider = self.services.chat.settings.provider
+        problem = missing_key_message(provider)
+        if problem is not None:
+            # Warn now, not when the first request fails: nothing will be sent without it.
+            self.notify(problem, title=f"Provider: {name}", severity="warning", timeout=12)
+            return
+        host = provider.base_url.split("//", 1)[-1].split("@")[-1]  # never show user:token@
+        self.notify(f"Provider: {name} ({clean_line(host)})", timeout=3)
 
     @work(group="dialog", exit_on_error=False)
     async def action_pick_provider(self) -> None:

@@ -95,6 +95,14 @@ class Reply:
             ends cleanly but without saying why).
         stream_error_after: after this many content deltas, send a mid-stream
             ``data: {"error": ...}`` chunk (with ``error_message``) and end the stream.
+        error_code: the ``code`` of the error body (default: per status), e.g.
+            ``"context_length_exceeded"`` with ``status=400``.
+        raw_body: answer 200 with this body and ``content_type`` instead of a stream
+            (an HTML page from a proxy, a JSON document that is not a chat stream).
+        content_type: the Content-Type of ``raw_body``.
+        garbage: after ``garbage_after`` content deltas, send ``data: <garbage>`` as an
+            SSE line (not JSON, or JSON that is not a chat chunk) and end the stream.
+        garbage_after: see ``garbage``.
     """
 
     content: str = ""
@@ -112,6 +120,11 @@ class Reply:
     model: str | None = None
     finish_reason: str | None = "stop"
     stream_error_after: int | None = None
+    error_code: str | None = None
+    raw_body: str | None = None
+    content_type: str = "text/html; charset=utf-8"
+    garbage: str | None = None
+    garbage_after: int = 0
 
 
 def _pieces(text: str, size: int) -> list[str]:
@@ -155,6 +168,10 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -188,11 +205,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _send_error(
-        self, status: int, message: str, retry_after: float | None = None, param: str | None = None
+        self,
+        status: int,
+        message: str,
+        retry_after: float | None = None,
+        param: str | None = None,
+        code: str | None = None,
     ) -> None:
-        default_message, kind, code = _ERROR_DEFAULTS.get(
+        default_message, kind, default_code = _ERROR_DEFAULTS.get(
             status, _ERROR_DEFAULTS[500] if status >= 500 else _ERROR_DEFAULTS[400]
         )
+        code = code or default_code
         extra: dict[str, str] = {}
         if retry_after is not None:
             extra["Retry-After"] = f"{retry_after:g}"
@@ -308,7 +331,17 @@ class _Handler(BaseHTTPRequestHandler):
 
         reply = fake._next_reply()
         if reply.status != 200:
-            self._send_error(reply.status, reply.error_message, reply.retry_after)
+            self._send_error(
+                reply.status, reply.error_message, reply.retry_after, code=reply.error_code
+            )
+            return
+        if reply.raw_body is not None:
+            data = reply.raw_body.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
             return
         question = next(
             (
@@ -396,6 +429,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._hold(reply.hold)
             if reply.delay:
                 self._pause(reply.delay)
+            if reply.garbage is not None and content_sent == reply.garbage_after:
+                self._garbage(reply.garbage)
+                return
             self._event(chunk({field_name: piece}))
             sent += 1
             if field_name == "content":
@@ -420,6 +456,9 @@ class _Handler(BaseHTTPRequestHandler):
                     )
                     self._write_chunk(b"")  # chunked terminator: a clean end without [DONE]
                     return
+        if reply.garbage is not None:  # fewer deltas than garbage_after: garbage at the end
+            self._garbage(reply.garbage)
+            return
         if reply.hold is not None and sent < reply.hold_after:
             self._hold(reply.hold)
         if reply.cut_after is not None:  # fewer deltas than cut_after: cut at the end
@@ -439,6 +478,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._event("[DONE]")
         self._write_chunk(b"")
         self.server.fake._note_completed()
+
+    def _garbage(self, line: str) -> None:
+        self._write_chunk(f"data: {line}\n\n".encode())
+        self._write_chunk(b"")  # a clean end of the body, without [DONE]
 
     def _cut(self) -> None:
         self.close_connection = True
@@ -492,7 +535,7 @@ class FakeOpenAI:
         self.disconnects = 0
         self.completed_streams = 0
         self.model_list_requests = 0
-        self._host = host
+        self._host = host.strip("[]")
         self._port = port
         self._script: deque[Reply] = deque()
         self._changed = threading.Condition()
@@ -509,11 +552,14 @@ class FakeOpenAI:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = _Server((self._host, self._port), _Handler)
+        ipv6 = ":" in self._host
+        server_class = _Server6 if ipv6 else _Server
+        server = server_class((self._host, self._port), _Handler)
         server.fake = self
         self._server = server
         port = int(server.server_address[1])
-        self.url = f"http://{self._host}:{port}/v1"
+        host = f"[{self._host}]" if ipv6 else self._host
+        self.url = f"http://{host}:{port}/v1"
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
