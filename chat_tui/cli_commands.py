@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from chat_tui.domain.text import clean_line, clean_text
 from chat_tui.errors import ChatTuiError
 
 if TYPE_CHECKING:
@@ -173,13 +174,23 @@ def register(
                 "that leaves the files finished so far (run it again to finish).",
             ),
         ] = False,
+        follow_links: Annotated[
+            bool,
+            typer.Option(
+                "--follow-links",
+                help="Follow symbolic links that lead out of PATHs (by default they are "
+                "skipped with a reason; links inside PATHs are always followed).",
+            ),
+        ] = False,
     ) -> None:
         """Add documents to the knowledge base (incremental: unchanged files are skipped)."""
         from chat_tui.services.knowledge import run_ingest
 
         settings = cli.load()
         name = kb or settings.retrieval.knowledge_base
-        code = run_ingest(settings, paths, name, include or [], exclude or [], prune, rebuild)
+        code = run_ingest(
+            settings, paths, name, include or [], exclude or [], prune, rebuild, follow_links
+        )
         raise typer.Exit(code)
 
     @kb_app.command("list")
@@ -189,9 +200,9 @@ def register(
 
         try:
             for name in list_knowledge_bases(cli.load()):
-                typer.echo(name)
+                typer.echo(clean_line(name))
         except ChatTuiError as error:
-            cli.fail(str(error))
+            cli.fail(clean_line(error))
 
     @kb_app.command("stats")
     def kb_stats(kb: Annotated[str, typer.Option("--kb")] = "") -> None:
@@ -201,9 +212,9 @@ def register(
         settings = cli.load()
         try:
             for key, value in stats(settings, kb or settings.retrieval.knowledge_base).items():
-                typer.echo(f"{key}: {value}")
+                typer.echo(f"{key}: {clean_line(value)}")
         except ChatTuiError as error:
-            cli.fail(str(error))
+            cli.fail(clean_line(error))
 
     @kb_app.command("search")
     def kb_search(
@@ -212,7 +223,6 @@ def register(
         top: Annotated[int, typer.Option("--top", "-k")] = 5,
     ) -> None:
         """Search the knowledge base as the chat would."""
-        from chat_tui.domain.text import strip_terminal_controls
         from chat_tui.services.knowledge import search
 
         settings = cli.load()
@@ -221,14 +231,15 @@ def register(
                 search(settings, kb or settings.retrieval.knowledge_base, query, top)
             )
         except ChatTuiError as error:
-            cli.fail(str(error))
+            cli.fail(clean_line(error))
         if result.notice:
-            typer.echo(f"note: {result.notice}", err=True)
+            typer.echo(f"note: {clean_line(result.notice)}", err=True)
         if not result.passages:
             typer.echo("no matching passages")
         for n, passage in enumerate(result.passages, 1):
-            typer.echo(f"[{n}] {passage.citation().label()}  (score {passage.score:.3f})")
-            snippet = strip_terminal_controls(" ".join(passage.chunk.text.split()))
+            label = clean_line(passage.citation().label())
+            typer.echo(f"[{n}] {label}  (score {passage.score:.3f})")
+            snippet = clean_text(" ".join(passage.chunk.text.split()))
             typer.echo(f"    {snippet[:300]}")
 
     @kb_app.command("remove")
@@ -240,16 +251,16 @@ def register(
         try:
             removed = remove_source(settings, kb or settings.retrieval.knowledge_base, path)
         except ChatTuiError as error:
-            cli.fail(str(error))
+            cli.fail(clean_line(error))
         if not removed.sources:
-            cli.fail(f"{path} is not in the knowledge base", 1)
+            cli.fail(f"{clean_line(path)} is not in the knowledge base", 1)
         if removed.sources == [str(path.expanduser().resolve())]:
-            typer.echo(f"removed {removed.chunks} chunks of {path}")
+            typer.echo(f"removed {removed.chunks} chunks of {clean_line(path)}")
         else:
             count = len(removed.sources)
             typer.echo(
                 f"removed {count} file{'s' if count != 1 else ''} "
-                f"({removed.chunks} chunks) under {path}"
+                f"({removed.chunks} chunks) under {clean_line(path)}"
             )
 
     @kb_app.command("stop")
