@@ -193,6 +193,14 @@ def register(
                 "that leaves the files finished so far (run it again to finish).",
             ),
         ] = False,
+        follow_links: Annotated[
+            bool,
+            typer.Option(
+                "--follow-links",
+                help="Follow symbolic links that lead out of PATHs (by default they are "
+                "skipped with a reason; links inside PATHs are always followed).",
+            ),
+        ] = False,
     ) -> None:
         """Add documents to the knowledge base (incremental: unchanged files are skipped)."""
         from chat_tui.services.knowledge import run_ingest
@@ -200,7 +208,9 @@ def register(
         settings = cli.load()
         cli.check_data_dir(settings)
         name = kb or settings.retrieval.knowledge_base
-        code = run_ingest(settings, paths, name, include or [], exclude or [], prune, rebuild)
+        code = run_ingest(
+            settings, paths, name, include or [], exclude or [], prune, rebuild, follow_links
+        )
         raise typer.Exit(code)
 
     @kb_app.command("list")
@@ -212,7 +222,7 @@ def register(
             for name in list_knowledge_bases(cli.load()):
                 typer.echo(clean_line(name))
         except ChatTuiError as error:
-            cli.fail(str(error))
+            cli.fail(clean_line(error))
 
     @kb_app.command("stats")
     def kb_stats(kb: Annotated[str, typer.Option("--kb")] = "") -> None:
@@ -224,7 +234,7 @@ def register(
             for key, value in stats(settings, kb or settings.retrieval.knowledge_base).items():
                 typer.echo(f"{clean_line(key)}: {clean_line(value)}")
         except ChatTuiError as error:
-            cli.fail(str(error))
+            cli.fail(clean_line(error))
 
     @kb_app.command("search")
     def kb_search(
@@ -241,7 +251,7 @@ def register(
                 search(settings, kb or settings.retrieval.knowledge_base, query, top)
             )
         except ChatTuiError as error:
-            cli.fail(str(error))
+            cli.fail(clean_line(error))
         if result.notice:
             typer.echo(f"note: {clean_line(result.notice)}", err=True)
         if not result.passages:
@@ -262,9 +272,9 @@ def register(
         try:
             removed = remove_source(settings, kb or settings.retrieval.knowledge_base, path)
         except ChatTuiError as error:
-            cli.fail(str(error))
+            cli.fail(clean_line(error))
         if not removed.sources:
-            cli.fail(f"{path} is not in the knowledge base", 1)
+            cli.fail(f"{clean_line(path)} is not in the knowledge base", 1)
         if removed.sources == [str(path.expanduser().resolve())]:
             typer.echo(f"removed {removed.chunks} chunks of {clean_line(path)}")
         else:

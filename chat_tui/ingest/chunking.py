@@ -20,6 +20,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from chat_tui.domain.text import clean_line
 from chat_tui.ingest.loaders import LoadedDocument
 from chat_tui.ingest.segments import Block, Section, segment
 from chat_tui.llm.tokens import estimate_tokens
@@ -132,7 +133,8 @@ def chunk_document(
                         id=chunk_id(source, index, body),
                         source=source,
                         text=body,
-                        heading=heading,
+                        # Stored and later shown as a citation: made safe once, here.
+                        heading=clean_line(heading),
                         line_start=lines.line_of(span.start) if lines else None,
                         line_end=lines.line_of(span.end - 1) if lines else None,
                         page=page,

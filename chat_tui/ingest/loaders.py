@@ -3,9 +3,16 @@
 Each supported type gets its own loader; all of them return a ``LoadedDocument`` whose
 ``kind`` tells the chunker how to split it (Markdown by headings, code by top-level
 definitions, prose by paragraphs, PDFs per page). Files that cannot be ingested raise
-``IngestError`` with a short reason ("binary", "empty", "too large (...)", ...) that the
-pipeline reports as a skip, never as a crash. pypdf, python-docx and beautifulsoup4 are
-imported only when a file of their type turns up.
+``IngestError`` with a short reason that the pipeline reports as a skip, never as a crash:
+``FileRefused`` ("binary", "empty", "too large (...)", ...) for files skipped by policy,
+plain ``IngestError`` for files that failed to read or parse.
+
+A file whose name no loader knows is sniffed: if its first bytes decode as text it is
+ingested as text (``README.SSL``, ``NOTES.api``, ``.conf`` files...), otherwise it is binary.
+ZIP-based formats (DOCX) are checked before extraction: a declared uncompressed size or a
+compression ratio above ``MAX_UNPACKED_MB`` / ``MAX_ZIP_RATIO`` is refused (zipfile never
+inflates a member past its declared size, so the declaration bounds the work). pypdf and
+python-docx are imported only when a file of their type turns up.
 """
 
 from __future__ import annotations
@@ -13,12 +20,23 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import os
 import re
+import stat
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from chat_tui.errors import IngestError
+from chat_tui.ingest.report import FileRefused
+
+#: Largest total uncompressed size of a ZIP-based document.
+MAX_UNPACKED_MB = 256
+#: Largest uncompressed/compressed ratio of a ZIP-based document (text XML zips ~10:1).
+MAX_ZIP_RATIO = 200
+#: Bytes looked at to tell text from binary.
+SNIFF_BYTES = 8192
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mdx"})
 RST_SUFFIXES = frozenset({".rst", ".rest"})
@@ -144,22 +162,78 @@ class LoadedDocument:
     image: str | None = None
 
 
+def _kind_of(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a regular file"
+
+
 def read_file_bytes(path: Path, max_file_mb: float) -> bytes:
-    """The file's bytes, or ``IngestError`` when it is too large or cannot be read."""
+    """The file's bytes, or ``IngestError`` when it is too large, not regular or unreadable.
+
+    Opened without following a final link and without blocking (a FIFO swapped in after
+    the walk never blocks), checked to be a regular file on the open descriptor, and read
+    at most ``max_file_mb`` (a file that grows while read is refused, not read on).
+    """
+    limit = int(max_file_mb * 1024 * 1024)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
-        size = path.stat().st_size
-        if size > max_file_mb * 1024 * 1024:
-            raise IngestError(f"too large ({size / 1024 / 1024:.2f} MB > {max_file_mb:g} MB)")
-        with path.open("rb") as handle:
-            return handle.read()
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     except PermissionError:
         raise IngestError("unreadable (permission denied)") from None
-    except IsADirectoryError:
-        raise IngestError("unreadable (a directory)") from None
     except FileNotFoundError:
         raise IngestError("unreadable (file vanished)") from None
     except OSError as error:
+        if error.errno == 40:  # ELOOP: the file became a link after the walk
+            raise FileRefused("a symlink (not followed)") from None
         raise IngestError(f"unreadable ({error.strerror or error})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IngestError("unreadable (a directory)")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused(_kind_of(info.st_mode))
+        if info.st_size > limit:
+            raise FileRefused(
+                f"too large ({info.st_size / 1024 / 1024:.2f} MB > {max_file_mb:g} MB)"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise FileRefused(f"too large (grew past {max_file_mb:g} MB while read)")
+        return data
+    except IngestError:
+        raise
+    except OSError as error:
+        raise IngestError(f"unreadable ({error.strerror or error})") from None
+    finally:
+        os.close(fd)
+
+
+def looks_like_text(data: bytes) -> bool:
+    """Whether the first bytes of ``data`` read as text (any encoding ``decode_text`` knows)."""
+    sample = data[:SNIFF_BYTES]
+    if not sample.strip():
+        return False
+    try:
+        text = decode_text(sample[: len(sample) - 3] if len(data) > SNIFF_BYTES else sample)
+    except IngestError:
+        return False
+    return not _mostly_controls(text)
+
+
+def _mostly_controls(text: str) -> bool:
+    """Random bytes decoded by some codec are full of controls and replacement marks."""
+    if not text:
+        return False
+    odd = sum(1 for ch in text if (ch < " " and ch not in "\t\n\r\f") or ch == "\ufffd")
+    return odd > len(text) * 0.05
 
 
 def decode_text(data: bytes) -> str:
@@ -174,8 +248,8 @@ def decode_text(data: bytes) -> str:
         return _strict(data, "utf-32")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _strict(data, "utf-16")
-    if b"\x00" in data[:8192]:
-        raise IngestError("binary")
+    if b"\x00" in data[:SNIFF_BYTES]:
+        raise FileRefused("binary")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -184,7 +258,7 @@ def decode_text(data: bytes) -> str:
 
     best = from_bytes(data).best()
     if best is None:
-        raise IngestError("binary")
+        raise FileRefused("binary")
     encoding = best.encoding
     # Short Chinese texts are often taken for Big5 or Korean; this project's users mostly
     # write Chinese, so a GB18030 reading that decodes cleanly wins among the CJK codecs.
@@ -200,12 +274,12 @@ def _strict(data: bytes, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError:
-        raise IngestError("binary") from None
+        raise FileRefused("binary") from None
 
 
 def _require_text(text: str) -> str:
     if not text.strip():
-        raise IngestError("empty")
+        raise FileRefused("empty")
     return text
 
 
@@ -216,6 +290,8 @@ def _normalise_newlines(text: str) -> str:
 def _load_plain(kind: str) -> Callable[[bytes, str], LoadedDocument]:
     def load(data: bytes, language: str) -> LoadedDocument:
         text = _require_text(_normalise_newlines(decode_text(data)))
+        if _mostly_controls(text[:SNIFF_BYTES]):
+            raise FileRefused("binary")
         return LoadedDocument(kind=kind, text=text, language=language)
 
     return load
@@ -239,14 +315,14 @@ def load_pdf(data: bytes, language: str = "") -> LoadedDocument:
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise IngestError("parse failure (encrypted PDF)")
+            raise FileRefused("encrypted PDF")
         pages = tuple(_normalise_newlines(page.extract_text() or "") for page in reader.pages)
     except IngestError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as error:
         raise IngestError(f"parse failure (corrupt PDF: {type(error).__name__})") from None
     if not any(page.strip() for page in pages):
-        raise IngestError("empty (no extractable text)")
+        raise FileRefused("empty (no extractable text)")
     return LoadedDocument(kind="pages", pages=pages, has_lines=False)
 
 
@@ -258,6 +334,7 @@ def load_docx(data: bytes, language: str = "") -> LoadedDocument:
     import docx
     from docx.table import Table
 
+    check_zip_size(data, "DOCX")
     try:
         document = docx.Document(io.BytesIO(data))
         blocks: list[str] = []
@@ -282,10 +359,34 @@ def load_docx(data: bytes, language: str = "") -> LoadedDocument:
     return LoadedDocument(kind="markdown", text=_require_text("\n\n".join(blocks)), has_lines=False)
 
 
+def check_zip_size(data: bytes, kind: str = "ZIP") -> None:
+    """Refuse a ZIP whose members would inflate past ``MAX_UNPACKED_MB`` or ``MAX_ZIP_RATIO``.
+
+    Raises:
+        FileRefused: too big when unpacked (a zip bomb, or just too big to take).
+        IngestError: not a readable ZIP at all.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise IngestError(f"parse failure (corrupt {kind}: {type(error).__name__})") from None
+    unpacked = sum(member.file_size for member in members)
+    packed = max(1, sum(member.compress_size for member in members))
+    if unpacked > MAX_UNPACKED_MB * 1024 * 1024:
+        raise FileRefused(
+            f"too large unpacked ({unpacked / 1024 / 1024:,.0f} MB > {MAX_UNPACKED_MB} MB)"
+        )
+    if unpacked > 1024 * 1024 and unpacked / packed > MAX_ZIP_RATIO:
+        raise FileRefused(
+            f"compression ratio {unpacked / packed:,.0f}:1 above {MAX_ZIP_RATIO}:1 (zip bomb?)"
+        )
+
+
 def load_image(data: bytes, mime: str) -> LoadedDocument:
     """A data URI for a multimodal embedder."""
     if not data:
-        raise IngestError("empty")
+        raise FileRefused("empty")
     encoded = base64.b64encode(data).decode("ascii")
     return LoadedDocument(kind="image", image=f"data:{mime};base64,{encoded}")
 
@@ -333,15 +434,15 @@ def load_document(path: Path, data: bytes, *, allow_images: bool) -> LoadedDocum
         IngestError: the file should be skipped; the message is the reason.
     """
     found = loader_for(path)
+    if not data.strip():
+        raise FileRefused("empty")
     if found is None:
-        if b"\x00" in data[:8192]:
-            raise IngestError("binary")
-        raise IngestError(f"unsupported type ({path.suffix or path.name})")
+        if not looks_like_text(data):
+            raise FileRefused(f"binary or unsupported type ({path.suffix or path.name})")
+        found = _load_plain("text"), ""
     loader, argument = found
     if is_image(path) and not allow_images:
-        raise IngestError("image (needs a multimodal embedder)")
-    if not data.strip():
-        raise IngestError("empty")
+        raise FileRefused("image (needs a multimodal embedder)")
     return loader(data, argument)
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,8 +43,14 @@ from chat_tui.errors import ChatTuiError, EmbeddingError, IngestError
 from chat_tui.ingest.chunking import chunk_document
 from chat_tui.ingest.knowledge_target import open_store, probe_embedder
 from chat_tui.ingest.loaders import is_image, load_document, read_file_bytes
-from chat_tui.ingest.report import IngestProgress, IngestReport, NoProgress, SkippedFile
-from chat_tui.ingest.walk import is_gone, is_under, walk_paths
+from chat_tui.ingest.report import (
+    FileRefused,
+    IngestProgress,
+    IngestReport,
+    NoProgress,
+    SkippedFile,
+)
+from chat_tui.ingest.walk import is_gone, is_under, walk
 from chat_tui.retrieval.types import Chunk, Embedder
 
 if TYPE_CHECKING:
@@ -119,7 +126,7 @@ def _prepare(
         IngestError: the file is to be skipped.
     """
     if is_image(path) and not allow_images:
-        raise IngestError("image (needs a multimodal embedder)")
+        raise FileRefused("image (needs a multimodal embedder)")
     data = read_file_bytes(path, settings.ingest.max_file_mb)
     file_hash = hashlib.sha256(data).hexdigest()
     if file_hash == stored_hash:
@@ -134,7 +141,7 @@ def _prepare(
         overlap=settings.ingest.chunk_overlap,
     )
     if not chunks:
-        raise IngestError("empty")
+        raise FileRefused("empty")
     return file_hash, chunks
 
 
@@ -196,12 +203,15 @@ class _Run:
                     file_hash, chunks = await asyncio.to_thread(
                         _prepare, path, self.stored.get(source), self.settings, self.allow_images
                     )
-                except IngestError as error:
+                except FileRefused as error:
                     self._skip(source, str(error))
+                    return None
+                except IngestError as error:
+                    self._skip(source, str(error), failed=True)
                     return None
                 except (ValueError, LookupError, RecursionError, MemoryError, OSError) as error:
                     # A parser tripping over one odd file must not stop a large ingest.
-                    self._skip(source, f"parse failure ({type(error).__name__})")
+                    self._skip(source, f"parse failure ({type(error).__name__})", failed=True)
                     return None
             if chunks is None:
                 self.outcome.unchanged.append(source)
@@ -217,8 +227,8 @@ class _Run:
             await asyncio.gather(*(load(path) for path in files[start : start + window]))
         await queue.put(None)
 
-    def _skip(self, source: str, reason: str) -> None:
-        self.outcome.skipped.append(SkippedFile(source, reason))
+    def _skip(self, source: str, reason: str, *, failed: bool = False) -> None:
+        self.outcome.skipped.append(SkippedFile(source, reason, failed))
         self.progress.file_skipped(source, reason)
 
     # ------------------------------------------------------------------ embedding
@@ -333,7 +343,7 @@ class _Run:
             return
         job.failed = True
         job.vectors = []
-        self._skip(job.source, str(error))
+        self._skip(job.source, str(error), failed=True)
         self.unstored.release()  # it will never be stored
 
     # ------------------------------------------------------------------ storing
@@ -425,6 +435,17 @@ def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
     return leaves[0]
 
 
+def _roots(paths: Sequence[Path]) -> list[Path]:
+    """The given paths resolved (a link loop stays as given: it holds nothing to prune)."""
+    roots: list[Path] = []
+    for path in paths:
+        try:
+            roots.append(Path(path).expanduser().resolve())
+        except (OSError, RuntimeError):
+            roots.append(Path(os.path.abspath(Path(path).expanduser())))
+    return roots
+
+
 def _default_embedder(settings: Settings) -> Embedder | None:
     from chat_tui.retrieval.openai_embed import make_embedder
 
@@ -440,6 +461,7 @@ async def ingest_paths(
     exclude: Sequence[str] = (),
     prune: bool = False,
     rebuild: bool = False,
+    follow_links: bool = False,
     progress: IngestProgress | None = None,
     store: KnowledgeStore | None = None,
     embedder: Embedder | None | EllipsisType = ...,
@@ -455,6 +477,8 @@ async def ingest_paths(
         exclude: globs that drop walked files and folders.
         prune: also remove stored files under ``paths`` that no longer exist on disk (files
             that exist but were filtered out by ``include``/``exclude``/``.gitignore`` stay).
+        follow_links: follow symbolic links out of ``paths`` (by default such links are
+            skipped with a reason; links inside ``paths`` are always followed).
         rebuild: drop the knowledge base and ingest everything again; it is dropped only
             after the embedder answered a probe and the store was reached, so a bad key or
             an outage loses nothing.
@@ -472,7 +496,7 @@ async def ingest_paths(
         RetrievalError: the store is unavailable or refused a write.
     """
     began = time.monotonic()
-    roots = [Path(path).expanduser().resolve() for path in paths]
+    roots = _roots(paths)
     shown: IngestProgress = progress if progress is not None else NoProgress()
     own_embedder = isinstance(embedder, EllipsisType)
     active: Embedder | None = (
@@ -480,7 +504,14 @@ async def ingest_paths(
     )
     own_store = store is None
     try:
-        files = await asyncio.to_thread(walk_paths, roots, include=include, exclude=exclude)
+        walked = await asyncio.to_thread(
+            walk,
+            [Path(path) for path in paths],
+            include=include,
+            exclude=exclude,
+            follow_links=follow_links,
+        )
+        files = walked.files
         if rebuild and not files:
             raise IngestError(
                 "--rebuild found no files to ingest (check the paths and --include/--exclude);"
@@ -493,11 +524,13 @@ async def ingest_paths(
         if rebuild:
             await asyncio.to_thread(store.exists)  # the store answers (raises if not)
             await asyncio.to_thread(store.drop)
-        shown.started(len(files))
+        shown.started(len(files) + len(walked.skipped))
         if files or rebuild or await asyncio.to_thread(store.exists):
             await asyncio.to_thread(store.ensure)
         stored = await asyncio.to_thread(store.file_hashes)
         run = _Run(settings, store, active, shown, stored)
+        for skipped in walked.skipped:
+            run._skip(skipped.path, skipped.reason)
         await run.run(files)
         removed: list[str] = []
         if prune:

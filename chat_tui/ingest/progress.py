@@ -1,6 +1,8 @@
 """What ``chat-tui ingest`` shows: a rich progress bar while it runs and a summary table after.
 
 rich (not Textual) is used because ingest runs as a plain command in a terminal or a pipe.
+Each skipped file is listed once, as it is skipped; the summary counts skips per reason.
+Every name and reason passes ``clean_line`` and is printed as ``Text`` (never as markup).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from chat_tui.ingest.report import IngestReport
+from chat_tui.domain.text import clean_line
+from chat_tui.ingest.report import IngestReport, SkippedFile
 
 _MAX_SKIPS_SHOWN = 20
+_MAX_REASONS_SHOWN = 12
 
 
 class RichIngestProgress:
@@ -87,7 +91,8 @@ class RichIngestProgress:
         self._advance(1)
 
     def file_skipped(self, path: str, reason: str) -> None:
-        self._progress.console.print(f"skipped {path}: {reason}", markup=False, highlight=False)
+        line = f"skipped {clean_line(path)}: {clean_line(reason)}"
+        self._progress.console.print(Text(line), markup=False, highlight=False)
         self._advance(1)
 
     def chunks_embedded(self, n: int) -> None:
@@ -95,22 +100,37 @@ class RichIngestProgress:
         self._advance(0)
 
 
+def _reason_counts(skipped: tuple[SkippedFile, ...]) -> str:
+    """``binary: 3`` lines, most frequent first; reasons cut before their details."""
+    counts: dict[str, int] = {}
+    for skip in skipped:
+        kind = skip.reason.split(" (", 1)[0] if "(" in skip.reason else skip.reason
+        label = clean_line(("failed: " if skip.failed else "") + kind[:80])
+        counts[label] = counts.get(label, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    lines = [f"{label}: {count}" for label, count in ranked[:_MAX_REASONS_SHOWN]]
+    if len(ranked) > _MAX_REASONS_SHOWN:
+        lines.append(f"... and {len(ranked) - _MAX_REASONS_SHOWN} more reasons")
+    return "\n".join(lines)
+
+
 def render_summary(report: IngestReport) -> Table:
     """A table of what an ingest did: counts per outcome, skip reasons, chunks and time."""
-    table = Table(title=f"ingest into {report.knowledge_base!r}", show_header=True)
+    table = Table(
+        title=Text(f"ingest into {clean_line(repr(report.knowledge_base))}"), show_header=True
+    )
     table.add_column("outcome")
     table.add_column("count", justify="right")
     table.add_column("details", overflow="fold")
     table.add_row("added", str(len(report.added)), "")
     table.add_row("updated", str(len(report.updated)), "")
     table.add_row("unchanged", str(len(report.unchanged)), "")
-    reasons = "\n".join(f"{skip.path}: {skip.reason}" for skip in report.skipped[:_MAX_SKIPS_SHOWN])
-    if len(report.skipped) > _MAX_SKIPS_SHOWN:
-        reasons += f"\n... and {len(report.skipped) - _MAX_SKIPS_SHOWN} more"
-    table.add_row("skipped", str(len(report.skipped)), Text(reasons))
-    table.add_row(
-        "removed", str(len(report.removed)), Text("\n".join(report.removed[:_MAX_SKIPS_SHOWN]))
-    )
+    # The files were listed as they were skipped; here only how many for each reason.
+    table.add_row("skipped", str(len(report.skipped)), Text(_reason_counts(report.skipped)))
+    removed = "\n".join(clean_line(path) for path in report.removed[:_MAX_SKIPS_SHOWN])
+    if len(report.removed) > _MAX_SKIPS_SHOWN:
+        removed += f"\n... and {len(report.removed) - _MAX_SKIPS_SHOWN} more"
+    table.add_row("removed", str(len(report.removed)), Text(removed))
     mode = "dense + BM25" if report.dense else "BM25 only (no embedding key)"
     table.add_row("chunks stored", str(report.chunks), mode)
     table.add_row("elapsed", f"{report.elapsed:.1f} s", "")

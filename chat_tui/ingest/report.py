@@ -9,6 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from chat_tui.errors import IngestError
+
+
+class FileRefused(IngestError):
+    """A file skipped by policy (binary, unsupported, too large, a link out, not a regular
+    file...): it will be skipped on every run, so it does not make the exit status 1."""
+
 
 class IngestProgress(Protocol):
     """Callbacks an ingest makes as it goes; all are called on the event loop's thread."""
@@ -48,10 +55,18 @@ class NoProgress:
 
 @dataclass(frozen=True)
 class SkippedFile:
-    """A file that was not ingested, and why (one line)."""
+    """A file that was not ingested, and why (one line).
+
+    Attributes:
+        path: the file (as found; may hold any characters: clean it before showing).
+        reason: why, one short line.
+        failed: True when reading, parsing or embedding it failed; False when it was
+            skipped by policy (see ``FileRefused``).
+    """
 
     path: str
     reason: str
+    failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,8 +104,9 @@ class IngestReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when every file went in (or was already in), 1 when some were skipped.
+        """0 when every file went in, was already in or was skipped by policy; 1 when some
+        failed to read, parse or embed.
 
         Fatal errors never produce a report: they are raised, and the CLI exits with 2.
         """
-        return 1 if self.skipped else 0
+        return 1 if any(skip.failed for skip in self.skipped) else 0

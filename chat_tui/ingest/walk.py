@@ -5,17 +5,26 @@ environments, caches or whatever the project's ``.gitignore`` files exclude; the
 narrow further with ``--include`` / ``--exclude`` globs (gitwildmatch syntax: ``*.md`` matches
 at any depth, ``docs/**/*.txt`` is anchored at the walked folder). The order is deterministic
 (sorted by name at each level) so two runs over the same tree do the same work.
+
+Only what was given is read: a symbolic link is followed only when its target lies inside
+one of the roots named on the command line (``follow_links`` lifts that), and FIFOs,
+sockets, device files, link loops and dangling links are skipped with a reason, also
+when named directly. Types are checked with ``lstat``/``stat`` only, which never opens
+(so a FIFO never blocks and ``/dev/zero`` is never read); the loader checks again on the
+open descriptor in case the file was swapped in between.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
+
+from chat_tui.ingest.report import SkippedFile
 
 #: Folder names that never hold documents worth indexing.
 SKIPPED_DIR_NAMES = frozenset(
@@ -81,52 +90,206 @@ def _compile(globs: Sequence[str]) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(cleaned) if cleaned else None
 
 
-def _walk_folder(
-    root: Path,
-    include: pathspec.GitIgnoreSpec | None,
-    exclude: pathspec.GitIgnoreSpec | None,
-) -> Iterator[Path]:
-    base_ignores = _ancestor_gitignores(root)
-    # Each stack entry: (folder, the ignore files in force inside it).
-    stack: list[tuple[Path, list[_IgnoreFile]]] = [(root, base_ignores)]
-    while stack:
-        folder, inherited = stack.pop()
-        own = _read_gitignore(folder)
-        ignores = [*inherited, own] if own is not None else inherited
+def _kind(mode: int) -> str:
+    """A short name of a non-regular file type, for skip reasons."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "not a regular file"
+
+
+@dataclass
+class WalkResult:
+    """What a walk found: files to ingest and entries skipped with a reason."""
+
+    files: list[Path]
+    skipped: list[SkippedFile]
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+class _Walker:
+    """One walk over the given paths (see ``walk``)."""
+
+    def __init__(
+        self,
+        roots: Sequence[Path],
+        include: pathspec.GitIgnoreSpec | None,
+        exclude: pathspec.GitIgnoreSpec | None,
+        follow_links: bool,
+    ) -> None:
+        self.roots = roots
+        self.include = include
+        self.exclude = exclude
+        self.follow_links = follow_links
+        self.seen: set[Path] = set()
+        self.visited_dirs: set[tuple[int, int]] = set()
+        self.result = WalkResult([], [])
+
+    def skip(self, path: Path, reason: str) -> None:
+        self.result.skipped.append(SkippedFile(str(path), reason))
+
+    def add(self, path: Path) -> None:
+        if path not in self.seen:
+            self.seen.add(path)
+            self.result.files.append(path)
+
+    def target(self, link: Path) -> tuple[Path, os.stat_result] | None:
+        """The resolved target of a link that may be followed, or None (skip recorded)."""
         try:
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-        except OSError:
-            continue
-        subfolders: list[Path] = []
-        for entry in entries:
-            path = Path(entry.path)
-            relative = path.relative_to(root).as_posix()
+            resolved = link.resolve(strict=True)
+            info = resolved.stat()
+        except RuntimeError:
+            self.skip(link, "symlink loop")
+            return None
+        except FileNotFoundError:
+            self.skip(link, "dangling symlink")
+            return None
+        except OSError as error:
+            if error.errno == 40:  # ELOOP
+                self.skip(link, "symlink loop")
+            else:
+                self.skip(link, f"unreadable link ({error.strerror or error})")
+            return None
+        if not self.follow_links and not _inside(resolved, self.roots):
+            self.skip(link, "symlink out of the given folders (use --follow-links to follow)")
+            return None
+        return resolved, info
+
+    def given(self, given: Path) -> None:
+        """A path named on the command line: a file, a folder or a link to one."""
+        path = Path(os.path.abspath(given.expanduser()))
+        try:
+            info = path.stat()  # a link the user named is followed: they asked for it
+        except RuntimeError:
+            self.skip(path, "symlink loop")
+            return
+        except FileNotFoundError:
+            if path.is_symlink():
+                self.skip(path, "dangling symlink")
+            return
+        except OSError as error:
+            reason = "symlink loop" if error.errno == 40 else (error.strerror or str(error))
+            self.skip(path, reason)
+            return
+        resolved = path.resolve()
+        if stat.S_ISDIR(info.st_mode):
+            self.folder(resolved)
+        elif stat.S_ISREG(info.st_mode):
+            self.add(resolved)
+        else:
+            self.skip(path, _kind(info.st_mode))
+
+    def folder(self, root: Path) -> None:
+        base_ignores = _ancestor_gitignores(root)
+        # Each stack entry: (folder as reached, the ignore files in force inside it).
+        stack: list[tuple[Path, list[_IgnoreFile]]] = [(root, base_ignores)]
+        while stack:
+            folder, inherited = stack.pop()
             try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-                is_file = entry.is_file()
+                info = folder.stat()
             except OSError:
                 continue
-            if entry.name.startswith("."):
+            if (info.st_dev, info.st_ino) in self.visited_dirs:
+                continue  # reached twice (a link to a folder already walked)
+            self.visited_dirs.add((info.st_dev, info.st_ino))
+            own = _read_gitignore(folder)
+            ignores = [*inherited, own] if own is not None else inherited
+            try:
+                entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            except OSError:
                 continue
-            if is_dir:
-                if (
-                    entry.name in SKIPPED_DIR_NAMES
-                    or _is_virtualenv(path)
-                    or _ignored(path, True, ignores)
-                    or (exclude is not None and exclude.match_file(relative + "/"))
-                ):
+            subfolders: list[Path] = []
+            for entry in entries:
+                if entry.name.startswith("."):
                     continue
-                subfolders.append(path)
-            elif is_file:
-                if _ignored(path, False, ignores):
-                    continue
-                if exclude is not None and exclude.match_file(relative):
-                    continue
-                if include is not None and not include.match_file(relative):
-                    continue
-                yield path
-        # Files of a folder come first, then its subfolders in name order.
-        stack.extend((sub, ignores) for sub in reversed(subfolders))
+                found = self.entry(root, Path(entry.path), entry, ignores)
+                if found is not None:
+                    subfolders.append(found)
+            # Files of a folder come first, then its subfolders in name order.
+            stack.extend((sub, ignores) for sub in reversed(subfolders))
+
+    def entry(
+        self, root: Path, path: Path, entry: os.DirEntry[str], ignores: Sequence[_IgnoreFile]
+    ) -> Path | None:
+        """Handle one folder entry; returns it when it is a folder to walk."""
+        relative = path.relative_to(root).as_posix()
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            return None
+        mode = info.st_mode
+        resolved = path
+        if stat.S_ISLNK(mode):
+            followed = self.target(path)
+            if followed is None:
+                return None
+            resolved, target_info = followed
+            mode = target_info.st_mode
+        if stat.S_ISDIR(mode):
+            if (
+                entry.name in SKIPPED_DIR_NAMES
+                or _is_virtualenv(path)
+                or _ignored(path, True, ignores)
+                or (self.exclude is not None and self.exclude.match_file(relative + "/"))
+            ):
+                return None
+            return path
+        if _ignored(path, False, ignores):
+            return None
+        if self.exclude is not None and self.exclude.match_file(relative):
+            return None
+        if self.include is not None and not self.include.match_file(relative):
+            return None
+        if not stat.S_ISREG(mode):
+            self.skip(path, _kind(mode))
+            return None
+        self.add(resolved if resolved is not path else path.resolve())
+        return None
+
+
+def walk(
+    paths: Sequence[Path],
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    follow_links: bool = False,
+) -> WalkResult:
+    """The files to ingest under ``paths``, and what was skipped on the way (with reasons).
+
+    Folders are walked recursively, skipping hidden entries, ``.git``, ``node_modules``,
+    ``__pycache__``, virtual environments (``.venv``, ``venv``, any folder holding
+    ``pyvenv.cfg``) and whatever ``.gitignore`` files (nested ones included, and those above
+    the folder up to its git work tree's top) exclude: those silently. A path naming a file
+    is taken as is (the user asked for it), if it is a regular file. Links inside the
+    walked folders are followed; links out of them only with ``follow_links``. Non-regular
+    files, loops and dangling links are skipped with a reason.
+
+    Args:
+        paths: files and folders, in the order given.
+        include: globs a walked file must match (any of them), relative to its walked folder.
+        exclude: globs that drop walked files and folders.
+        follow_links: follow symbolic links whose target is outside the given paths.
+
+    Returns:
+        The files (absolute, resolved, without duplicates) in a deterministic order (given
+        order, then name order inside folders), and the skipped entries.
+    """
+    roots = []
+    for given in paths:
+        try:
+            roots.append(Path(given).expanduser().resolve())
+        except (OSError, RuntimeError):
+            continue
+    walker = _Walker(roots, _compile(include), _compile(exclude), follow_links)
+    for given in paths:
+        walker.given(Path(given))
+    return walker.result
 
 
 def walk_paths(
@@ -134,41 +297,10 @@ def walk_paths(
     *,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    follow_links: bool = False,
 ) -> list[Path]:
-    """The files to ingest under ``paths``, absolute and resolved, without duplicates.
-
-    Folders are walked recursively, skipping hidden entries, ``.git``, ``node_modules``,
-    ``__pycache__``, virtual environments (``.venv``, ``venv``, any folder holding
-    ``pyvenv.cfg``) and whatever ``.gitignore`` files (nested ones included, and those above
-    the folder up to its git work tree's top) exclude. A path naming a file is taken as is:
-    the user asked for it.
-
-    Args:
-        paths: files and folders, in the order given.
-        include: globs a walked file must match (any of them), relative to its walked folder.
-        exclude: globs that drop walked files and folders.
-
-    Returns:
-        The files in a deterministic order (given order, then name order inside folders).
-    """
-    include_spec = _compile(include)
-    exclude_spec = _compile(exclude)
-    seen: set[Path] = set()
-    found: list[Path] = []
-    for given in paths:
-        root = Path(given).expanduser().resolve()
-        if root.is_dir():
-            candidates: Iterator[Path] = _walk_folder(root, include_spec, exclude_spec)
-        elif root.exists():
-            candidates = iter([root])
-        else:
-            continue
-        for path in candidates:
-            resolved = path.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
-                found.append(resolved)
-    return found
+    """The files ``walk`` finds (without the skipped entries)."""
+    return walk(paths, include=include, exclude=exclude, follow_links=follow_links).files
 
 
 def is_under(source: str, roots: Sequence[Path]) -> bool:

@@ -29,6 +29,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+#: What the server accepts from clients' keepalive pings. pymilvus pings every 10 s, also
+#: between calls (``keepalive_time_ms`` 10000, ``permit_without_calls``); gRPC's default
+#: server policy allows one ping per 5 min without calls and answers the third early ping
+#: with a ``GOAWAY too_many_pings``, which gRPC then logs on the client's terminal about two
+#: minutes after the last query. Accepting the client's rate removes the cause.
+KEEPALIVE_POLICY: tuple[tuple[str, int], ...] = (
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
+    ("grpc.http2.max_ping_strikes", 0),
+)
+
 #: Name of the file clients touch (mtime) to say "I am about to use the server".
 ACTIVITY_FILE = "activity"
 
@@ -115,6 +127,9 @@ def serve(data_dir: Path, state_file: Path, lock_file: Path, idle_seconds: float
     """Serve ``data_dir`` on 127.0.0.1 until idle or signalled; returns the exit status."""
     from concurrent import futures
 
+    from chat_tui.retrieval.milvus_connection import quiet_grpc
+
+    quiet_grpc()
     import grpc
     from milvus_lite.adapter.grpc.servicer import MilvusServicer
     from milvus_lite.db import MilvusLite
@@ -129,6 +144,7 @@ def serve(data_dir: Path, state_file: Path, lock_file: Path, idle_seconds: float
         options=[
             ("grpc.max_receive_message_length", max_message),
             ("grpc.max_send_message_length", max_message),
+            *KEEPALIVE_POLICY,
         ],
     )
     milvus_pb2_grpc.add_MilvusServiceServicer_to_server(MilvusServicer(db), server)

@@ -11,6 +11,7 @@ builds the knowledge-base semantics on top.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -45,6 +46,20 @@ def _route_pymilvus_logs() -> None:
         logger.propagate = True
 
 
+def quiet_grpc() -> None:
+    """Keep gRPC's C core (and absl) from writing log lines to a terminal the app owns.
+
+    gRPC reads these variables once, when ``grpc`` is first imported, so this runs in the
+    code paths that import pymilvus (never at import time of chat_tui). A user who set
+    them explicitly (to debug) keeps theirs.
+    """
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    os.environ.setdefault("GRPC_TRACE", "")
+    # absl (which gRPC's core logs through since 1.6x): only fatal messages.
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GLOG_minloglevel", "3")
+
+
 def _is_released_error(error: Exception) -> bool:
     return getattr(error, "code", None) == 101 or "call load()" in str(error)
 
@@ -72,6 +87,7 @@ class MilvusConnection:
 
     @staticmethod
     def _connect_client(settings: Settings) -> tuple[Any, str]:
+        quiet_grpc()
         from pymilvus import MilvusClient
 
         from chat_tui.retrieval.milvus_server import milvus_connection

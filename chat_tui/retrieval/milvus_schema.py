@@ -64,11 +64,6 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
     return data[:max_bytes].decode("utf-8", "ignore")
 
 
-def literal(value: str) -> str:
-    """A Milvus filter string literal (Milvus Lite has no filter templates)."""
-    return json.dumps(value, ensure_ascii=False)
-
-
 def or_none(value: Any) -> int | None:
     return None if value is None or int(value) < 0 else int(value)
 

@@ -16,12 +16,23 @@ Layout per knowledge base ``kb`` (``prefix`` = ``milvus.collection_prefix``):
   function output) and, when the KB was created with a known dimension,
   ``dense`` (HNSW, COSINE). A KB created without dense vectors stays BM25-only:
   vectors given later are ignored, and ``re-ingest with --rebuild`` adds them.
-* ``{prefix}_files_{name}`` is the registry: one ``file:<source>`` row per file
-  stored completely (hash, version, chunk count), plus ``pending:<version>``
-  rows while a file is being written.
+* ``{prefix}_files_{name}`` is the registry: one ``f:<sha256 of source>`` row per
+  file stored completely (source, hash, version, chunk count), plus
+  ``pending:<version>`` rows while a file is being written.
+
+No data in expressions: Milvus Lite 3.2.2 has no filter templates (``filter_params``
+is ignored there), and pymilvus builds ``get``/``delete`` by ids by pasting the
+ids into ``key in ['...']`` unescaped. So every key and every filter this module
+sends is built only from a safe alphabet: registry keys are hashes of the source,
+versions are hex we generate (checked on read back), and old rows are deleted by
+version, never by source: a file named ``x'] or key not in ['.md`` is just a name.
 
 ``name`` is the KB name with everything except ASCII letters and digits written
 as ``_<hex>_`` (reversible, so ``list_knowledge_bases`` returns real names).
+
+Writers of one KB are serialised by a lock file in ``knowledge_dir`` (two ingests
+on overlapping trees would otherwise both see the same old version and one's rows
+would be left behind unregistered).
 
 All-or-none: ``replace_files`` (``replace_file`` for one file) writes ``pending``
 markers, inserts the new rows under a fresh ``version`` per file, upserts the
@@ -46,12 +57,15 @@ KB falls back to the ``standard`` analyzer (English only) and ``stats`` says so.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import re
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chat_tui.errors import RetrievalError
@@ -64,7 +78,6 @@ from chat_tui.retrieval.milvus_schema import (
     create_registry_collection,
     decode_name,
     encode_name,
-    literal,
     read_schema,
     scrub_uri,
     truncate_utf8,
@@ -82,9 +95,28 @@ FileWrite = tuple[str, str, Sequence[Chunk], Sequence[Sequence[float]] | None]
 #: Row bytes per insert request: far below the 256 MB gRPC limit of Milvus (Lite and
 #: standalone), and small enough that one request never holds the server for long.
 INSERT_REQUEST_BYTES = 16 * 1024 * 1024
-#: Characters of sources per delete filter (Milvus parses the whole expression).
-_FILTER_SOURCE_CHARS = 64 * 1024
+#: Versions per delete filter (Milvus parses the whole expression).
+_VERSIONS_PER_DELETE = 2000
 _STALE_REMOTE_PENDING_SECONDS = 24 * 3600
+#: What a version looks like (we generate them: ``uuid4().hex[:16]``).
+_VERSION = re.compile(r"[0-9a-f]{1,32}")
+#: How long a writer waits for another process's write of the same KB to finish.
+WRITE_LOCK_SECONDS = 600.0
+#: Registry keys of the format before keys were hashed (``file:<source>``).
+_LEGACY_KEY_FILTER = 'kind == "file" and key like "file:%"'
+
+
+def file_key(source: str) -> str:
+    """The registry key of ``source``: a hash, so no file name ever reaches an expression."""
+    return "f:" + hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _versions_filter(versions: Sequence[str]) -> str:
+    """``version in [...]`` from versions checked to be hex (never from arbitrary data)."""
+    for version in versions:
+        if not _VERSION.fullmatch(version):
+            raise RetrievalError(f"the registry holds a malformed version {version[:40]!r}")
+    return "version in [" + ", ".join(f'"{v}"' for v in versions) + "]"
 
 
 def _owner() -> str:
@@ -104,24 +136,11 @@ def _owner_gone(owner: str, updated: float) -> bool:
     return False
 
 
-def _groups(sources: Sequence[str]) -> list[list[str]]:
-    """``sources`` cut into groups short enough for one filter expression."""
-    groups: list[list[str]] = [[]]
-    size = 0
-    for source in sources:
-        if groups[-1] and size + len(source) > _FILTER_SOURCE_CHARS:
-            groups.append([])
-            size = 0
-        groups[-1].append(source)
-        size += len(source) + 4
-    return [group for group in groups if group]
-
-
 def _registry_row(
     kind: str, source: str, file_hash: str, version: str, chunk_count: int
 ) -> dict[str, Any]:
     return {
-        "key": f"{kind}:{source if kind == 'file' else version}",
+        "key": file_key(source) if kind == "file" else f"{kind}:{version}",
         "kind": kind,
         "source": source,
         "file_hash": truncate_utf8(file_hash, HASH_MAX_BYTES),
@@ -131,6 +150,28 @@ def _registry_row(
         "updated": time.time(),
         "unused": [0.0, 0.0],
     }
+
+
+def _upgrade_legacy_keys(client: Any, registry: str) -> None:
+    """Re-key registry rows written as ``file:<source>`` (before keys were hashed)."""
+    rows: list[dict[str, Any]] = []
+    while True:  # paged: Milvus caps one query at 16,384 rows
+        batch = client.query(
+            registry, filter=_LEGACY_KEY_FILTER, output_fields=["*"], limit=1000, offset=len(rows)
+        )
+        rows.extend(batch)
+        if len(batch) < 1000:
+            break
+    if not rows:
+        return
+    for start in range(0, len(rows), 1000):
+        client.upsert(
+            registry,
+            [{**row, "key": file_key(str(row["source"]))} for row in rows[start : start + 1000]],
+        )
+    # Every old row has its new twin now; the old keys hold data, so delete them by a
+    # constant filter rather than by id.
+    client.delete(registry, filter=_LEGACY_KEY_FILTER)
 
 
 class KnowledgeStore(KnowledgeSearch):
@@ -214,6 +255,7 @@ class KnowledgeStore(KnowledgeSearch):
             client.load_collection(self.collection)
             client.load_collection(self.registry)
             self._dense_dim, self._analyzer = read_schema(client, self.collection)
+            _upgrade_legacy_keys(client, self.registry)
             return True
 
         opened = self._call("opening", run)
@@ -250,7 +292,7 @@ class KnowledgeStore(KnowledgeSearch):
             while True:  # paged: Milvus caps one query at 16,384 rows
                 batch = client.query(
                     self.registry,
-                    filter=f"kind == {literal(kind)}",
+                    filter=f'kind == "{kind}"',  # one of our own two constants
                     output_fields=[
                         "key",
                         "source",
@@ -277,26 +319,69 @@ class KnowledgeStore(KnowledgeSearch):
             "reading the file registry",
             lambda c: c.get(
                 self.registry,
-                ids=[f"file:{s}" for s in sources],
+                ids=[file_key(s) for s in sources],
                 output_fields=["source", "version"],
             ),
         )
         return {row["source"]: row["version"] for row in rows}
 
     def _clean_pending(self) -> None:
+        with self._write_lock():
+            self._clean_pending_locked(None)
+
+    def _clean_pending_locked(self, sources: set[str] | None) -> None:
+        """Delete rows and markers of writers that are gone (only of ``sources`` if given)."""
         for row in self._registry_rows("pending"):
+            if sources is not None and str(row["source"]) not in sources:
+                continue
             if not _owner_gone(str(row.get("owner", "")), float(row.get("updated") or 0.0)):
                 continue
-            source = str(row["source"])
-            keep = self._committed([source]).get(source)
-            self._delete_versions_except(source, keep)
-            self._delete_registry_key(str(row["key"]))
+            version = str(row["version"])
+            if self._committed([str(row["source"])]).get(str(row["source"])) != version:
+                self._delete_versions([version])
+            self._delete_registry_keys([str(row["key"])])
 
-    def _delete_registry_key(self, key: str) -> None:
-        self._call("registering", lambda c: c.delete(self.registry, ids=[key]))
+    def _delete_registry_keys(self, keys: Sequence[str]) -> None:
+        # Keys are "f:<hex>" or "pending:<hex>": safe to hand to pymilvus's ids= expression.
+        if keys:
+            self._call("registering", lambda c: c.delete(self.registry, ids=list(keys)))
 
-    def _delete_versions_except(self, source: str, keep: str | None) -> None:
-        self._delete_stale({source: keep})
+    def _delete_versions(self, versions: Iterable[str]) -> None:
+        """Delete the chunk rows of these versions (each belongs to one write of one file)."""
+        unique = sorted(set(versions))
+        for start in range(0, len(unique), _VERSIONS_PER_DELETE):
+            self._delete_rows(_versions_filter(unique[start : start + _VERSIONS_PER_DELETE]))
+
+    def _delete_rows(self, expression: str) -> None:
+        self._call("deleting old rows", lambda c: c.delete(self.collection, filter=expression))
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """Serialise writers of this KB across processes (see the module docstring)."""
+        folder = self.settings.knowledge_dir / "locks"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder / f"{self.registry}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise RetrievalError(
+                f"cannot create the knowledge-base lock in {folder}: {error.strerror or error}"
+            ) from None
+        try:
+            deadline = time.monotonic() + WRITE_LOCK_SECONDS
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise RetrievalError(
+                            f"knowledge base {self.knowledge_base!r} is being written by "
+                            f"another process for over {WRITE_LOCK_SECONDS:.0f} s"
+                        ) from None
+                    time.sleep(0.05)  # another ingest's batch; short, and Ctrl+C still works
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def file_hashes(self) -> dict[str, str]:
         """``source -> file_hash`` of the files stored completely."""
@@ -374,18 +459,6 @@ class KnowledgeStore(KnowledgeSearch):
                 size += row_bytes
         return [rows for rows in requests if rows]
 
-    def _delete_stale(self, keep: dict[str, str | None]) -> None:
-        """Delete rows of ``keep``'s sources whose version is not the one to keep."""
-        for group in _groups(list(keep)):
-            expression = f"source in [{', '.join(literal(s) for s in group)}]"
-            versions = sorted({v for s in group if (v := keep[s]) is not None})
-            if versions:  # versions are unique per file write, so one list serves all sources
-                expression += f" and version not in [{', '.join(literal(v) for v in versions)}]"
-            self._delete_rows(expression)
-
-    def _delete_rows(self, expression: str) -> None:
-        self._call("deleting old rows", lambda c: c.delete(self.collection, filter=expression))
-
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         self._call("inserting", lambda c: c.insert(self.collection, rows))
 
@@ -436,29 +509,36 @@ class KnowledgeStore(KnowledgeSearch):
         self._open(create=True)
         for item in items:
             self._check_write(item)
-        # Rows of a source exist only if it is registered or a pending marker names it, so a
-        # new file needs no delete (a delete by filter scans the collection).
+        with self._write_lock():
+            self._replace_locked(items, sources, flush)
+
+    def _replace_locked(self, items: Sequence[FileWrite], sources: list[str], flush: bool) -> None:
+        # Rows of a source exist only for its registered version or a pending marker's, so
+        # the old rows are exactly those versions: deleted by version, never by source.
+        self._clean_pending_locked(set(sources))
         committed = self._committed(sources)
-        marked = {str(row["source"]) for row in self._registry_rows("pending")}
-        dirty = {s: committed.get(s) for s in sources if s in committed or s in marked}
-        self._delete_stale(dirty)  # leftovers of killed writers
         versions = [uuid.uuid4().hex[:16] for _ in items]
         pending_rows = [
             _registry_row("pending", source, file_hash, version, len(chunks))
             for (source, file_hash, chunks, _), version in zip(items, versions, strict=True)
         ]
-        self._call("registering", lambda c: c.upsert(self.registry, pending_rows))
+        # The old versions get markers too: a writer killed after the commit leaves them
+        # named, so the next clean-up deletes them (they are no longer the registered ones).
+        superseded = [
+            _registry_row("pending", source, "", version, 0)
+            for source, version in committed.items()
+        ]
+        self._call("registering", lambda c: c.upsert(self.registry, pending_rows + superseded))
         requests = self._insert_requests(items, versions)
         for rows in requests:
             self._insert(rows)
         file_rows = [
-            {**row, "key": f"file:{row['source']}", "kind": "file"} for row in pending_rows
+            {**row, "key": file_key(row["source"]), "kind": "file"} for row in pending_rows
         ]
         self._call("registering", lambda c: c.upsert(self.registry, file_rows))  # commit point
-        self._delete_stale({s: v for s, v in zip(sources, versions, strict=True) if s in dirty})
-        pending_keys = [row["key"] for row in pending_rows]
-        self._call("registering", lambda c: c.delete(self.registry, ids=pending_keys))
-        if flush and (requests or dirty):
+        self._delete_versions(committed.values())
+        self._delete_registry_keys([row["key"] for row in pending_rows + superseded])
+        if flush and (requests or committed):
             self.flush()
 
     def flush(self) -> None:
@@ -473,15 +553,20 @@ class KnowledgeStore(KnowledgeSearch):
         self._need_open()
         rows = self._call(
             "reading the file registry",
-            lambda c: c.get(self.registry, ids=[f"file:{source}"], output_fields=["chunk_count"]),
+            lambda c: c.get(self.registry, ids=[file_key(source)], output_fields=["chunk_count"]),
         )
         count = int(rows[0]["chunk_count"]) if rows else 0
-        # The marker keeps "rows exist only for registered or marked sources" true if killed.
-        pending = _registry_row("pending", source, "", uuid.uuid4().hex[:16], 0)
-        self._call("registering", lambda c: c.upsert(self.registry, [pending]))
-        self._call("removing", lambda c: c.delete(self.registry, ids=[f"file:{source}"]))
-        self._delete_versions_except(source, None)
-        self._call("registering", lambda c: c.delete(self.registry, ids=[pending["key"]]))
+        with self._write_lock():
+            self._clean_pending_locked({source})
+            version = self._committed([source]).get(source)
+            # The marker keeps "rows exist only for registered or marked versions" true if
+            # killed: it names the version whose rows are about to go.
+            marker = _registry_row("pending", source, "", version or uuid.uuid4().hex[:16], 0)
+            self._call("registering", lambda c: c.upsert(self.registry, [marker]))
+            self._delete_registry_keys([file_key(source)])
+            if version is not None:
+                self._delete_versions([version])
+            self._delete_registry_keys([marker["key"]])
         return count
 
     def drop(self) -> None:

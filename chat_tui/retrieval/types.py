@@ -42,9 +42,17 @@ class Chunk:
     image: str | None = None
 
     def citation(self, score: float = 0.0, knowledge_base: str = "default") -> Citation:
+        """The citation of this chunk, safe to store and show (names pass ``clean_line``).
+
+        Citations are stored with the answer and shown wherever it is; a file name or a
+        heading with escape sequences must not act on the terminal in any of those places
+        (rows stored before headings were cleaned at ingest are cleaned here too).
+        """
+        from chat_tui.domain.text import clean_line
+
         return Citation(
-            source=self.source,
-            heading=self.heading,
+            source=clean_line(self.source),
+            heading=clean_line(self.heading),
             page=self.page,
             line_start=self.line_start,
             line_end=self.line_end,

@@ -122,6 +122,7 @@ def run_ingest(
     exclude: Sequence[str],
     prune: bool,
     rebuild: bool = False,
+    follow_links: bool = False,
 ) -> int:
     """Run an ingest with a progress bar and a summary; returns the exit status (0, 1 or 2).
 
@@ -129,19 +130,22 @@ def run_ingest(
     with ``prune``: then its stored files are pruned, and it is an error (exit 1) only
     when nothing was stored under it. With ``rebuild`` the knowledge base is dropped only
     once the embedder and the store have answered, so a fatal error loses nothing.
+    With ``follow_links``, symbolic links out of ``paths`` are followed too. Every path
+    and error printed passes ``clean_line``.
     """
     from rich.console import Console
 
+    from chat_tui.domain.text import clean_line
     from chat_tui.ingest.pipeline import ingest_paths
     from chat_tui.ingest.progress import RichIngestProgress, render_summary
     from chat_tui.ingest.walk import is_under
 
     console = Console(stderr=False)
-    missing = [p for p in paths if not p.exists()]
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if not prune:
         for path in missing:
-            print(f"chat-tui: {path}: no such file or directory", file=sys.stderr)
-        paths = [p for p in paths if p.exists()]
+            print(f"chat-tui: {clean_line(path)}: no such file or directory", file=sys.stderr)
+        paths = [p for p in paths if p not in missing]
         if not paths:
             return 2
     progress = RichIngestProgress(console)
@@ -156,11 +160,15 @@ def run_ingest(
                     exclude=exclude,
                     prune=prune,
                     rebuild=rebuild,
+                    follow_links=follow_links,
                     progress=progress,
                 )
             )
     except ChatTuiError as error:
-        print(f"chat-tui: ingest stopped: {error} ({_what_is_kept(rebuild)})", file=sys.stderr)
+        print(
+            f"chat-tui: ingest stopped: {clean_line(error)} ({_what_is_kept(rebuild)})",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print(f"chat-tui: ingest interrupted ({_what_is_kept(rebuild)})", file=sys.stderr)
@@ -173,7 +181,8 @@ def run_ingest(
             continue  # gone, and its stored files were pruned: what the user asked for
         if prune:
             print(
-                f"chat-tui: {path}: no such file or directory, and nothing stored under it",
+                f"chat-tui: {clean_line(path)}: no such file or directory, "
+                "and nothing stored under it",
                 file=sys.stderr,
             )
         code = max(code, 1)

@@ -138,10 +138,13 @@ def test_undecodable_bytes_are_binary(tmp_path: Path) -> None:
     assert reason(path) == "binary"
 
 
-def test_unsupported_type(tmp_path: Path) -> None:
-    path = tmp_path / "archive.xyz"
-    path.write_text("text", encoding="utf-8")
-    assert reason(path) == "unsupported type (.xyz)"
+def test_unknown_extension_is_sniffed_text_in_binary_out(tmp_path: Path) -> None:
+    text = tmp_path / "notes.xyz"
+    text.write_text("plain words in an odd file", encoding="utf-8")
+    assert load(text).kind == "text" and "plain words" in load(text).text
+    archive = tmp_path / "archive.xyz"
+    archive.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    assert reason(archive) == "binary or unsupported type (.xyz)"
 
 
 def test_corrupt_pdf_and_docx_are_parse_failures(tmp_path: Path) -> None:

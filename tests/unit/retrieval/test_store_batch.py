@@ -81,7 +81,7 @@ def test_a_batch_replaces_old_versions_and_adds_new_files(
     store.replace_files(
         [write_of("/d/1.md", "new", "newword", 2), write_of("/d/9.md", "new", "newword", 1)]
     )
-    assert calls["deleting old rows"] == 2  # one clean-up before, one delete after the commit
+    assert calls["deleting old rows"] == 1  # the old version, by version, after the commit
     assert store.file_hashes() == {
         "/d/0.md": "old",
         "/d/1.md": "new",
@@ -152,7 +152,7 @@ KILL_BATCH_CHILD = BLOCK_AT_CALL + textwrap.dedent(
 
 @pytest.mark.parametrize(
     ("what", "nth", "committed"),
-    [("registering", 2, False), ("deleting old rows", 2, True)],
+    [("registering", 2, False), ("deleting old rows", 1, True)],
     ids=["inserted-not-registered", "registered-old-rows-left"],
 )
 def test_killed_batch_leaves_every_file_old_or_new_never_half(
