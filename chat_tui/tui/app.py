@@ -59,6 +59,7 @@ class ChatApp(SettingsActions):
         self._history_lock = asyncio.Lock()
         self._history_shown = asyncio.Event()
         self._history_shown.set()
+        self._sidebar_requests = 0
         self.theme = (
             self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
         )
@@ -187,10 +188,17 @@ class ChatApp(SettingsActions):
 
     # ------------------------------------------------------------------ sessions and roles
 
-    @work(exclusive=True, group="sidebar", exit_on_error=False)
-    async def refresh_sidebar(self) -> None:
+    def refresh_sidebar(self) -> None:
         """Redraw the sessions list (read in a thread; the latest request wins)."""
+        self._sidebar_requests += 1
+        self._show_sidebar(self._sidebar_requests)
+
+    @work(group="sidebar", exit_on_error=False)
+    async def _show_sidebar(self, request: int) -> None:
+        # Not an exclusive worker: a cancelled one would fail ``wait_for_complete``.
         sessions = await self.services.sessions.list_sessions()
+        if request != self._sidebar_requests:
+            return  # a newer redraw is on its way
         self.sidebar.show(
             self.services.roles,
             sessions,
