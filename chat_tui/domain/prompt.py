@@ -57,7 +57,8 @@ def _exchanges(history: Sequence[Message]) -> list[Message]:
     for index, (user, answers) in enumerate(groups):
         with_text = [a for a in answers if a.content.strip()]
         complete = [a for a in with_text if a.status is MessageStatus.COMPLETE]
-        answer = (complete or with_text or [None])[-1]
+        chosen = complete or with_text
+        answer = chosen[-1] if chosen else None
         is_question = index == len(groups) - 1 and answer is None
         if user is None or not user.content.strip():
             continue  # an answer to nothing, or an empty question: nothing to send
