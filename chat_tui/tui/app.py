@@ -33,10 +33,13 @@ from chat_tui.tui.screens.help import HelpScreen, help_rows
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.settings_actions import SettingsActions
 from chat_tui.tui.turn import TurnDisplay
-from chat_tui.tui.widgets.chat_view import AnswerView, ChatView
+from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
 from chat_tui.tui.widgets.prompt import PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from chat_tui.tui.widgets.status import StatusLine
+
+#: How often the app asks whether another process changed the history (issue 7.1).
+EXTERNAL_CHECK_SECONDS = 2.0
 
 
 class ChatApp(SettingsActions):
@@ -60,6 +63,7 @@ class ChatApp(SettingsActions):
         self._history_shown = asyncio.Event()
         self._history_shown.set()
         self._sidebar_requests = 0
+        self._checking_external = False
         self.theme = (
             self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
         )
@@ -149,6 +153,7 @@ class ChatApp(SettingsActions):
             self.check_model_setup()
         # Importing openai holds the GIL ~0.7 s: start it once the history is painted.
         self.call_after_refresh(self._warm_up_when_shown)
+        self.set_interval(EXTERNAL_CHECK_SECONDS, self._poll_external_changes)
 
     # ------------------------------------------------------------------ start-up helpers
 
@@ -185,6 +190,35 @@ class ChatApp(SettingsActions):
         choice = await self.push_screen_wait(SetupScreen(str(self.settings.config_file), detected))
         if choice:
             await self.switch_provider(choice)
+
+    # ------------------------------------------------------------------ other processes
+
+    def _poll_external_changes(self) -> None:
+        if not self._checking_external:  # one check at a time; a slow disk skips ticks
+            self._checking_external = True
+            self._check_external_changes()
+
+    @work(group="external", exit_on_error=False)
+    async def _check_external_changes(self) -> None:
+        """Show what another process (a second TUI, ``chat-tui ask``) wrote meanwhile."""
+        try:
+            sessions = self.services.sessions
+            if not await sessions.external_changes():
+                return
+            self.refresh_sidebar()
+            shown = self.session
+            if shown is None or sessions.is_draft(shown) or self.streaming:
+                return  # a turn in progress shows its own messages; the next check catches up
+            fresh = await sessions.get(shown.id)
+            if fresh is None or self.session is None or self.session.id != shown.id:
+                return
+            if (fresh.message_count, fresh.updated_at) != (shown.message_count, shown.updated_at):
+                self.session = fresh
+                self.refresh_status()
+                self._history_shown.clear()  # a turn sent now lands after the reload
+                await self._show_history(fresh)
+        finally:
+            self._checking_external = False
 
     # ------------------------------------------------------------------ sessions and roles
 
@@ -417,6 +451,11 @@ class ChatApp(SettingsActions):
 
     def action_stop_answer(self) -> None:
         if self.streaming:
+            # Also stop drawing: a long answer can be stored complete while the pane is
+            # still far behind, and Esc must end that too.
+            view = self.chat_view.last_answer()
+            if view is not None:
+                view.stop_rendering(unless_under=SMALL_BACKLOG)
             self.workers.cancel_group(self, "llm")
 
     def action_copy_answer(self) -> None:
