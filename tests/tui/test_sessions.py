@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from pathlib import Path
 
+import pytest
+
 from chat_tui.services.bootstrap import open_services
+from chat_tui.storage.tinydb_repo import TinyDBRepository
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
 from chat_tui.tui.screens.help import HelpScreen
 from chat_tui.tui.widgets.chat_view import UserMessage
-from tests.conftest import make_settings
+from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
 from tests.tui.conftest import make_app, reopen, send, until
 
@@ -253,3 +259,47 @@ async def test_a_new_session_is_stored_only_once_it_has_a_message(
         assert "New chat" not in titles
     finally:
         restarted.close()
+
+
+@pytest.mark.skipif(
+    not hasattr(TinyDBRepository, "refresh"),
+    reason="needs the multi-process storage's refresh() (merged from the storage branch)",
+)
+async def test_messages_another_process_adds_to_the_open_session_appear(
+    services, fake_openai, isolated_home: Path
+) -> None:
+    fake_openai.script(Reply(content="first answer"), Reply(content="answer from ask"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "from the TUI")
+        session_id = app.session.id
+        env = {
+            **os.environ,
+            "XDG_DATA_HOME": str(isolated_home / "xdg-data"),
+            "XDG_CONFIG_HOME": str(isolated_home / "xdg-config"),
+            "OPENAI_BASE_URL": fake_openai.url,
+            "OPENAI_API_KEY": SECRET_KEY,
+        }
+        ask = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "chat-tui"),
+            "ask",
+            "--no-kb",
+            "--session",
+            session_id,
+            "from another process",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert await ask.wait() == 0
+        await until(
+            pilot,
+            lambda: user_texts(app) == ["from the TUI", "from another process"],
+            "the other process's turn shown",
+            rounds=2000,
+        )
+        # Sending again keeps both turns (nothing overwritten).
+        fake_openai.script(Reply(content="third"))
+        await send(pilot, "again from the TUI")
+        stored = [m.content for m in services.repository.messages(session_id) if m.role == "user"]
+        assert stored == ["from the TUI", "from another process", "again from the TUI"]
