@@ -499,8 +499,11 @@ class ChatService:
             # Esc or quit: keep what arrived, marked as stopped. The write runs in a
             # thread that finishes even if the app is shutting down around it.
             answer = snapshot(MessageStatus.STOPPED)
+            # Handed to the executor now, not when a task first runs: an app that quits
+            # right after the cancel still runs it (asyncio.run waits for the executor).
+            saving = asyncio.get_running_loop().run_in_executor(None, store, answer)
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(asyncio.to_thread(store, answer))
+                await asyncio.shield(saving)
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await on_event(AnswerSaved(answer))
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -515,3 +516,33 @@ async def test_an_endless_answer_is_cut_at_the_size_cap_with_a_notice(
         status = str(answers(app)[0].query_one(".answer-status").render())
         assert "size cap" in status
         fake_openai.wait_for_disconnects(1)  # the stream was stopped, not read to its end
+
+
+async def test_quitting_mid_answer_stores_the_partial_answer_as_stopped(
+    services, fake_openai
+) -> None:
+    gate = threading.Event()
+    fake_openai.script(Reply(content="First part. Never more.", chunk_chars=5, hold=gate))
+    app = make_app(services, check_setup=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.query_one("#prompt").text = "tell me"
+            await pilot.press("enter")
+            await until(
+                pilot,
+                lambda: bool(answers(app)) and answers(app)[0].streamed_text == "First",
+                "partial text",
+            )
+            session_id = app.session.id
+            await pilot.press("ctrl+q")
+        deadline = asyncio.get_running_loop().time() + 20
+        while True:
+            stored = services.repository.messages(session_id)
+            if len(stored) == 2 or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)  # polling the store; the write runs in a thread
+        assert [m.role for m in stored] == ["user", "assistant"]
+        assert stored[1].status is MessageStatus.STOPPED and stored[1].content == "First"
+        assert stored[1].error is None  # the final save, not a crash checkpoint
+    finally:
+        gate.set()

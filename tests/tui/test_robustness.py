@@ -194,7 +194,7 @@ async def test_escape_at_any_instant_after_enter_keeps_a_stopped_turn_and_altern
             stored = services.repository.messages(app.session.id)
             assert [(m.role, m.content) for m in stored][0] == ("user", "question one")
             assert [m.role for m in stored] == ["user", "assistant"]
-            assert stored[1].status is MessageStatus.STOPPED
+            assert stored[1].status is MessageStatus.STOPPED and stored[1].error is None
             assert stored[1].content == ("Partial " if instant == "mid-stream" else "")
             # Shown: the question and a stopped answer, no spinner left behind.
             assert [str(u.render()) for u in app.query(UserMessage)] == ["question one"]
