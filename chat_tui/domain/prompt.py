@@ -2,8 +2,17 @@
 
 The history is trimmed by a token budget, not by a count of messages: the newest
 turns are kept, oldest dropped first, and the question itself is always sent.
-Reasoning ("thinking") text is never sent back, and failed answers with no text
-are left out.
+Reasoning ("thinking") text is never sent back.
+
+Roles always alternate (many local chat templates reject anything else). The
+history is read as exchanges, a user message and the answers stored after it:
+
+- an exchange whose answers have no text (stopped before the first byte, failed,
+  cut off by a crash before any text) is an unanswered question and is left out;
+- an exchange with a partial answer (stopped, interrupted, failed mid-stream) is
+  sent with that partial text as the assistant turn;
+- with several attempts (regenerate), the last complete one is sent, else the
+  last one with text.
 """
 
 from __future__ import annotations
@@ -34,12 +43,31 @@ def context_budget(context_window: int, answer_tokens: int, configured: int = 0)
     return max(256, context_window - answer_tokens)
 
 
-def _sendable(message: Message) -> bool:
-    if message.role == "system":
-        return False
-    if message.role == "assistant" and message.status is MessageStatus.FAILED:
-        return bool(message.content.strip())
-    return bool(message.content.strip())
+def _exchanges(history: Sequence[Message]) -> list[Message]:
+    """The history as alternating user/assistant turns (see the module docstring)."""
+    groups: list[tuple[Message | None, list[Message]]] = []
+    for message in history:
+        if message.role == "user":
+            groups.append((message, []))
+        elif message.role == "assistant":
+            if not groups:
+                groups.append((None, []))
+            groups[-1][1].append(message)
+    turns: list[Message] = []
+    for index, (user, answers) in enumerate(groups):
+        with_text = [a for a in answers if a.content.strip()]
+        complete = [a for a in with_text if a.status is MessageStatus.COMPLETE]
+        chosen = complete or with_text
+        answer = chosen[-1] if chosen else None
+        is_question = index == len(groups) - 1 and answer is None
+        if user is None or not user.content.strip():
+            continue  # an answer to nothing, or an empty question: nothing to send
+        if answer is None and not is_question:
+            continue  # unanswered: left out, so two user turns never follow each other
+        turns.append(user)
+        if answer is not None:
+            turns.append(answer)
+    return turns
 
 
 def with_context(question: str, context_block: str | None) -> str:
@@ -70,7 +98,7 @@ def build_messages(
         A system message, then as many of the most recent turns as fit, ending with
         the question (with the context block above it).
     """
-    sendable = [m for m in history if _sendable(m)]
+    sendable = _exchanges(history)
     system = {"role": "system", "content": system_prompt}
     used = count_tokens(system_prompt) + MESSAGE_OVERHEAD
     if not sendable:

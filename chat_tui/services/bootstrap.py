@@ -15,6 +15,7 @@ from chat_tui.config import Settings
 from chat_tui.domain.models import Role
 from chat_tui.domain.roles import load_roles
 from chat_tui.services.chat import ChatService, ContextProvider
+from chat_tui.services.sessions import SessionService
 from chat_tui.storage.base import SessionRepository
 
 if TYPE_CHECKING:
@@ -32,6 +33,11 @@ class AppServices:
     roles: list[Role]
     chat: ChatService
     notices: list[str] = field(default_factory=list)
+
+    @property
+    def sessions(self) -> SessionService:
+        """Sessions for a front end: every storage call runs in a thread."""
+        return self.chat.sessions
 
     def close(self) -> None:
         self.repository.close()

@@ -3,8 +3,12 @@
 A turn is: save the user's message (before anything is sent, so a crash loses
 nothing), gather knowledge-base context (the retrieval seam), stream the answer,
 and save it when it completes, is stopped or fails, partial text kept and marked.
+While the answer streams it is checkpointed every few seconds or kilobytes, marked
+interrupted, so a process killed mid-answer keeps nearly all of what was shown.
+Whenever the turn is cancelled (Esc, quit) after the user's message was handed
+over, it ends as a stored, stopped turn: the user's message and a stopped answer.
 The caller receives typed events through a callback; it never touches storage or
-the HTTP client itself.
+the HTTP client itself, and every storage call here runs in a thread.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -21,12 +27,34 @@ from chat_tui.domain.models import Citation, Message, MessageStatus, Role, Sessi
 from chat_tui.domain.prompt import build_messages, context_budget, title_from
 from chat_tui.domain.text import StreamSanitizer
 from chat_tui.errors import ChatTuiError
+from chat_tui.services.sessions import SessionService
 from chat_tui.storage.base import SessionRepository
 
 if TYPE_CHECKING:
     from chat_tui.llm.client import ChatClient
 
 log = logging.getLogger(__name__)
+
+#: A partial answer is checkpointed when this many seconds or characters have
+#: arrived since the last checkpoint (each checkpoint rewrites the session file).
+CHECKPOINT_SECONDS = 2.0
+CHECKPOINT_CHARS = 4_096
+#: The largest answer (and reasoning) stored; a stream that goes on is stopped there,
+#: so a server that never stops cannot grow memory without bound.
+MAX_ANSWER_CHARS = 2_000_000
+INTERRUPTED_NOTE = "interrupted: the app ended before this answer was complete"
+
+
+def checkpoint_status() -> MessageStatus:
+    """The status of an answer that is still streaming, as stored in a checkpoint.
+
+    "interrupted" when the storage layer knows it; until then "stopped", which
+    restart shows as a partial answer (the error text says it was interrupted).
+    """
+    try:
+        return MessageStatus("interrupted")
+    except ValueError:
+        return MessageStatus.STOPPED
 
 
 # ----------------------------------------------------------------------------- events
@@ -158,6 +186,7 @@ class ChatService:
         self.context = context
         self._client_factory = client_factory or _default_client
         self._client: ChatClient | None = None
+        self.sessions = SessionService(repository)
 
     # -- provider
 
@@ -214,18 +243,47 @@ class ChatService:
         Returns:
             The stored answer (complete, stopped or failed).
         """
-        session = self._session(session_id)
+        user_saved = asyncio.ensure_future(asyncio.to_thread(self._save_user, session_id, text))
+        try:
+            # Shielded: Esc while the save is in flight must not leave it half-reported.
+            user, session = await asyncio.shield(user_saved)
+        except asyncio.CancelledError:
+            # The save runs to its end in its thread; then the turn is stored as stopped.
+            user, session = await user_saved
+            await self._stopped_before_answer(session, user, on_event)
+            raise
+        return await self._answer(
+            session, on_event, use_retrieval=use_retrieval, announce=UserTurnSaved(user, session)
+        )
+
+    def _save_user(self, session_id: str, text: str) -> tuple[Message, Session]:
+        """Store the user's turn (and the draft session it opens); blocking."""
+        if self.sessions.is_draft(session_id):
+            session = self.sessions.store_draft(session_id)
+        else:
+            session = self._session(session_id)
         user = Message(session_id=session.id, role="user", content=text)
-        # Saved before anything is sent (off the event loop: a write fsyncs).
-        await asyncio.to_thread(self.repository.append_message, user)
+        self.repository.append_message(user)
         if not session.titled:
-            await asyncio.to_thread(
-                self.repository.update_session,
-                replace(session, title=title_from(text), titled=True),
-            )
-        session = self._session(session_id)
-        await on_event(UserTurnSaved(user, session))
-        return await self._answer(session, on_event, use_retrieval=use_retrieval)
+            self.repository.update_session(replace(session, title=title_from(text), titled=True))
+        return user, self._session(session.id)
+
+    async def _stopped_before_answer(
+        self, session: Session, user: Message, on_event: EventSink
+    ) -> None:
+        """Esc came before the answer started: store and show an empty, stopped answer."""
+        answer = Message(
+            session_id=session.id,
+            role="assistant",
+            content="",
+            completed_at=now(),
+            model=self.model_for(session),
+            status=MessageStatus.STOPPED,
+        )
+        await asyncio.shield(asyncio.to_thread(self.repository.append_message, answer))
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await on_event(UserTurnSaved(user, session))
+            await on_event(AnswerSaved(answer))
 
     async def regenerate(self, session_id: str, on_event: EventSink) -> Message:
         """Answer the last user turn again.
@@ -235,8 +293,8 @@ class ChatService:
         attempt is stored after it, with its error or partial text), so ctrl+g never loses
         a good answer. Earlier attempts without text are dropped.
         """
-        session = self._session(session_id)
-        history = self.repository.messages(session.id)
+        session = await asyncio.to_thread(self._session, session_id)
+        history = await asyncio.to_thread(self.repository.messages, session.id)
         trailing = trailing_answers(history)
         history = history[: len(history) - len(trailing)]
         if not history or history[-1].role != "user":
@@ -296,17 +354,17 @@ class ChatService:
         use_retrieval: bool = True,
         history: list[Message] | None = None,
         replaces: Sequence[Message] = (),
+        announce: UserTurnSaved | None = None,
     ) -> Message:
         """Stream an answer to the last message of ``history`` (default: the stored one).
 
         ``replaces``: answers deleted once this one is stored complete (see regenerate).
+        ``announce``: sent first, inside the part where a cancel ends in a stopped answer.
         """
-        if history is None:
-            history = self.repository.messages(session.id)
-        question = history[-1].content
         role = self.role(session.role)
         model = self.model_for(session)
         provider = self.settings.provider
+        answer_id = Message(session_id=session.id, role="assistant", content="").id
         citations: tuple[Citation, ...] = ()
         content: list[str] = []
         reasoning: list[str] = []
@@ -314,31 +372,79 @@ class ChatService:
         content_clean = StreamSanitizer()
         reasoning_clean = StreamSanitizer()
         started = now()
+        sizes = {"content": 0, "reasoning": 0}
+        # Checkpoints and the final save share one lock; once the final one is written,
+        # a checkpoint still queued in its thread must not overwrite it.
+        write_lock = threading.Lock()
+        finished = False
+        checkpoint: asyncio.Future[None] | None = None
+        last_checkpoint = (time.monotonic(), 0)
 
-        def store(status: MessageStatus, error: str | None = None) -> Message:
-            tail = content_clean.flush()
-            if tail:
-                content.append(tail)
-            answer = Message(
+        def snapshot(
+            status: MessageStatus, error: str | None = None, *, final: bool = True
+        ) -> Message:
+            if final:
+                tail = content_clean.flush()
+                if tail:
+                    content.append(tail)
+            return Message(
+                id=answer_id,
                 session_id=session.id,
                 role="assistant",
                 content="".join(content),
-                reasoning="".join(reasoning) + reasoning_clean.flush(),
+                reasoning="".join(reasoning) + (reasoning_clean.flush() if final else ""),
                 created_at=started,
-                completed_at=now(),
+                completed_at=now() if final else None,
                 model=model,
                 usage=usage,
                 status=status,
                 error=error,
                 citations=citations,
             )
-            self.repository.append_message(answer)
-            if answer.status is MessageStatus.COMPLETE:
-                for old in replaces:
-                    self.repository.delete_message(session.id, old.id)
+
+        def write_checkpoint(partial: Message) -> None:
+            with write_lock:
+                if not finished:
+                    self.repository.append_message(partial)  # same id: replaces the last one
+
+        def store(answer: Message) -> Message:
+            nonlocal finished
+            with write_lock:
+                finished = True
+                self.repository.append_message(answer)
+                if answer.status is MessageStatus.COMPLETE:
+                    for old in replaces:
+                        self.repository.delete_message(session.id, old.id)
             return answer
 
+        def maybe_checkpoint() -> None:
+            nonlocal checkpoint, last_checkpoint
+            if checkpoint is not None and not checkpoint.done():
+                return  # the disk is slower than the stream: the next one catches up
+            at, chars = last_checkpoint
+            size = sizes["content"] + sizes["reasoning"]
+            if time.monotonic() - at < CHECKPOINT_SECONDS and size - chars < CHECKPOINT_CHARS:
+                return
+            last_checkpoint = (time.monotonic(), size)
+            partial = snapshot(checkpoint_status(), INTERRUPTED_NOTE, final=False)
+            checkpoint = asyncio.ensure_future(asyncio.to_thread(write_checkpoint, partial))
+            checkpoint.add_done_callback(_log_checkpoint_failure)
+
+        def capped(kind: str, piece: str) -> tuple[str, bool]:
+            room = MAX_ANSWER_CHARS - sizes[kind]
+            if len(piece) >= room:
+                sizes[kind] = MAX_ANSWER_CHARS
+                return piece[: max(0, room)], True
+            sizes[kind] += len(piece)
+            return piece, False
+
+        cap_error: str | None = None
         try:
+            if announce is not None:
+                await on_event(announce)
+            if history is None:
+                history = await asyncio.to_thread(self.repository.messages, session.id)
+            question = history[-1].content
             # Inside the try: Esc during retrieval must also end in a stored, stopped turn.
             context_block, citations = await self._gather(
                 session, question, on_event, use_retrieval
@@ -367,13 +473,14 @@ class ChatService:
             )
             async with contextlib.aclosing(stream):
                 async for delta in stream:
+                    full = False
                     if isinstance(delta, ContentDelta):
-                        piece = content_clean.feed(delta.text)
+                        piece, full = capped("content", content_clean.feed(delta.text))
                         if piece:
                             content.append(piece)
                             await on_event(ContentReceived(piece))
                     elif isinstance(delta, ReasoningDelta):
-                        piece = reasoning_clean.feed(delta.text)
+                        piece, full = capped("reasoning", reasoning_clean.feed(delta.text))
                         if piece:
                             reasoning.append(piece)
                             await on_event(ReasoningReceived(piece))
@@ -381,24 +488,43 @@ class ChatService:
                         usage = Usage(
                             delta.prompt_tokens, delta.completion_tokens, delta.total_tokens
                         )
+                    if full:
+                        cap_error = (
+                            f"The answer was cut at {MAX_ANSWER_CHARS // 1_000_000} million "
+                            "characters (the size cap); the stream was stopped there."
+                        )
+                        break
+                    maybe_checkpoint()
         except asyncio.CancelledError:
-            # Esc or quit: keep what arrived, marked as stopped. Stored synchronously
-            # first, so even an app that is shutting down keeps the partial answer.
-            answer = store(MessageStatus.STOPPED)
+            # Esc or quit: keep what arrived, marked as stopped. The write runs in a
+            # thread that finishes even if the app is shutting down around it.
+            answer = snapshot(MessageStatus.STOPPED)
+            # Handed to the executor now, not when a task first runs: an app that quits
+            # right after the cancel still runs it (asyncio.run waits for the executor).
+            saving = asyncio.get_running_loop().run_in_executor(None, store, answer)
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(saving)
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await on_event(AnswerSaved(answer))
             raise
         except ChatTuiError as error:
-            answer = await asyncio.to_thread(store, MessageStatus.FAILED, str(error))
+            answer = await asyncio.to_thread(store, snapshot(MessageStatus.FAILED, str(error)))
         except Exception as error:  # noqa: BLE001 - a bug must not lose the partial answer
             log.exception("unexpected error while streaming")
             answer = await asyncio.to_thread(
                 store,
-                MessageStatus.FAILED,
-                f"Unexpected error ({type(error).__name__}); see the log.",
+                snapshot(
+                    MessageStatus.FAILED,
+                    f"Unexpected error ({type(error).__name__}); see the log.",
+                ),
             )
         else:
-            answer = await asyncio.to_thread(store, MessageStatus.COMPLETE)
+            final = (
+                snapshot(MessageStatus.STOPPED, cap_error)
+                if cap_error
+                else snapshot(MessageStatus.COMPLETE)
+            )
+            answer = await asyncio.to_thread(store, final)
         await on_event(AnswerSaved(answer))
         return answer
 
@@ -411,6 +537,12 @@ class ChatService:
         if close_context is not None:
             with contextlib.suppress(Exception):  # quitting: a failed close must not block it
                 await close_context()
+
+
+def _log_checkpoint_failure(done: asyncio.Future[None]) -> None:
+    """A failed checkpoint only costs crash safety; the final save reports real trouble."""
+    if not done.cancelled() and done.exception() is not None:
+        log.warning("could not checkpoint the partial answer: %s", done.exception())
 
 
 def _default_client(settings: Settings) -> ChatClient:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,10 +33,13 @@ from chat_tui.tui.screens.help import HelpScreen, help_rows
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.settings_actions import SettingsActions
 from chat_tui.tui.turn import TurnDisplay
-from chat_tui.tui.widgets.chat_view import AnswerView, ChatView
+from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
 from chat_tui.tui.widgets.prompt import PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from chat_tui.tui.widgets.status import StatusLine
+
+#: How often the app asks whether another process changed the history (issue 7.1).
+EXTERNAL_CHECK_SECONDS = 2.0
 
 
 class ChatApp(SettingsActions):
@@ -60,6 +62,8 @@ class ChatApp(SettingsActions):
         self._history_lock = asyncio.Lock()
         self._history_shown = asyncio.Event()
         self._history_shown.set()
+        self._sidebar_requests = 0
+        self._checking_external = False
         self.theme = (
             self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
         )
@@ -132,7 +136,7 @@ class ChatApp(SettingsActions):
                     severity="warning",
                 )
             self.set_keymap(dict(self.settings.keymap))
-        recent = self.repository.list_sessions()
+        recent = await self.services.sessions.list_sessions()
         if recent:
             self.role_name = recent[0].role if recent[0].role in self.roles else self.role_name
         if self.role_name not in self.roles:
@@ -149,6 +153,7 @@ class ChatApp(SettingsActions):
             self.check_model_setup()
         # Importing openai holds the GIL ~0.7 s: start it once the history is painted.
         self.call_after_refresh(self._warm_up_when_shown)
+        self.set_interval(EXTERNAL_CHECK_SECONDS, self._poll_external_changes)
 
     # ------------------------------------------------------------------ start-up helpers
 
@@ -186,12 +191,51 @@ class ChatApp(SettingsActions):
         if choice:
             await self.switch_provider(choice)
 
+    # ------------------------------------------------------------------ other processes
+
+    def _poll_external_changes(self) -> None:
+        if not self._checking_external:  # one check at a time; a slow disk skips ticks
+            self._checking_external = True
+            self._check_external_changes()
+
+    @work(group="external", exit_on_error=False)
+    async def _check_external_changes(self) -> None:
+        """Show what another process (a second TUI, ``chat-tui ask``) wrote meanwhile."""
+        try:
+            sessions = self.services.sessions
+            if not await sessions.external_changes():
+                return
+            self.refresh_sidebar()
+            shown = self.session
+            if shown is None or sessions.is_draft(shown) or self.streaming:
+                return  # a turn in progress shows its own messages; the next check catches up
+            fresh = await sessions.get(shown.id)
+            if fresh is None or self.session is None or self.session.id != shown.id:
+                return
+            if (fresh.message_count, fresh.updated_at) != (shown.message_count, shown.updated_at):
+                self.session = fresh
+                self.refresh_status()
+                self._history_shown.clear()  # a turn sent now lands after the reload
+                await self._show_history(fresh)
+        finally:
+            self._checking_external = False
+
     # ------------------------------------------------------------------ sessions and roles
 
     def refresh_sidebar(self) -> None:
+        """Redraw the sessions list (read in a thread; the latest request wins)."""
+        self._sidebar_requests += 1
+        self._show_sidebar(self._sidebar_requests)
+
+    @work(group="sidebar", exit_on_error=False)
+    async def _show_sidebar(self, request: int) -> None:
+        # Not an exclusive worker: a cancelled one would fail ``wait_for_complete``.
+        sessions = await self.services.sessions.list_sessions()
+        if request != self._sidebar_requests:
+            return  # a newer redraw is on its way
         self.sidebar.show(
             self.services.roles,
-            self.repository.list_sessions(),
+            sessions,
             self.session.id if self.session else None,
             self.role_name,
         )
@@ -238,7 +282,7 @@ class ChatApp(SettingsActions):
             async with self._history_lock:
                 if self.session is None or self.session.id != session.id:
                     return  # another session was opened meanwhile
-                messages = await asyncio.to_thread(self.repository.messages, session.id)
+                messages = await self.services.sessions.messages(session.id)
                 if self.session is None or self.session.id != session.id:
                     return
                 await self.chat_view.show_messages(messages)
@@ -248,19 +292,19 @@ class ChatApp(SettingsActions):
             self._history_shown.set()
 
     async def open_role(self, role: str, *, defer_history: bool = False) -> None:
-        """Switch to a role: open its most recent session, or a new one."""
+        """Switch to a role: open its most recent session, or a new (unsaved) one."""
         self.role_name = role
-        sessions = self.repository.list_sessions(role)
         try:
-            session = sessions[0] if sessions else self.repository.create_session(role)
+            sessions = await self.services.sessions.list_sessions(role)
         except ChatTuiError as error:
             self.notify(str(error), severity="error")
             self._history_shown.set()
             return
+        session = sessions[0] if sessions else self.services.sessions.draft(role)
         await self.open_session(session, defer_history=defer_history)
 
-    def role_sessions(self) -> list[Session]:
-        return self.repository.list_sessions(self.role_name)
+    async def role_sessions(self) -> list[Session]:
+        return await self.services.sessions.list_sessions(self.role_name)
 
     @property
     def streaming(self) -> bool:
@@ -279,7 +323,7 @@ class ChatApp(SettingsActions):
     async def _session_selected(self, event: SessionSelected) -> None:
         if self._guard_streaming():
             return
-        session = self.repository.get_session(event.session_id)
+        session = await self.services.sessions.get(event.session_id)
         if session is not None:
             await self.open_session(session)
             self.query_one(PromptInput).focus()
@@ -287,24 +331,19 @@ class ChatApp(SettingsActions):
     async def action_new_session(self) -> None:
         if self._guard_streaming():
             return
-        if self.session and self.session.role == self.role_name and self.session.message_count == 0:
-            fresh = self.repository.get_session(self.session.id)
-            if fresh is not None and fresh.message_count == 0:
-                self.query_one(PromptInput).focus()
-                self.notify("This session is already new.", timeout=2)
-                return
-        try:
-            session = self.repository.create_session(self.role_name)
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
+        sessions = self.services.sessions
+        if self.session and self.session.role == self.role_name and sessions.is_draft(self.session):
+            self.query_one(PromptInput).focus()
+            self.notify("This session is already new.", timeout=2)
             return
-        await self.open_session(session)
+        # Nothing is written until the first message: an unused "New chat" leaves no file.
+        await self.open_session(sessions.draft(self.role_name))
         self.query_one(PromptInput).focus()
 
     async def _step_session(self, step: int) -> None:
         if self._guard_streaming():
             return
-        sessions = self.role_sessions()
+        sessions = await self.role_sessions()
         if not sessions:
             return
         ids = [s.id for s in sessions]
@@ -346,7 +385,7 @@ class ChatApp(SettingsActions):
         if not title:
             return
         try:
-            renamed = self.repository.update_session(replace(target, title=title, titled=True))
+            renamed = await self.services.sessions.rename(target, title)
         except ChatTuiError as error:
             self.notify(str(error), severity="error")
             return
@@ -366,7 +405,7 @@ class ChatApp(SettingsActions):
         if not confirmed or self._guard_streaming():
             return
         try:
-            self.repository.delete_session(target.id)
+            await self.services.sessions.delete(target.id)
         except ChatTuiError as error:
             self.notify(str(error), severity="error")
             return
@@ -388,11 +427,10 @@ class ChatApp(SettingsActions):
         if not confirmed or self._guard_streaming():
             return
         try:
-            self.repository.clear_session(target.id)
+            session = await self.services.sessions.clear(target.id)
         except ChatTuiError as error:
             self.notify(str(error), severity="error")
             return
-        session = self.repository.get_session(target.id)
         if session is not None and self.session is not None and self.session.id == target.id:
             await self.open_session(session)
 
@@ -413,6 +451,11 @@ class ChatApp(SettingsActions):
 
     def action_stop_answer(self) -> None:
         if self.streaming:
+            # Also stop drawing: a long answer can be stored complete while the pane is
+            # still far behind, and Esc must end that too.
+            view = self.chat_view.last_answer()
+            if view is not None:
+                view.stop_rendering(unless_under=SMALL_BACKLOG)
             self.workers.cancel_group(self, "llm")
 
     def action_copy_answer(self) -> None:
@@ -430,8 +473,16 @@ class ChatApp(SettingsActions):
     @work(exclusive=True, group="llm", exit_on_error=False)
     async def run_turn(self, text: str | None) -> None:
         """Send ``text`` (or regenerate when None) and stream the answer into the pane."""
-        await self.history_shown()  # a turn sent during start-up lands after the history
+        try:
+            await self.history_shown()  # a turn sent during start-up lands after the history
+        except asyncio.CancelledError:
+            # Stopped before anything was handed to the service: the text goes back.
+            if text is not None:
+                self._restore_prompt(text)
+            raise
         if self.session is None:
+            if text is not None:
+                self._restore_prompt(text)
             return
         session_id = self.session.id
         chat = self.chat_view
@@ -440,7 +491,7 @@ class ChatApp(SettingsActions):
         # completes (see ChatService.regenerate); if it does not, they are shown again.
         replacing = False
         if text is None:
-            trailing = trailing_answers(self.repository.messages(session_id))
+            trailing = trailing_answers(await self.services.sessions.messages(session_id))
             replacing = any(m.content.strip() for m in trailing)
             await chat.remove_trailing_answers()
             view = await chat.start_answer()
@@ -452,6 +503,12 @@ class ChatApp(SettingsActions):
             else:
                 await self.services.chat.send(session_id, text, display)
         except ChatTuiError as error:
+            if text is not None and display.view is None:
+                # The user's turn was not saved (read-only or full disk, session gone):
+                # what they typed stays in the prompt, the reason is one line.
+                self._restore_prompt(text)
+                self.notify(str(error).splitlines()[0] if str(error) else "", severity="error")
+                return
             if display.view is not None and display.view.message is None:
                 await display.view.remove()
                 display.view = None
@@ -473,9 +530,22 @@ class ChatApp(SettingsActions):
                 with contextlib.suppress(Exception):
                     await self._show_history(self.session)
 
+    def _restore_prompt(self, text: str) -> None:
+        """Put an unsent message back in the prompt, unless something new was typed."""
+        prompt = self.query_one(PromptInput)
+        if not prompt.text.strip():
+            prompt.text = text
+            prompt.move_cursor(prompt.document.end)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if worker.state is WorkerState.ERROR and worker.group in {"llm", "dialog", "setup"}:
+        if worker.state is WorkerState.ERROR and worker.group in {
+            "llm",
+            "dialog",
+            "setup",
+            "sidebar",
+            "session-settings",
+        }:
             # A bug must not take the app down; say it in one line, keep going.
             error = worker.error
             self.notify(

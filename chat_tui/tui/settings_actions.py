@@ -8,7 +8,6 @@ at the top of the class.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
     from chat_tui.config import Settings
     from chat_tui.domain.models import Session
     from chat_tui.services.bootstrap import AppServices
-    from chat_tui.storage.base import SessionRepository
 
 
 class SettingsActions(App[None]):
@@ -32,10 +30,6 @@ class SettingsActions(App[None]):
     services: AppServices
     settings: Settings
     session: Session | None
-
-    @property
-    def repository(self) -> SessionRepository:
-        return self.services.repository
 
     def refresh_status(self) -> None:
         raise NotImplementedError  # the App's
@@ -100,12 +94,13 @@ class SettingsActions(App[None]):
 
     # ------------------------------------------------------------------ knowledge base
 
-    def action_toggle_retrieval(self) -> None:
+    @work(group="session-settings", exit_on_error=False)
+    async def action_toggle_retrieval(self) -> None:
         if self.session is None:
             return
         try:
-            self.session = self.repository.update_session(
-                replace(self.session, retrieval_enabled=not self.session.retrieval_enabled)
+            self.session = await self.services.sessions.set_retrieval(
+                self.session, not self.session.retrieval_enabled
             )
         except ChatTuiError as error:
             self.notify(str(error), severity="error")
@@ -138,9 +133,7 @@ class SettingsActions(App[None]):
         )
         if choice and self.session is not None:
             try:
-                self.session = self.repository.update_session(
-                    replace(self.session, knowledge_base=choice)
-                )
+                self.session = await self.services.sessions.set_knowledge_base(self.session, choice)
             except ChatTuiError as error:
                 self.notify(str(error), severity="error")
                 return

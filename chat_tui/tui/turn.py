@@ -43,6 +43,8 @@ class TurnDisplay:
     async def __call__(self, event: ServiceEvent) -> None:
         app = self.app
         if isinstance(event, UserTurnSaved):
+            # A draft session gets its stored id with the first message.
+            self.session_id = event.session.id
             app.session = event.session
             await app.chat_view.add_user(event.message)
             self.view = await app.chat_view.start_answer()
@@ -67,7 +69,7 @@ class TurnDisplay:
             if self.view is not None:
                 await self.view.finish(event.message)
             app.status.step = ""
-            fresh = app.repository.get_session(self.session_id)
+            fresh = await app.services.sessions.get(self.session_id)
             current = app.session
             if fresh is not None and current is not None and current.id == self.session_id:
                 app.session = fresh

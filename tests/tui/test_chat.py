@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
 from textual.widgets import Collapsible, Markdown
 
 from chat_tui.domain.models import MessageStatus
+from chat_tui.services import chat as chat_service
 from chat_tui.services.bootstrap import open_services
 from chat_tui.tui.screens.setup import SetupScreen
-from chat_tui.tui.widgets.chat_view import MAX_FLUSH_CHARS, AnswerView, Notice, UserMessage
+from chat_tui.tui.widgets.chat_view import (
+    MAX_FLUSH_CHARS,
+    SEGMENT_CHARS,
+    SEGMENT_HARD_CHARS,
+    SMALL_BACKLOG,
+    AnswerView,
+    Notice,
+    UserMessage,
+)
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
@@ -22,7 +32,9 @@ def answers(app) -> list[AnswerView]:  # type: ignore[no-untyped-def]
 
 
 def markdown_source(view: AnswerView) -> str:
-    return view.query_one(".answer-body", Markdown).source
+    """The answer's Markdown source, over all the segments it is drawn in."""
+    assert all(isinstance(m, Markdown) for m in view.segments)
+    return "".join(m.source for m in view.segments)
 
 
 async def test_answer_streams_in_as_markdown_and_is_stored(services, fake_openai) -> None:
@@ -315,11 +327,11 @@ async def test_reasoning_answers_turn_after_turn(services, fake_openai) -> None:
         assert texts == [f"thinking about {n} " * 6 for n in range(turns)]
 
 
-async def test_escape_while_the_pane_catches_up_keeps_the_complete_answer(
+async def test_escape_while_the_pane_catches_up_stops_drawing_but_keeps_the_answer_complete(
     services, fake_openai
 ) -> None:
     section = "## Part {n}\n\nText with `code` and **bold**.\n\n```python\nx = {n}\n```\n\n"
-    content = "".join(section.format(n=n) for n in range(400))
+    content = "".join(section.format(n=n) for n in range(1_000))
     fake_openai.script(Reply(content=content, chunk_chars=len(content)))
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -336,16 +348,19 @@ async def test_escape_while_the_pane_catches_up_keeps_the_complete_answer(
             return (
                 len(stored) == 2
                 and stored[-1].status is MessageStatus.COMPLETE
-                and bool(views[0]._buffered)
+                and views[0].backlog > SMALL_BACKLOG
             )
 
         await until(pilot, stored_while_the_pane_drains, "stored while draining", rounds=2000)
         await pilot.press("escape")
-        await app.workers.wait_for_complete()
-        await until(pilot, lambda: markdown_source(answers(app)[0]) == content, "all shown")
+        await until(pilot, lambda: not app.streaming, "turn over")
         (view,) = answers(app)
+        drawn = markdown_source(view)
+        assert content.startswith(drawn) and len(drawn) < len(content)
         assert view.message is not None and view.message.status is MessageStatus.COMPLETE
-        assert "stopped" not in str(view.query_one(".answer-status").render())
+        status = str(view.query_one(".answer-status").render())
+        assert "stopped" not in status and "not drawn" in status
+        assert services.repository.messages(app.session.id)[-1].content == content
 
 
 async def test_markup_and_escape_sequences_in_answers_are_data(services, fake_openai) -> None:
@@ -414,3 +429,120 @@ async def test_notices_from_storage_are_shown(services, fake_openai) -> None:
         await pilot.pause()
         notices = [str(n.render()) for n in app.query(Notice)]
         assert any("moved aside" in n for n in notices)
+
+
+# ----------------------------------------------------------------------------- long answers
+
+PARAGRAPH = "".join(f"word{i} " for i in range(40_000))  # ~270 KB, not one newline
+
+
+async def test_one_long_paragraph_is_drawn_in_bounded_segments_and_completely(
+    services, fake_openai, isolated_home
+) -> None:
+    fake_openai.script(Reply(content=PARAGRAPH, chunk_chars=2_000))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "say a lot")
+        (view,) = answers(app)
+        assert markdown_source(view) == PARAGRAPH
+        assert len(view.segments) > len(PARAGRAPH) // SEGMENT_HARD_CHARS
+        assert max(len(m.source) for m in view.segments) <= SEGMENT_HARD_CHARS
+        stored = services.repository.messages(app.session.id)[-1]
+        assert stored.content == PARAGRAPH and stored.status is MessageStatus.COMPLETE
+
+    # Restarted, the stored answer is drawn the same way, segment by segment after mounting.
+    restarted = reopen(fake_openai, isolated_home)
+    try:
+        app = make_app(restarted, check_setup=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: bool(answers(app)), "history shown")
+            (view,) = answers(app)
+            await until(pilot, lambda: markdown_source(view) == PARAGRAPH, "long answer drawn")
+            assert len(view.segments) > 1
+    finally:
+        await restarted.chat.aclose()
+        restarted.close()
+
+
+def test_a_code_block_cut_by_a_segment_is_closed_and_reopened() -> None:
+    from chat_tui.tui.widgets.chat_view import open_fence, segment_cut
+
+    code = "```python\n" + "x = 1  # filler\n" * 2_000 + "```\n"
+    segment = code[: SEGMENT_CHARS + 10]
+    cut = segment_cut(segment, code[SEGMENT_CHARS + 10 :])
+    assert cut is not None and len(segment) + cut <= SEGMENT_HARD_CHARS
+    assert open_fence(segment) == "```python"
+    assert open_fence(code) is None
+
+
+async def test_esc_stops_drawing_a_long_answer_that_is_already_stored(
+    services, fake_openai
+) -> None:
+    answer = PARAGRAPH * 3
+    fake_openai.script(Reply(content=answer, chunk_chars=len(answer)))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one("#prompt").text = "go"
+        await pilot.press("enter")
+        await until(
+            pilot, lambda: bool(answers(app)) and len(answers(app)[0].segments) > 2, "drawing"
+        )
+        view = answers(app)[0]
+        assert view.backlog > 0
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.streaming, "turn over")
+        drawn = len(view.streamed_text)
+        assert view.backlog == 0 and drawn < len(answer)
+        stored = services.repository.messages(app.session.id)[-1]
+        assert stored.content == answer  # stored whole: only the drawing stopped
+        status = str(view.query_one(".answer-status").render())
+        assert "not drawn" in status
+        await pilot.pause()
+        assert len(view.streamed_text) == drawn
+
+
+async def test_an_endless_answer_is_cut_at_the_size_cap_with_a_notice(
+    services, fake_openai, monkeypatch
+) -> None:
+    monkeypatch.setattr(chat_service, "MAX_ANSWER_CHARS", 6_000)
+    fake_openai.script(Reply(content="x" * 40_000, chunk_chars=500, delay=0.001))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "never stop")
+        stored = services.repository.messages(app.session.id)[-1]
+        assert len(stored.content) == 6_000
+        assert stored.status is MessageStatus.STOPPED
+        assert stored.error and "size cap" in stored.error
+        status = str(answers(app)[0].query_one(".answer-status").render())
+        assert "size cap" in status
+        fake_openai.wait_for_disconnects(1)  # the stream was stopped, not read to its end
+
+
+async def test_quitting_mid_answer_stores_the_partial_answer_as_stopped(
+    services, fake_openai
+) -> None:
+    gate = threading.Event()
+    fake_openai.script(Reply(content="First part. Never more.", chunk_chars=5, hold=gate))
+    app = make_app(services, check_setup=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.query_one("#prompt").text = "tell me"
+            await pilot.press("enter")
+            await until(
+                pilot,
+                lambda: bool(answers(app)) and answers(app)[0].streamed_text == "First",
+                "partial text",
+            )
+            session_id = app.session.id
+            await pilot.press("ctrl+q")
+        deadline = asyncio.get_running_loop().time() + 20
+        while True:
+            stored = services.repository.messages(session_id)
+            if len(stored) == 2 or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)  # polling the store; the write runs in a thread
+        assert [m.role for m in stored] == ["user", "assistant"]
+        assert stored[1].status is MessageStatus.STOPPED and stored[1].content == "First"
+        assert stored[1].error is None  # the final save, not a crash checkpoint
+    finally:
+        gate.set()

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import shutil
+import threading
 from pathlib import Path
 
+import pytest
+from textual.notifications import Notify
 from typer.testing import CliRunner
 
 from chat_tui.cli import app as cli_app
 from chat_tui.config import load_settings
-from chat_tui.domain.models import MessageStatus
+from chat_tui.domain.models import Message, MessageStatus
 from chat_tui.services.bootstrap import open_services
+from chat_tui.storage.tinydb_repo import TinyDBRepository
 from chat_tui.tui.screens.dialogs import ConfirmScreen
+from chat_tui.tui.widgets.chat_view import AnswerView, UserMessage
 from tests.conftest import make_settings
 from tests.support.fake_openai import Reply
 from tests.tui.conftest import make_app, send, until
@@ -118,3 +125,125 @@ async def test_an_unknown_theme_is_a_notice_naming_the_key(services, fake_openai
         notices = [n.message for n in app._notifications]
         assert any("theme 'no-such-theme'" in n and "config.toml" in n for n in notices), notices
         assert app.theme == "textual-dark"
+
+
+# ----------------------------------------------------------------------------- Esc after Enter
+
+
+class GatedRepository(TinyDBRepository):
+    """The real TinyDB repository, whose first user-message save waits for a gate.
+
+    This holds the app at the instant "Enter pressed, user turn not yet stored".
+    """
+
+    def __init__(self, history_dir: Path) -> None:
+        super().__init__(history_dir)
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def append_message(self, message: Message) -> None:
+        if message.role == "user" and not self.gate.is_set():
+            self.entered.set()
+            self.gate.wait(timeout=30)
+        super().append_message(message)
+
+
+INSTANTS = ["before-save", "during-retrieval", "before-first-byte", "mid-stream"]
+
+
+@pytest.mark.parametrize("instant", INSTANTS)
+async def test_escape_at_any_instant_after_enter_keeps_a_stopped_turn_and_alternating_roles(
+    instant: str, fake_openai, isolated_home: Path
+) -> None:
+    settings = make_settings(fake_openai.url, home=isolated_home)
+    repository = GatedRepository(settings.history_dir)
+    if instant != "before-save":
+        repository.gate.set()
+    context = StuckContext() if instant == "during-retrieval" else None
+    held = threading.Event()
+    if instant == "before-first-byte":
+        fake_openai.script(Reply(content="never shown", hold=held, hold_after=0))
+    elif instant == "mid-stream":
+        fake_openai.script(Reply(content="Partial text, then", chunk_chars=8, hold=held))
+    services = open_services(settings, repository=repository, context=context)
+    app = make_app(services, check_setup=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.query_one("#prompt").text = "question one"
+            await pilot.press("enter")
+            if instant == "before-save":
+                await until(pilot, repository.entered.is_set, "user turn being saved")
+            elif instant == "during-retrieval":
+                assert context is not None
+                await until(pilot, context.entered.is_set, "retrieval started")
+            elif instant == "before-first-byte":
+                await until(pilot, lambda: len(fake_openai.requests) == 1, "request sent")
+            else:
+                await until(
+                    pilot,
+                    lambda: any(v.streamed_text for v in app.query(AnswerView)),
+                    "first text on screen",
+                )
+            assert app.streaming
+            await pilot.press("escape")
+            repository.gate.set()
+            # Polled, not wait_for_complete: that raises for a cancelled, still-running worker.
+            await until(pilot, lambda: not app.streaming, "the turn ended")
+            await pilot.pause()
+            assert app.session is not None
+            stored = services.repository.messages(app.session.id)
+            assert [(m.role, m.content) for m in stored][0] == ("user", "question one")
+            assert [m.role for m in stored] == ["user", "assistant"]
+            assert stored[1].status is MessageStatus.STOPPED and stored[1].error is None
+            assert stored[1].content == ("Partial " if instant == "mid-stream" else "")
+            # Shown: the question and a stopped answer, no spinner left behind.
+            assert [str(u.render()) for u in app.query(UserMessage)] == ["question one"]
+            status = app.query(AnswerView).last().query_one(".answer-status")
+            assert "stopped" in str(status.render())
+            assert app.query_one("#prompt").text == ""
+
+            held.set()
+            fake_openai.script(Reply(content="second answer"))
+            before = len(fake_openai.requests)
+            await send(pilot, "question two")
+            assert len(fake_openai.requests) == before + 1
+            sent = fake_openai.requests[-1]["messages"]
+            roles = [m["role"] for m in sent]
+            assert roles[0] == "system" and roles[-1] == "user"
+            assert all(a != b for a, b in itertools.pairwise(roles[1:])), roles
+            assert all(m["content"].strip() for m in sent)
+            expected = ["question one", "Partial "] if instant == "mid-stream" else []
+            assert [m["content"] for m in sent[1:-1]] == expected
+            assert sent[-1]["content"] == "question two"
+    finally:
+        held.set()
+        repository.gate.set()
+        await services.chat.aclose()
+        services.close()
+
+
+async def test_a_failed_save_keeps_the_typed_prompt_and_says_why_in_one_line(
+    services, fake_openai
+) -> None:
+    app = make_app(services, check_setup=False)
+    errors: list[str] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, Notify) and message.notification.severity == "error":
+            errors.append(message.notification.message)
+
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        await pilot.pause()
+        # The data dir can no longer hold files: the sessions folder is now a file.
+        sessions_dir = services.settings.history_dir / "sessions"
+        shutil.rmtree(sessions_dir)
+        sessions_dir.write_text("not a directory", encoding="utf-8")
+        app.query_one("#prompt").text = "keep this text"
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(errors), "error shown")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.query_one("#prompt").text == "keep this text"
+        assert fake_openai.requests == []
+        assert not list(app.query(UserMessage))
+    assert len(errors) == 1 and "\n" not in errors[0] and errors[0].strip()

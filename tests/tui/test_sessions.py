@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
 from chat_tui.services.bootstrap import open_services
+from chat_tui.storage.tinydb_repo import TinyDBRepository
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
 from chat_tui.tui.screens.help import HelpScreen
 from chat_tui.tui.widgets.chat_view import UserMessage
-from tests.conftest import make_settings
+from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
-from tests.tui.conftest import make_app, send, until
+from tests.tui.conftest import make_app, reopen, send, until
 
 
 def user_texts(app) -> list[str]:  # type: ignore[no-untyped-def]
@@ -200,3 +208,98 @@ async def test_sidebar_lists_the_most_recent_sessions_per_role_and_reaches_older
         assert "000" in listed() and len(listed()) == MAX_PER_ROLE + 1
         assert sidebar.highlighted is not None
         assert sidebar.get_option_at_index(sidebar.highlighted).id == app.session.id
+
+
+def session_files(services) -> list[Path]:  # type: ignore[no-untyped-def]
+    folder = services.settings.history_dir / "sessions"
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+async def test_a_new_session_is_stored_only_once_it_has_a_message(
+    services, fake_openai, isolated_home: Path
+) -> None:
+    fake_openai.script(Reply(content="a1"), Reply(content="p1"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session is not None, "first session open")
+        # Start-up with an empty history, ctrl+n twice, a role with no sessions, F2 and
+        # ctrl+b on the draft: nothing is written.
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("alt+3")
+        await until(pilot, lambda: app.role_name == "programmer", "programmer role")
+        await pilot.press("ctrl+b")
+        await until(pilot, lambda: not app.session.retrieval_enabled, "KB off on the draft")
+        assert session_files(services) == []
+        assert services.repository.list_sessions() == []
+
+        await send(pilot, "programmer question")
+        stored = services.repository.list_sessions()
+        assert [(s.role, s.title, s.message_count) for s in stored] == [
+            ("programmer", "programmer question", 2)
+        ]
+        assert stored[0].retrieval_enabled is False  # the draft's switch came along
+        assert app.session.id == stored[0].id
+        assert len(session_files(services)) == 1
+
+        # Back to assistant (no sessions: a draft again), then away without a message.
+        await pilot.press("alt+1")
+        await until(pilot, lambda: app.role_name == "assistant", "assistant role")
+        assert user_texts(app) == []
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+    assert len(session_files(services)) == 1
+
+    restarted = reopen(fake_openai, isolated_home)
+    try:
+        titles = [s.title for s in restarted.repository.list_sessions()]
+        assert titles == ["programmer question"]
+        assert "New chat" not in titles
+    finally:
+        restarted.close()
+
+
+@pytest.mark.skipif(
+    not hasattr(TinyDBRepository, "refresh"),
+    reason="needs the multi-process storage's refresh() (merged from the storage branch)",
+)
+async def test_messages_another_process_adds_to_the_open_session_appear(
+    services, fake_openai, isolated_home: Path
+) -> None:
+    fake_openai.script(Reply(content="first answer"), Reply(content="answer from ask"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "from the TUI")
+        session_id = app.session.id
+        env = {
+            **os.environ,
+            "XDG_DATA_HOME": str(isolated_home / "xdg-data"),
+            "XDG_CONFIG_HOME": str(isolated_home / "xdg-config"),
+            "OPENAI_BASE_URL": fake_openai.url,
+            "OPENAI_API_KEY": SECRET_KEY,
+        }
+        ask = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "chat-tui"),
+            "ask",
+            "--no-kb",
+            "--session",
+            session_id,
+            "from another process",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert await ask.wait() == 0
+        await until(
+            pilot,
+            lambda: user_texts(app) == ["from the TUI", "from another process"],
+            "the other process's turn shown",
+            rounds=2000,
+        )
+        # Sending again keeps both turns (nothing overwritten).
+        fake_openai.script(Reply(content="third"))
+        await send(pilot, "again from the TUI")
+        stored = [m.content for m in services.repository.messages(session_id) if m.role == "user"]
+        assert stored == ["from the TUI", "from another process", "again from the TUI"]

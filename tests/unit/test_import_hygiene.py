@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -69,3 +70,32 @@ def test_importing_the_package_touches_no_files(tmp_path) -> None:
         check=True,
     )
     assert not (tmp_path / "d").exists() and not (tmp_path / "c").exists()
+
+
+def _tui_sources() -> list[Path]:
+    return sorted((Path(chat_tui.__file__).parent / "tui").rglob("*.py"))
+
+
+def test_the_tui_never_imports_storage() -> None:
+    """The TUI reaches history only through the async services (storage work in threads)."""
+    offenders = []
+    for path in _tui_sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith("chat_tui.storage")]
+    assert _tui_sources() and not offenders
+
+
+def test_the_tui_never_touches_the_repository() -> None:
+    """A repository call on the event loop fsyncs or parses a file while frames wait."""
+    offenders = [
+        f"{path.name}:{node.lineno}"
+        for path in _tui_sources()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "repository"
+    ]
+    assert not offenders, offenders

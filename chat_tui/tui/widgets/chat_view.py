@@ -1,20 +1,29 @@
 """The chat pane: user turns, streamed Markdown answers, thinking blocks, sources.
 
-Answers stream through ``Markdown.get_stream()`` fed from a small buffer that is
-flushed at most ~30 times a second, so the cost of rendering does not grow with
-the rate of tokens. Each flush hands the stream at most ``MAX_FLUSH_CHARS``
-characters, and only once the stream has rendered the previous piece: when text
-arrives faster than it can be shown (a fast local model, a burst after a network
-hiccup), rendering falls behind a little instead of freezing the app for one huge
-append (measured: a 14,000-character burst appended at once stalled the event
-loop ~350 ms; in pieces of 1,000, no stall over ~50 ms). ``finish`` drains the
-rest the same way.
+Answers stream into Textual ``Markdown`` widgets through their public ``append``,
+fed from a small buffer that is flushed at most ~30 times a second, so the cost of
+rendering does not grow with the rate of tokens. Each flush appends at most
+``MAX_FLUSH_CHARS`` characters and waits for the previous append to be on screen:
+when text arrives faster than it can be shown, rendering falls behind a little
+instead of freezing the app for one huge append (measured: a 14,000-character
+burst appended at once stalled the event loop ~350 ms; in pieces of 1,000, no
+stall over ~50 ms). ``finish`` drains the rest the same way.
+
+A long answer is split into *segments*, one ``Markdown`` widget per ~8,000
+characters, cut at a blank line outside code (or, for one endless paragraph, at a
+line end or space near 16,000). ``Markdown.append`` re-parses and re-renders the
+last top-level block and re-reads its whole source on every append, so one widget
+holding a 1 MB paragraph made each append cost more than the last (18 minutes for
+1 MB); with segments every append costs the same and a long answer renders in time
+linear in its length. Esc stops the rendering too: text not yet drawn is dropped
+from the screen (it is stored; reopening the session shows it).
 
 Only the most recent messages of a long session are mounted; older ones come in
 pages on request, so opening a 2,000-message session stays fast. Every widget
 costs about a millisecond to mount here, so an answer mounts only the parts it
 uses: the thinking block, retrieval note, sources and status line appear when
-there is something to show.
+there is something to show. A long stored answer is drawn segment by segment
+after it is mounted, the same way as a streamed one.
 """
 
 from __future__ import annotations
@@ -38,7 +47,6 @@ if TYPE_CHECKING:
     # Imported where first used: markdown-it and Textual's Markdown cost ~60 ms, and the
     # first frame shows no answer (history is mounted just after it).
     from textual.widgets import Markdown
-    from textual.widgets.markdown import MarkdownStream
 
 #: Messages shown when a session opens (enough to fill a tall terminal) and per
 #: "show earlier" page.
@@ -47,8 +55,54 @@ PAGE_SIZE = 30
 #: The parts under an answer's body, in display order.
 FOOTER_PARTS = ("retrieval-note", "sources", "answer-status")
 FLUSH_INTERVAL = 1 / 30
-#: Characters handed to the Markdown stream per flush (about 250 tokens).
+#: Characters appended to the Markdown per flush (about 250 tokens).
 MAX_FLUSH_CHARS = 1_000
+#: With this much not drawn yet, flushes append up to ``CATCH_UP_FLUSH_CHARS``.
+CATCH_UP_BACKLOG = 16_000
+CATCH_UP_FLUSH_CHARS = 4_000
+#: A segment ends at a blank line (outside code) once it is this long...
+SEGMENT_CHARS = 8_000
+#: ...or, with no blank line, at a line end or space once it is this long.
+SEGMENT_HARD_CHARS = 16_000
+_FENCES = ("```", "~~~")
+#: A backlog this small is drawn even after Esc (a few frames' worth).
+SMALL_BACKLOG = 4 * MAX_FLUSH_CHARS
+
+
+def open_fence(text: str) -> str | None:
+    """The opening line of a code fence left open at the end of ``text``, or None."""
+    fence: str | None = None
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if fence is None:
+            if stripped.startswith(_FENCES):
+                fence = stripped
+        elif stripped.startswith(fence[:3]) and not stripped[3:].strip():
+            fence = None
+    return fence
+
+
+def segment_cut(segment: str, text: str) -> int | None:
+    """Where ``text`` must be cut so the current ``segment`` stays small, or None.
+
+    Returns the number of leading characters of ``text`` that still belong to the
+    segment; the rest starts a new one.
+    """
+    if len(segment) + len(text) <= SEGMENT_CHARS:
+        return None
+    room = max(0, SEGMENT_HARD_CHARS - len(segment))
+    blank = text.rfind("\n\n", 0, room)
+    while blank >= 0 and len(segment) + blank >= SEGMENT_CHARS // 2:
+        if open_fence(segment + text[:blank]) is None:
+            return blank + 2
+        blank = text.rfind("\n\n", 0, blank)
+    if len(segment) + len(text) <= SEGMENT_HARD_CHARS:
+        return None
+    for mark in ("\n", " "):
+        at = text.rfind(mark, 0, room)
+        if at >= 0 and len(segment) + at >= SEGMENT_CHARS // 2:
+            return at + 1
+    return room
 
 
 def sources_content(citations: Sequence[Citation]) -> Content:
@@ -75,12 +129,11 @@ class Notice(Static):
 
 
 class AnswerView(Vertical):
-    """One assistant answer: thinking block, Markdown body, sources, status."""
+    """One assistant answer: thinking block, Markdown body (in segments), sources, status."""
 
     def __init__(self, message: Message | None = None) -> None:
         super().__init__(classes="answer")
         self.message = message
-        self._stream: MarkdownStream | None = None
         self._buffer: list[str] = []
         self._buffered = ""
         self._reasoning: list[str] = []
@@ -90,14 +143,29 @@ class AnswerView(Vertical):
         # it is mounted, so a query for the text could come up empty in between.
         self._thinking_box: Collapsible | None = None
         self._reasoning_text: Static | None = None
+        self._segments: list[Markdown] = []
+        self._segment_text = ""  # what the last segment holds
+        self._appending = False
+        self._accepting = False
+        self._dropped = 0  # characters not drawn because rendering was stopped
+        self._filling_history = False
         self.streamed_text = ""
+        #: A long stored answer is drawn after mounting, like a stream.
+        self._deferred = ""
+        if message is not None and len(message.content) > SEGMENT_HARD_CHARS:
+            self._deferred = message.content
 
     def compose(self) -> ComposeResult:
         if self.message is not None and self.message.reasoning:
             yield self._thinking_block(self.message.reasoning)
         from textual.widgets import Markdown
 
-        yield Markdown(self.message.content if self.message else "", classes="answer-body")
+        shown = self.message.content if self.message and not self._deferred else ""
+        body = Markdown(shown, classes="answer-body")
+        self._segments = [body]
+        if shown:
+            self.streamed_text = self._segment_text = shown
+        yield body
 
     def _thinking_block(self, reasoning: str) -> Collapsible:
         self._reasoning_text = Static(Content(reasoning), classes="reasoning-text")
@@ -118,7 +186,7 @@ class AnswerView(Vertical):
         found = self.query_children(f".{name}")
         if found:
             return found.first(Static)
-        after: Widget = self.markdown
+        after: Widget = self._segments[-1] if self._segments else self.markdown
         for earlier in FOOTER_PARTS[: FOOTER_PARTS.index(name)]:
             if previous := self.query_children(f".{earlier}"):
                 after = previous.first()
@@ -129,19 +197,30 @@ class AnswerView(Vertical):
     def on_mount(self) -> None:
         if self.message is not None:
             self._show_footer(self.message)
+        if self._deferred:
+            self._buffered, self._deferred = self._deferred, ""
+            self._accepting = self._filling_history = True
+            self._timer = self.set_interval(FLUSH_INTERVAL, self._flush)
 
     @property
     def markdown(self) -> Markdown:
+        """The first segment of the body (the only one unless the answer is long)."""
+        if self._segments:
+            return self._segments[0]
         from textual.widgets import Markdown
 
         return self.query_one(".answer-body", Markdown)
+
+    @property
+    def segments(self) -> list[Markdown]:
+        """The Markdown widgets the body is drawn in, in order."""
+        return list(self._segments)
 
     # -- streaming
 
     def begin_stream(self) -> None:
         """Start accepting streamed text."""
-        markdown = self.markdown
-        self._stream = markdown.get_stream(markdown)
+        self._accepting = True
         self._timer = self.set_interval(FLUSH_INTERVAL, self._flush)
         self.set_status(Content.styled("thinking…", "dim italic"))
 
@@ -154,6 +233,9 @@ class AnswerView(Vertical):
         self._reasoning_dirty = True
 
     def add_content(self, text: str) -> None:
+        if not self._accepting:
+            self._dropped += len(text)
+            return
         if not self.streamed_text and not self._buffer and not self._buffered:
             if self._reasoning:
                 thinking, _ = self._thinking()
@@ -162,18 +244,17 @@ class AnswerView(Vertical):
             self.set_status(Content(""))
         self._buffer.append(text)
 
-    def _stream_busy(self) -> bool:
-        # MarkdownStream has no public "idle" flag; its pending list is the backlog.
-        return bool(getattr(self._stream, "_pending", None))
-
     def _take(self) -> str:
         """Up to ``MAX_FLUSH_CHARS`` of the buffered text, cut at a line end if possible."""
         if self._buffer:
             self._buffered += "".join(self._buffer)
             self._buffer.clear()
         text = self._buffered
-        if len(text) > MAX_FLUSH_CHARS:
-            cut = text.rfind("\n", 0, MAX_FLUSH_CHARS) + 1 or MAX_FLUSH_CHARS
+        # Far behind (a fast server, a long stored answer): bigger pieces, fewer frames.
+        # Each frame lays out and draws the pane once, whatever the piece's size.
+        limit = MAX_FLUSH_CHARS if len(text) < CATCH_UP_BACKLOG else CATCH_UP_FLUSH_CHARS
+        if len(text) > limit:
+            cut = text.rfind("\n", 0, limit) + 1 or limit
             text = text[:cut]
         self._buffered = self._buffered[len(text) :]
         return text
@@ -183,60 +264,117 @@ class AnswerView(Vertical):
             self._reasoning_dirty = False
             _, reasoning_text = self._thinking()
             reasoning_text.update(Content("".join(self._reasoning)))
-        if self._stream is None or self._stream_busy():
-            return
+        if self._appending or not self._accepting or not self.is_mounted:
+            return  # the previous append is still being drawn
         text = self._take()
-        if text:
-            self.streamed_text += text
-            await self._stream.write(text)
+        if not text:
+            return
+        self._appending = True
+        try:
+            await self._write(text)
+        finally:
+            self._appending = False
+        if self._filling_history and not self._buffered and self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+            self._accepting = self._filling_history = False
+
+    async def _write(self, text: str) -> None:
+        """Append ``text`` to the body, starting a new segment where one is full."""
+        from textual.widgets import Markdown
+
+        while text:
+            cut = segment_cut(self._segment_text, text)
+            head, text = (text, "") if cut is None else (text[:cut], text[cut:])
+            # A hard cut inside code: close the fence here and open it again below.
+            fence = open_fence(self._segment_text + head) if cut is not None else None
+            if head:
+                self.streamed_text += head
+                shown = head + (f"\n{fence[:3]}\n" if fence else "")
+                self._segment_text += shown
+                await self._segments[-1].append(shown)
+            if cut is not None:
+                reopened = f"{fence}\n" if fence else ""
+                segment = Markdown(reopened, classes="answer-body answer-more")
+                await self.mount(segment, after=self._segments[-1])
+                self._segments.append(segment)
+                self._segment_text = reopened
 
     async def _drain(self) -> None:
-        """Hand the stream everything still buffered, piece by piece, frame by frame."""
-        while self._stream is not None and (self._buffer or self._buffered) and self.is_mounted:
-            if self._stream_busy():
+        """Append everything still buffered, piece by piece, frame by frame."""
+        while self._accepting and (self._buffer or self._buffered) and self.is_mounted:
+            if self._appending:
                 await asyncio.sleep(FLUSH_INTERVAL / 4)
                 continue
             await self._flush()
             await asyncio.sleep(0)
+
+    @property
+    def backlog(self) -> int:
+        """Characters received but not drawn yet."""
+        return len(self._buffered) + sum(map(len, self._buffer))
+
+    def stop_rendering(self, *, unless_under: int = 0) -> None:
+        """Esc: stop drawing. Text not drawn yet is dropped from the screen (not the store).
+
+        Args:
+            unless_under: keep drawing when fewer characters than this are left (a
+                few frames' worth: the usual case, not worth a notice).
+        """
+        if not self._accepting or self.backlog < unless_under:
+            return
+        self._accepting = False
+        self._dropped += self.backlog
+        self._buffer.clear()
+        self._buffered = ""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.message is not None:
+            self._show_footer(self.message)
 
     async def finish(self, message: Message) -> None:
         """The answer was stored: show its final form.
 
         The answer is this view's from the first line on, and showing it is shielded:
         Esc while the pane still catches up with a fast answer (already stored complete)
-        must neither cut the display short nor make it look unanswered.
+        must not make it look unanswered; Esc does stop the drawing (``stop_rendering``).
         """
         self.message = message
         await asyncio.shield(self._show_final(message))
 
     async def _show_final(self, message: Message) -> None:
+        if message.status is not MessageStatus.COMPLETE:
+            # Stopped or failed: draw what is left only when that is quick.
+            self.stop_rendering(unless_under=SMALL_BACKLOG)
+        await self._drain()
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        await self._drain()
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
+        was_accepting, self._accepting = self._accepting, False
         if message.reasoning:
             thinking, text = self._thinking()
             text.update(Content(message.reasoning))
             thinking.collapsed = True
             thinking.title = "Thinking"
-        if message.content != self.streamed_text:
-            # The incremental parser re-parses from the last top-level block on every
-            # append, so a fully streamed answer already matches a full parse; only
-            # text that never went through the stream needs a full update.
-            await self.markdown.update(message.content)
+        if was_accepting and message.content != self.streamed_text:
+            # Appending segment by segment already matches a full parse; only text that
+            # never went through the buffer (a sanitizer's tail) needs drawing here.
+            if message.content.startswith(self.streamed_text):
+                self._accepting = True
+                await self._write(message.content[len(self.streamed_text) :])
+                self._accepting = False
+            elif len(self._segments) == 1 and len(message.content) <= SEGMENT_HARD_CHARS:
+                await self.markdown.update(message.content)
+                self.streamed_text = self._segment_text = message.content
         self._show_footer(message)
 
     def abandon(self) -> None:
         """The turn ended before an answer was stored: stop streaming, say so."""
+        self._accepting = False
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            self.run_worker(stream.stop(), exit_on_error=False)
         self.set_status(Content.styled("■ stopped before an answer arrived", "italic $warning"))
 
     # -- footer
@@ -270,18 +408,23 @@ class AnswerView(Vertical):
                 warning=False,
             )
         self.show_sources(message.citations)
-        if message.status is MessageStatus.STOPPED:
+        hidden = (
+            f"; {self._dropped:,} more characters stored, not drawn (reopen the session)"
+            if self._dropped
+            else ""
+        )
+        if message.status is MessageStatus.STOPPED or message.status.value == "interrupted":
+            # A checkpoint left by a crash says so in its error text; Esc leaves none.
+            why = message.error or "stopped: partial answer kept"
             self.set_status(
-                Content.styled(
-                    "■ stopped: partial answer kept (ctrl+g regenerates)", "italic $warning"
-                )
+                Content.styled(f"■ {why}{hidden} (ctrl+g regenerates)", "italic $warning")
             )
         elif message.status is MessageStatus.FAILED:
             self.set_status(
                 Content.styled(f"✗ {message.error or 'failed'}  (ctrl+g retries)", "$error")
             )
         else:
-            meta = [message.model or ""]
+            meta = [message.model or "", hidden.lstrip("; ")]
             if message.usage:
                 meta.append(
                     f"{message.usage.prompt_tokens}+{message.usage.completion_tokens} tokens"
