@@ -33,9 +33,12 @@ class SessionService:
     # -- drafts
 
     def draft(self, role: str) -> Session:
-        """A new, empty session for ``role`` that is stored with its first message."""
+        """A new, empty session for ``role`` that is stored with its first message.
+
+        A front end shows one session at a time, so an earlier unused draft is dropped.
+        """
         session = Session(role=role)
-        self._drafts[session.id] = session
+        self._drafts = {session.id: session}
         return session
 
     def is_draft(self, session: Session | str) -> bool:
