@@ -465,7 +465,7 @@ async def test_one_long_paragraph_is_drawn_in_bounded_segments_and_completely(
 
 
 def test_a_code_block_cut_by_a_segment_is_closed_and_reopened() -> None:
-    from chat_tui.tui.widgets.chat_view import open_fence, segment_cut
+    from chat_tui.tui.widgets.segments import open_fence, segment_cut
 
     code = "```python\n" + "x = 1  # filler\n" * 2_000 + "```\n"
     segment = code[: SEGMENT_CHARS + 10]
