@@ -122,12 +122,14 @@ class SessionService:
 
         Calls the repository's ``refresh()`` (re-reading files whose signature changed)
         in a thread. A repository without one cannot see other writers: always False.
+        A ``refresh()`` that returns nothing counts as "maybe": the caller compares the
+        open session before redrawing anything.
         """
         refresh = getattr(self.repository, "refresh", None)
         if refresh is None:
             return False
         changed = await asyncio.to_thread(refresh)
-        return bool(changed)
+        return True if changed is None else bool(changed)
 
 
 __all__ = ["SessionService"]
