@@ -8,10 +8,11 @@ the size of network deltas, then stores it complete, and prints:
 - time until all of it is on screen (the target: under 10 s for 1 MB),
 - the longest event-loop stall while it renders (a key typed then waits that long;
   the target for key echo is under 100 ms),
-- with ``--stop-after S``: how long after Esc (S seconds in) the drawing stops.
+- with ``--stop-after S``: how long after Esc (S seconds in) the drawing stops,
+- with ``--quit-after S``: how long after ctrl+q (S seconds in) the app has exited.
 
     python bench/bench_long_answer.py [--chars 1000000] [--piece 64] [--markdown]
-                                      [--stop-after SECONDS]
+                                      [--stop-after SECONDS] [--quit-after SECONDS]
 
 ``--markdown`` feeds sections with headings, lists and code instead of one paragraph.
 """
@@ -65,7 +66,9 @@ def make_answer(chars: int, markdown: bool) -> str:
     return "".join(out)[:chars]  # one paragraph: no newline at all
 
 
-async def run(chars: int, piece: int, markdown: bool, stop_after: float | None) -> None:
+async def run(
+    chars: int, piece: int, markdown: bool, stop_after: float | None, quit_after: float | None
+) -> None:
     from chat_tui.config import load_settings
     from chat_tui.domain.models import Message
     from chat_tui.services.bootstrap import open_services
@@ -84,6 +87,7 @@ async def run(chars: int, piece: int, markdown: bool, stop_after: float | None) 
         app = make_app(services, check_setup=False)
         tune_gc(freeze=True)
         stopped_in: float | None = None
+        quit_at: float | None = None
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
             assert app.session is not None
@@ -107,18 +111,28 @@ async def run(chars: int, piece: int, markdown: bool, stop_after: float | None) 
                             stop_rendering()
                         await finishing
                         stopped_in = time.perf_counter() - stop
-                await finishing
+                if quit_after is not None:
+                    await asyncio.wait([finishing], timeout=quit_after)
+                    quit_at = time.perf_counter()
+                    await app.action_quit()
+                else:
+                    await finishing
                 end = time.perf_counter()
-                await pilot.pause()
+                if quit_after is None:
+                    await pilot.pause()
             segments = len(getattr(view, "segments", [None]))
             drawn = len(view.streamed_text)
+        quit_in = time.perf_counter() - quit_at if quit_at is not None else None
         services.close()
     stalls = meter.stalls
     print(
         f"answer: {len(answer):,} characters in {len(pieces):,} pieces of {piece} "
         f"({'markdown sections' if markdown else 'one paragraph'})"
     )
-    print(f"fed in {fed - start:.2f} s; on screen after {end - start:.2f} s (target < 10 s)")
+    if quit_in is not None:
+        print(f"ctrl+q after {quit_after:g} s: exited {quit_in * 1000:.0f} ms later (target < 2 s)")
+    else:
+        print(f"fed in {fed - start:.2f} s; on screen after {end - start:.2f} s (target < 10 s)")
     print(f"drawn: {drawn:,} characters in {segments} Markdown segment(s)")
     if stopped_in is not None:
         print(f"Esc after {stop_after:g} s: drawing stopped {stopped_in * 1000:.0f} ms later")
@@ -135,8 +149,9 @@ def main() -> None:
     parser.add_argument("--piece", type=int, default=64, help="characters per delta")
     parser.add_argument("--markdown", action="store_true", help="sections, not one paragraph")
     parser.add_argument("--stop-after", type=float, default=None, help="press Esc after S s")
+    parser.add_argument("--quit-after", type=float, default=None, help="press ctrl+q after S s")
     args = parser.parse_args()
-    asyncio.run(run(args.chars, args.piece, args.markdown, args.stop_after))
+    asyncio.run(run(args.chars, args.piece, args.markdown, args.stop_after, args.quit_after))
 
 
 if __name__ == "__main__":

@@ -33,9 +33,12 @@ class SessionService:
     # -- drafts
 
     def draft(self, role: str) -> Session:
-        """A new, empty session for ``role`` that is stored with its first message."""
+        """A new, empty session for ``role`` that is stored with its first message.
+
+        A front end shows one session at a time, so an earlier unused draft is dropped.
+        """
         session = Session(role=role)
-        self._drafts[session.id] = session
+        self._drafts = {session.id: session}
         return session
 
     def is_draft(self, session: Session | str) -> bool:
@@ -119,12 +122,14 @@ class SessionService:
 
         Calls the repository's ``refresh()`` (re-reading files whose signature changed)
         in a thread. A repository without one cannot see other writers: always False.
+        A ``refresh()`` that returns nothing counts as "maybe": the caller compares the
+        open session before redrawing anything.
         """
         refresh = getattr(self.repository, "refresh", None)
         if refresh is None:
             return False
         changed = await asyncio.to_thread(refresh)
-        return bool(changed)
+        return True if changed is None else bool(changed)
 
 
 __all__ = ["SessionService"]

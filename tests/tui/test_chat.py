@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
+from dataclasses import replace
 
 import pytest
 from textual.widgets import Collapsible, Markdown
@@ -465,7 +467,7 @@ async def test_one_long_paragraph_is_drawn_in_bounded_segments_and_completely(
 
 
 def test_a_code_block_cut_by_a_segment_is_closed_and_reopened() -> None:
-    from chat_tui.tui.widgets.chat_view import open_fence, segment_cut
+    from chat_tui.tui.widgets.segments import open_fence, segment_cut
 
     code = "```python\n" + "x = 1  # filler\n" * 2_000 + "```\n"
     segment = code[: SEGMENT_CHARS + 10]
@@ -546,3 +548,47 @@ async def test_quitting_mid_answer_stores_the_partial_answer_as_stopped(
         assert stored[1].error is None  # the final save, not a crash checkpoint
     finally:
         gate.set()
+
+
+async def test_a_checkpoint_left_by_a_crash_is_shown_as_interrupted(
+    services, fake_openai, tmp_path
+) -> None:
+    gate = threading.Event()
+    text = "".join(f"line {n}\n" for n in range(1_000))  # ~8 KB: past one checkpoint
+    fake_openai.script(Reply(content=text, chunk_chars=100, hold=gate, hold_after=60))
+    app = make_app(services, check_setup=False)
+    crashed = tmp_path / "as-at-the-crash" / "history"
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.query_one("#prompt").text = "long please"
+            await pilot.press("enter")
+
+            def checkpointed() -> bool:
+                if app.session is None:
+                    return False
+                stored = services.repository.messages(app.session.id)
+                return len(stored) == 2 and stored[1].error == chat_service.INTERRUPTED_NOTE
+
+            await until(pilot, checkpointed, "a checkpoint on disk", rounds=2000)
+            # The files as a kill -9 would leave them (every write is an atomic replace).
+            shutil.copytree(services.settings.history_dir, crashed)
+            gate.set()
+            await until(pilot, lambda: not app.streaming, "answer complete")
+    finally:
+        gate.set()
+    stored = services.repository.messages(app.session.id)[-1]
+    assert stored.content == text and stored.error is None  # the final save replaced it
+
+    after_crash = open_services(replace(services.settings, data_dir=crashed.parent), context=None)
+    try:
+        app = make_app(after_crash, check_setup=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: bool(answers(app)), "history shown")
+            (view,) = answers(app)
+            partial = view.message.content
+            assert partial and text.startswith(partial) and len(partial) >= 4_096
+            assert markdown_source(view) == partial
+            assert "interrupted" in str(view.query_one(".answer-status").render())
+    finally:
+        await after_crash.chat.aclose()
+        after_crash.close()

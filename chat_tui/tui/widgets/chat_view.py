@@ -42,6 +42,12 @@ from textual.widgets import Button, Collapsible, Static
 
 from chat_tui.domain.models import Citation, Message, MessageStatus
 from chat_tui.tui.messages import EarlierMessagesRequested
+from chat_tui.tui.widgets.segments import (
+    SEGMENT_CHARS,
+    SEGMENT_HARD_CHARS,
+    open_fence,
+    segment_cut,
+)
 
 if TYPE_CHECKING:
     # Imported where first used: markdown-it and Textual's Markdown cost ~60 ms, and the
@@ -60,49 +66,8 @@ MAX_FLUSH_CHARS = 1_000
 #: With this much not drawn yet, flushes append up to ``CATCH_UP_FLUSH_CHARS``.
 CATCH_UP_BACKLOG = 16_000
 CATCH_UP_FLUSH_CHARS = 4_000
-#: A segment ends at a blank line (outside code) once it is this long...
-SEGMENT_CHARS = 8_000
-#: ...or, with no blank line, at a line end or space once it is this long.
-SEGMENT_HARD_CHARS = 16_000
-_FENCES = ("```", "~~~")
 #: A backlog this small is drawn even after Esc (a few frames' worth).
 SMALL_BACKLOG = 4 * MAX_FLUSH_CHARS
-
-
-def open_fence(text: str) -> str | None:
-    """The opening line of a code fence left open at the end of ``text``, or None."""
-    fence: str | None = None
-    for line in text.splitlines():
-        stripped = line.lstrip()
-        if fence is None:
-            if stripped.startswith(_FENCES):
-                fence = stripped
-        elif stripped.startswith(fence[:3]) and not stripped[3:].strip():
-            fence = None
-    return fence
-
-
-def segment_cut(segment: str, text: str) -> int | None:
-    """Where ``text`` must be cut so the current ``segment`` stays small, or None.
-
-    Returns the number of leading characters of ``text`` that still belong to the
-    segment; the rest starts a new one.
-    """
-    if len(segment) + len(text) <= SEGMENT_CHARS:
-        return None
-    room = max(0, SEGMENT_HARD_CHARS - len(segment))
-    blank = text.rfind("\n\n", 0, room)
-    while blank >= 0 and len(segment) + blank >= SEGMENT_CHARS // 2:
-        if open_fence(segment + text[:blank]) is None:
-            return blank + 2
-        blank = text.rfind("\n\n", 0, blank)
-    if len(segment) + len(text) <= SEGMENT_HARD_CHARS:
-        return None
-    for mark in ("\n", " "):
-        at = text.rfind(mark, 0, room)
-        if at >= 0 and len(segment) + at >= SEGMENT_CHARS // 2:
-            return at + 1
-    return room
 
 
 def sources_content(citations: Sequence[Citation]) -> Content:
@@ -515,3 +480,14 @@ class ChatView(VerticalScroll):
     def last_answer(self) -> AnswerView | None:
         answers = self.query(AnswerView)
         return answers.last() if answers else None
+
+
+__all__ = [
+    "SEGMENT_CHARS",
+    "SEGMENT_HARD_CHARS",
+    "SMALL_BACKLOG",
+    "AnswerView",
+    "ChatView",
+    "Notice",
+    "UserMessage",
+]
