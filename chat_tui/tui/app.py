@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from chat_tui.config import missing_key_message
 from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.errors import ChatTuiError
 from chat_tui.services.bootstrap import AppServices
@@ -181,9 +182,8 @@ class ChatApp(SettingsActions):
 
     @work(group="setup", exit_on_error=False)
     async def check_model_setup(self) -> None:
-        provider = self.settings.provider
-        if provider.has_key or provider.is_local:
-            return
+        if missing_key_message(self.settings.provider) is None:
+            return  # keyed, or a server that needs no key (this machine, a LAN host)
         from chat_tui.llm.discovery import ollama_listening  # only on first run
 
         detected = await asyncio.to_thread(ollama_listening)
