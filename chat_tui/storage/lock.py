@@ -49,6 +49,7 @@ STATE_SIZE = 4096
 LOCK_TIMEOUT_SECONDS = 10.0
 _STEM = re.compile(r"[A-Za-z0-9_-]{1,100}")
 """What a session file's stem looks like (see ``schema.session_file_name``)."""
+_EPOCH = re.compile(r"[0-9a-f]{1,32}")
 MAX_RECENT = 256
 """Stems kept in memory; as many as fit in the page are written (~100 of 32 characters)."""
 
@@ -155,7 +156,10 @@ def _decode(raw: bytes) -> LogState | None:
         return None
     if (
         not isinstance(epoch, str)
+        or _EPOCH.fullmatch(epoch) is None
         or not isinstance(gen, int)
+        or isinstance(gen, bool)
+        or not 0 <= gen < 1 << 62
         or not isinstance(recent, list)
         or not all(isinstance(stem, str) and _STEM.fullmatch(stem) for stem in recent)
     ):

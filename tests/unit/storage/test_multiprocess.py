@@ -7,6 +7,7 @@ at the same moment (each waits for "go") and the test checks what is stored.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -224,3 +225,25 @@ def test_a_repair_made_while_catching_up_is_heard_by_the_others(history_dir: Pat
     with TinyDBRepository(history_dir) as reopened:
         assert [m.content for m in reopened.messages(busy.id)] == expected
         assert reopened.get_session(damaged.id) is not None
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        b'{"epoch": "' + b"e" * 6000 + b'", "gen": 1, "recent": []}',
+        b'{"epoch": "ab", "gen": -5, "recent": []}',
+        b'{"epoch": "ab", "gen": true, "recent": []}',
+        b'{"epoch": "ab", "gen": 2, "recent": ["../../etc/passwd"]}',
+        b'["epoch", "gen"]',
+    ],
+)
+def test_a_hostile_lock_file_is_replaced_not_trusted(history_dir: Path, hostile: bytes) -> None:
+    with TinyDBRepository(history_dir) as first, TinyDBRepository(history_dir) as second:
+        session = first.create_session("assistant")
+        second.refresh()
+        lock_path(history_dir).write_bytes(hostile)
+        first.append_message(Message(session_id=session.id, role="user", content="one"))
+        assert second.refresh() == {session.id}
+        assert [m.content for m in second.messages(session.id)] == ["one"]
+    state = lock_path(history_dir).read_bytes()
+    assert len(state) == 4096 and json.loads(state)["gen"] >= 1
