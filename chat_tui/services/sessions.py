@@ -117,19 +117,17 @@ class SessionService:
 
     # -- other processes
 
-    async def external_changes(self) -> bool:
-        """Pick up what other processes wrote to the history; True when anything changed.
+    async def external_changes(self) -> set[str]:
+        """Pick up what other processes wrote to the history.
 
-        Calls the repository's ``refresh()`` (re-reading files whose signature changed)
-        in a thread. A repository without one cannot see other writers: always False.
-        A ``refresh()`` that returns nothing counts as "maybe": the caller compares the
-        open session before redrawing anything.
+        Runs the repository's ``refresh()`` (which re-reads the files other processes
+        changed) in a thread.
+
+        Returns:
+            The ids of the sessions another process created, changed or deleted since
+            the previous call; never one only this process changed.
         """
-        refresh = getattr(self.repository, "refresh", None)
-        if refresh is None:
-            return False
-        changed = await asyncio.to_thread(refresh)
-        return True if changed is None else bool(changed)
+        return await asyncio.to_thread(self.repository.refresh)
 
 
 __all__ = ["SessionService"]

@@ -202,13 +202,16 @@ class ChatApp(SettingsActions):
     async def _check_external_changes(self) -> None:
         """Show what another process (a second TUI, ``chat-tui ask``) wrote meanwhile."""
         try:
+            if self.streaming:
+                return  # a turn in progress shows its own messages; the next tick catches up
             sessions = self.services.sessions
-            if not await sessions.external_changes():
+            changed = await sessions.external_changes()
+            if not changed:
                 return
             self.refresh_sidebar()
             shown = self.session
-            if shown is None or sessions.is_draft(shown) or self.streaming:
-                return  # a turn in progress shows its own messages; the next check catches up
+            if shown is None or sessions.is_draft(shown) or shown.id not in changed:
+                return
             fresh = await sessions.get(shown.id)
             if fresh is None or self.session is None or self.session.id != shown.id:
                 return

@@ -7,10 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-import pytest
-
 from chat_tui.services.bootstrap import open_services
-from chat_tui.storage.tinydb_repo import TinyDBRepository
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
 from chat_tui.tui.screens.help import HelpScreen
 from chat_tui.tui.widgets.chat_view import UserMessage
@@ -261,10 +258,6 @@ async def test_a_new_session_is_stored_only_once_it_has_a_message(
         restarted.close()
 
 
-@pytest.mark.skipif(
-    not hasattr(TinyDBRepository, "refresh"),
-    reason="needs the multi-process storage's refresh() (merged from the storage branch)",
-)
 async def test_messages_another_process_adds_to_the_open_session_appear(
     services, fake_openai, isolated_home: Path
 ) -> None:
