@@ -258,7 +258,12 @@ class KnowledgeStore(KnowledgeSearch):
             _upgrade_legacy_keys(client, self.registry)
             return True
 
-        opened = self._call("opening", run)
+        if create:
+            # Two ingests creating one KB at once: the second must find it, not fail.
+            with self._write_lock():
+                opened = self._call("opening", run)
+        else:
+            opened = self._call("opening", run)
         self._opened = opened
         return opened
 
