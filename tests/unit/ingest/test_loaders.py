@@ -193,6 +193,9 @@ def test_text_is_recognised_by_content_whatever_the_name(tmp_path: Path) -> None
         path = tmp_path / name
         path.write_text(f"all: words about {name}\n\tmore text\n", encoding="utf-8")
         assert f"words about {name}" in load(path).text, name
+    escapes = tmp_path / "short.notes"
+    escapes.write_text("# T \x1b]0;PWN\x07\x1b[2J\n\nhi\n", encoding="utf-8")
+    assert "hi" in load(escapes).text  # escape sequences do not make text binary
     blob = tmp_path / "data.bin2"
     blob.write_bytes(os.urandom(4096).replace(b"\x00", b"\x01"))
     assert reason(blob).startswith("binary")

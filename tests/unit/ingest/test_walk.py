@@ -85,6 +85,12 @@ def walked(paths: list[Path], **options: object) -> tuple[set[str], dict[str, st
     return {p.name for p in result.files}, {Path(s.path).name: s.reason for s in result.skipped}
 
 
+def walk_skips(paths: list[Path]) -> list[str]:
+    from chat_tui.ingest.walk import walk
+
+    return [skip.path for skip in walk(paths).skipped]
+
+
 def test_links_inside_are_followed_links_out_only_with_follow_links(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -130,6 +136,7 @@ def test_fifos_sockets_devices_loops_and_dangling_links_are_skipped_with_reasons
         # Named on the command line: skipped too, and the FIFO is never opened (no block).
         files, skipped = walked([root / "pipe.md", Path("/dev/zero"), root / "loop_a"])
         assert not files
+        assert len(walk_skips([root, root / "pipe.md"])) == len(walk_skips([root]))  # once
         assert skipped == {"pipe.md": "a FIFO", "zero": "a device file", "loop_a": "symlink loop"}
     finally:
         sock.close()
