@@ -56,7 +56,7 @@ _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
 #: Open elements at once beyond which a page is refused (real pages stay far below 1,000).
-MAX_DEPTH = 100_000
+MAX_DEPTH = 200_000
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
 
 

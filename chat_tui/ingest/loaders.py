@@ -232,7 +232,9 @@ def _mostly_controls(text: str) -> bool:
     """Random bytes decoded by some codec are full of controls and replacement marks."""
     if not text:
         return False
-    odd = sum(1 for ch in text if (ch < " " and ch not in "\t\n\r\f") or ch == "\ufffd")
+    # ESC, BEL and backspace are left out: text with escape sequences is still text (it is
+    # cleaned before it is shown); random bytes have plenty of the other controls.
+    odd = sum(1 for ch in text if (ch < " " and ch not in "\t\n\r\f\x1b\x07\x08") or ch == "\ufffd")
     return odd > len(text) * 0.05
 
 

@@ -22,7 +22,7 @@ Why it is shaped this way:
 * **Flushed at the end.** Rows are visible (and safe from a killed process) once inserted;
   flushing only makes searches over them fast (unflushed rows cost ~1 s per search at 10k)
   and is slow to repeat, so the writer flushes every ``FLUSH_CHUNKS`` chunks and once at
-  the end, also when the ingest fails.
+  the end, also when the ingest fails (not when it is interrupted: Ctrl+C exits at once).
 """
 
 from __future__ import annotations
@@ -185,6 +185,11 @@ class _Run:
                 group.create_task(self._write_batches())
         except BaseExceptionGroup as errors:
             raise _first_error(errors) from None
+        except asyncio.CancelledError:
+            # Ctrl+C: exit at once. Skipping the flush costs only search speed until the
+            # next ingest flushes; what is stored is stored either way.
+            self.unflushed = 0
+            raise
         finally:
             # A cancelled await leaves its thread running: let writes finish before closing.
             if self.writes:

@@ -129,10 +129,13 @@ class _Walker:
         self.follow_links = follow_links
         self.seen: set[Path] = set()
         self.visited_dirs: set[tuple[int, int]] = set()
+        self.skipped_paths: set[str] = set()
         self.result = WalkResult([], [])
 
     def skip(self, path: Path, reason: str) -> None:
-        self.result.skipped.append(SkippedFile(str(path), reason))
+        if str(path) not in self.skipped_paths:  # named twice (a folder and itself): once
+            self.skipped_paths.add(str(path))
+            self.result.skipped.append(SkippedFile(str(path), reason))
 
     def add(self, path: Path) -> None:
         if path not in self.seen:

@@ -39,10 +39,11 @@ markers, inserts the new rows under a fresh ``version`` per file, upserts the
 files' registry rows in one request (the commit point of the whole batch), and
 only then deletes the old versions. Searches keep only hits whose ``(source,
 version)`` is the registered one, so a process killed at any instant leaves each
-file either fully present (old or new version) or absent. Rows of a source exist
-only while it is registered or a pending marker names it: leftovers of a killed
-writer are deleted by the next write of that file and by ``ensure()`` (pending
-rows whose writer process is gone), and new files need no delete at all.
+file either fully present (old or new version) or absent. Every row's version is
+the registered one of its file or named by a pending marker (the version being
+written, and the one being superseded): leftovers of a killed writer are deleted,
+by version, by the next write of that file and by ``ensure()`` (markers whose
+writer process is gone), and new files need no delete at all.
 
 Flushing: inserted rows are visible to queries and searches at once and survive a
 killed client or server (Milvus Lite appends them to its WAL before answering),
@@ -258,7 +259,12 @@ class KnowledgeStore(KnowledgeSearch):
             _upgrade_legacy_keys(client, self.registry)
             return True
 
-        opened = self._call("opening", run)
+        if create:
+            # Two ingests creating one KB at once: the second must find it, not fail.
+            with self._write_lock():
+                opened = self._call("opening", run)
+        else:
+            opened = self._call("opening", run)
         self._opened = opened
         return opened
 

@@ -6,11 +6,12 @@ pymilvus and the parsers are imported only when one of these runs.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from chat_tui.config import Settings
 from chat_tui.errors import ChatTuiError, RetrievalError
@@ -114,6 +115,21 @@ def _what_is_kept(rebuild: bool) -> str:
     return "nothing already stored was lost; files finished so far are stored"
 
 
+def _exit_now(code: int) -> NoReturn:
+    """Exit without waiting for worker threads (a store call or a parse in flight).
+
+    Closing the event loop joins its thread pool, and a Milvus request or a parse that is
+    running cannot be interrupted: Ctrl+C would wait for it. The store is all-or-none per
+    file even under ``kill -9`` (see ``KnowledgeStore``), so leaving at once loses nothing.
+    """
+    import logging
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 def run_ingest(
     settings: Settings,
     paths: Sequence[Path],
@@ -149,9 +165,10 @@ def run_ingest(
         if not paths:
             return 2
     progress = RichIngestProgress(console)
+    runner = asyncio.Runner()
     try:
         with progress:
-            report = asyncio.run(
+            report = runner.run(
                 ingest_paths(
                     paths,
                     settings=settings,
@@ -172,7 +189,9 @@ def run_ingest(
         return 2
     except KeyboardInterrupt:
         print(f"chat-tui: ingest interrupted ({_what_is_kept(rebuild)})", file=sys.stderr)
-        return 2
+        _exit_now(2)
+    finally:
+        runner.close()
     console.print(render_summary(report))
     code = report.exit_code
     for path in missing:

@@ -181,3 +181,55 @@ def test_images_need_a_multimodal_embedder(tmp_path: Path) -> None:
     assert document.image is not None and document.image.startswith(
         "data:image/png;base64,iVBORw0KGgo"
     )
+
+
+# ---------------------------------------------------------------- hostile files
+
+
+def test_text_is_recognised_by_content_whatever_the_name(tmp_path: Path) -> None:
+    names = ["README.SSL", "README.api", "LICENSE", "Makefile", "Dockerfile", "setup.cfg"]
+    names += ["tox.ini", "pyproject.toml", "ci.yaml", "run.sh", "notes.whatever", "CHANGES.1"]
+    for name in names:
+        path = tmp_path / name
+        path.write_text(f"all: words about {name}\n\tmore text\n", encoding="utf-8")
+        assert f"words about {name}" in load(path).text, name
+    escapes = tmp_path / "short.notes"
+    escapes.write_text("# T \x1b]0;PWN\x07\x1b[2J\n\nhi\n", encoding="utf-8")
+    assert "hi" in load(escapes).text  # escape sequences do not make text binary
+    blob = tmp_path / "data.bin2"
+    blob.write_bytes(os.urandom(4096).replace(b"\x00", b"\x01"))
+    assert reason(blob).startswith("binary")
+
+
+def test_deep_html_is_linear_or_refused(tmp_path: Path) -> None:
+    from chat_tui.ingest.html_text import MAX_DEPTH, html_to_markdown
+
+    deep = "<div>" * 100_000 + "<p>bottom text</p>" + "</div>" * 100_000
+    assert "bottom text" in html_to_markdown(deep)  # seconds, not hours (see bench/)
+    unclosed = "<span>" * (MAX_DEPTH + 5) + "x"
+    with pytest.raises(IngestError, match="nested deeper"):
+        html_to_markdown(unclosed)
+    stray = "</div>" * 50_000 + "<h2>Kept</h2><p>after strays</p>"
+    assert "## Kept" in html_to_markdown(stray) and "after strays" in html_to_markdown(stray)
+
+
+def test_zip_bomb_docx_is_refused_before_extraction(tmp_path: Path) -> None:
+    import zipfile
+
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            block = b"\0" * (1024 * 1024)
+            for _ in range(300):  # 300 MB that compress to ~300 kB
+                member.write(block)
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    assert reason(bomb, max_mb=5).startswith("too large unpacked")
+
+
+def test_a_fifo_swapped_in_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "late.md"
+    os.mkfifo(fifo)
+    assert reason(fifo) == "a FIFO"  # returns: opened non-blocking, checked on the fd
+    with pytest.raises(IngestError, match="device"):
+        read_file_bytes(Path("/dev/zero"), 1)

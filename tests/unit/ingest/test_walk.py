@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from chat_tui.ingest.walk import is_under, walk_paths
@@ -72,3 +73,79 @@ def test_is_under_matches_whole_path_components(tmp_path: Path) -> None:
     assert is_under(str(root / "a.md"), [root])
     assert is_under(str(root), [root])
     assert not is_under(str(tmp_path / "docs2" / "a.md"), [root])
+
+
+# ---------------------------------------------------------------- only what was given
+
+
+def walked(paths: list[Path], **options: object) -> tuple[set[str], dict[str, str]]:
+    from chat_tui.ingest.walk import walk
+
+    result = walk(paths, **options)  # type: ignore[arg-type]
+    return {p.name for p in result.files}, {Path(s.path).name: s.reason for s in result.skipped}
+
+
+def walk_skips(paths: list[Path]) -> list[str]:
+    from chat_tui.ingest.walk import walk
+
+    return [skip.path for skip in walk(paths).skipped]
+
+
+def test_links_inside_are_followed_links_out_only_with_follow_links(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("shadow", encoding="utf-8")
+    (outside / "folder").mkdir()
+    (outside / "folder" / "deep.txt").write_text("deep", encoding="utf-8")
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "real.md").write_text("real", encoding="utf-8")
+    (root / "inside.md").symlink_to(root / "sub" / "real.md")
+    (root / "shadow.txt").symlink_to(outside / "secret.txt")
+    (root / "outdir").symlink_to(outside / "folder", target_is_directory=True)
+
+    files, skipped = walked([root])
+    assert files == {"real.md"}  # the inside link names the same file: taken once
+    assert "out of the given folders" in skipped["shadow.txt"]
+    assert "out of the given folders" in skipped["outdir"]
+    files, skipped = walked([root], follow_links=True)
+    assert files == {"real.md", "secret.txt", "deep.txt"} and not skipped
+
+
+def test_fifos_sockets_devices_loops_and_dangling_links_are_skipped_with_reasons(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "ok.md").write_text("ok", encoding="utf-8")
+    os.mkfifo(root / "pipe.md")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(root / "sock.md"))
+    (root / "loop_a").symlink_to(root / "loop_b")
+    (root / "loop_b").symlink_to(root / "loop_a")
+    (root / "dangling.md").symlink_to(root / "nowhere.md")
+    (root / "dirloop").symlink_to(root, target_is_directory=True)  # inside: walked once
+    try:
+        files, skipped = walked([root])
+        assert files == {"ok.md"}
+        assert skipped["pipe.md"] == "a FIFO" and skipped["sock.md"] == "a socket"
+        assert skipped["loop_a"] == skipped["loop_b"] == "symlink loop"
+        assert skipped["dangling.md"] == "dangling symlink"
+        # Named on the command line: skipped too, and the FIFO is never opened (no block).
+        files, skipped = walked([root / "pipe.md", Path("/dev/zero"), root / "loop_a"])
+        assert not files
+        assert len(walk_skips([root, root / "pipe.md"])) == len(walk_skips([root]))  # once
+        assert skipped == {"pipe.md": "a FIFO", "zero": "a device file", "loop_a": "symlink loop"}
+    finally:
+        sock.close()
+
+
+def test_two_hundred_deep_folders_are_walked(tmp_path: Path) -> None:
+    folder = tmp_path
+    for depth in range(200):
+        folder = folder / f"d{depth}"
+    folder.mkdir(parents=True)
+    (folder / "bottom.md").write_text("x", encoding="utf-8")
+    assert walked([tmp_path])[0] == {"bottom.md"}

@@ -195,3 +195,27 @@ def test_stats_never_show_the_token(kb_settings: Settings) -> None:
     with pytest.raises(RetrievalError) as caught:
         store.exists()
     assert "SECRET" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_registry_rows_of_the_old_key_format_are_rekeyed_on_open(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    from chat_tui.retrieval.milvus_store import file_key
+
+    source = "/docs/Bob's x'] or key not in ['.md"
+    store = make_store(kb_name)
+    chunk = Chunk(id="c0", source=source, text="legacy quokka text", index=0)
+    store.replace_file(source, "h1", [chunk], None)
+    # Rewrite the registry as the old code stored it: key "file:<source>".
+    client = store._get_client()
+    row = client.get(store.registry, ids=[file_key(source)], output_fields=["*"])[0]
+    client.upsert(store.registry, [{**row, "key": f"file:{source}"}])
+    client.delete(store.registry, ids=[file_key(source)])
+    store.close()
+
+    reopened = make_store(kb_name)
+    assert reopened.sources() == [(source, "h1", 1)]
+    assert [p.chunk.source for p in reopened.search_bm25("quokka", 5)] == [source]
+    keys = reopened._get_client().query(reopened.registry, filter="", output_fields=["key"])
+    assert [r["key"] for r in keys] == [file_key(source)]
+    assert reopened.remove_file(source) == 1 and reopened.sources() == []
