@@ -173,9 +173,11 @@ class ChatApp(SettingsActions):
 
         settings = self.settings
         if settings.retrieval.enabled and not settings.milvus.uri:
+            from chat_tui.retrieval.milvus_connection import quiet_grpc
             from chat_tui.retrieval.milvus_server import data_dir, ensure_local_server
 
             if data_dir(settings.knowledge_dir).is_dir():
+                quiet_grpc()  # before grpc is first imported: its logs would draw over the app
                 import pymilvus  # noqa: F401
 
                 ensure_local_server(settings.knowledge_dir)
