@@ -27,15 +27,17 @@ from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.errors import ChatTuiError
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.services.chat import trailing_answers
-from chat_tui.tui.commands import ACTIONS, bindings, palette_commands
+from chat_tui.tui.commands import ACTION_CONTEXT, ACTIONS, bindings, palette_commands
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
 from chat_tui.tui.screens.help import HelpScreen, help_rows
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.settings_actions import SettingsActions
+from chat_tui.tui.state_keeper import StateKeeper
 from chat_tui.tui.turn import TurnDisplay
 from chat_tui.tui.widgets.chat_view import AnswerView, ChatView
-from chat_tui.tui.widgets.prompt import PromptInput
+from chat_tui.tui.widgets.message_cursor import MessageCursor, message_text
+from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from chat_tui.tui.widgets.status import StatusLine
 
@@ -47,6 +49,8 @@ class ChatApp(SettingsActions):
     TITLE = "chat-tui"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings()]
     ENABLE_COMMAND_PALETTE = True
+    #: Below 96 columns the sidebar hides itself so the chat keeps 60+ columns.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (96, "-wide")]
 
     def __init__(self, services: AppServices, *, check_setup: bool = True) -> None:
         super().__init__()
@@ -63,6 +67,8 @@ class ChatApp(SettingsActions):
         self.theme = (
             self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
         )
+        self.state_keeper = StateKeeper(self, services.chat, services.settings)
+        self._message_cursor: MessageCursor | None = None
 
     def notify(
         self,
@@ -85,6 +91,18 @@ class ChatApp(SettingsActions):
         """
         if self.screen.is_modal and action not in {"quit", "help", "command_palette"}:
             return False
+        context = ACTION_CONTEXT.get(action)
+        if context is not None:
+            # Keys that mean something only in the prompt or in the chat pane (up, y,
+            # pageup...): elsewhere the binding stands aside and the key goes on.
+            focused = self.focused
+            wanted = PromptInput if context == "prompt" else ChatView
+            return isinstance(focused, wanted)
+        if action == "switch_role" and parameters:
+            # alt+N from an ESC-prefix terminal arrives as a character (see commands.py):
+            # with no role N, let it type.
+            number = parameters[0]
+            return isinstance(number, int) and 1 <= number <= len(self.roles)
         return True
 
     # ------------------------------------------------------------------ layout
@@ -103,6 +121,12 @@ class ChatApp(SettingsActions):
         return self.query_one("#chat", ChatView)
 
     @property
+    def message_cursor(self) -> MessageCursor:
+        if self._message_cursor is None:
+            self._message_cursor = MessageCursor(self.chat_view)
+        return self._message_cursor
+
+    @property
     def sidebar(self) -> SessionSidebar:
         return self.query_one("#sidebar", SessionSidebar)
 
@@ -115,6 +139,10 @@ class ChatApp(SettingsActions):
         return [role.name for role in self.services.roles]
 
     async def on_mount(self) -> None:
+        state_notice = await self.state_keeper.load()
+        if state_notice:
+            self.notify(state_notice, severity="warning", timeout=10)
+        self.query_one(PromptInput).sent = PromptHistory(self.state_keeper.state.prompt_history)
         if self.settings.theme not in self.available_themes:
             self.notify(
                 f"{self.settings.config_file}: theme {self.settings.theme!r} is not a Textual "
@@ -404,6 +432,7 @@ class ChatApp(SettingsActions):
             self.query_one(PromptInput).text = event.text
             self.notify("An answer is still streaming: press Esc to stop it.", severity="warning")
             return
+        self.state_keeper.prompt_sent(event.text)
         self.run_turn(event.text)
 
     def action_regenerate(self) -> None:
@@ -423,6 +452,60 @@ class ChatApp(SettingsActions):
             return
         self.copy_to_clipboard(text)
         self.notify(f"Copied {len(text)} characters.", timeout=2)
+
+    # ------------------------------------------------------------------ keyboard
+
+    def action_scroll_chat(self, where: str) -> None:
+        """PageUp/PageDown, ctrl+home/ctrl+end from the prompt scroll the chat."""
+        chat = self.chat_view
+        if where == "page_up":
+            chat.scroll_page_up(animate=False)
+        elif where == "page_down":
+            chat.scroll_page_down(animate=False)
+        elif where == "home":
+            chat.scroll_home(animate=False)
+        elif where == "end":
+            chat.scroll_end(animate=False)
+
+    def action_focus_chat(self) -> None:
+        self.chat_view.focus()
+        if self.message_cursor.selected is None:
+            self.message_cursor.move(-1)
+
+    def action_leave_chat(self) -> None:
+        if self.streaming:
+            self.action_stop_answer()
+            return
+        self.message_cursor.clear()
+        self.query_one(PromptInput).focus()
+
+    def action_select_message(self, step: int) -> None:
+        self.message_cursor.move(step)
+
+    def action_copy_selected(self) -> None:
+        widget = self.message_cursor.selected
+        text = message_text(widget) if widget is not None else ""
+        if not text:
+            self.notify("Select a message with up/down first.", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied the message ({len(text)} characters).", timeout=2)
+
+    def action_copy_code(self) -> None:
+        found = self.message_cursor.next_code_block()
+        if found is None:
+            self.notify("The selected message has no code block.", severity="warning")
+            return
+        code, number, count = found
+        self.copy_to_clipboard(code)
+        self.notify(f"Copied code block {number} of {count} ({len(code)} characters).", timeout=2)
+
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the sidebar; the choice holds until the next toggle."""
+        screen = self.screen
+        shown = self.sidebar.display
+        screen.set_class(shown, "sidebar-off")
+        screen.set_class(not shown, "sidebar-on")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_rows(dict(self._keymap))))

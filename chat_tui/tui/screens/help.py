@@ -13,22 +13,34 @@ from textual.widgets import DataTable, Label, Static
 
 from chat_tui.tui.commands import ACTIONS
 
+#: Below this width the help table leaves out the binding-id column.
+NARROW_HELP = 110
+
 
 def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
-    """(keys, description, binding id) of every action, with ``keymap``'s rebindings."""
-    rows = [(keymap.get(a.id, a.keys), a.help, a.id) for a in ACTIONS if not a.id[-1].isdigit()]
-    role_keys = [keymap.get(f"role.{n}", f"alt+{n}") for n in range(1, 10)]
-    rows.insert(
-        4,
-        (
-            f"{role_keys[0]} … {role_keys[-1]}",
-            "Jump to role N (in role-picker order)",
-            "role.1 … role.9",
-        ),
-    )
+    """(keys, description, binding id) of every action, with ``keymap``'s rebindings.
+
+    The same rows, in the same order, as the README's table (``readme_table``).
+    """
+    where = {"app": "", "prompt": " (prompt)", "chat": " (chat, after ctrl+o)"}
+    rows: list[tuple[str, str, str]] = []
+    for action in ACTIONS:
+        if action.id.startswith("role.") and action.id[-1].isdigit():
+            if action.id == "role.1":
+                role_keys = [keymap.get(f"role.{n}", f"alt+{n}") for n in range(1, 10)]
+                rows.append(
+                    (
+                        f"{role_keys[0]} … {role_keys[-1]}",
+                        "Jump to role N (in role-picker order)",
+                        "role.1 … role.9",
+                    )
+                )
+            continue
+        binding_id = action.id if action.bound else "(prompt)"
+        rows.append(
+            (keymap.get(action.id, action.keys), action.help + where[action.context], binding_id)
+        )
     rows.append(("ctrl+p", "Command palette: every action by name", "(palette)"))
-    rows.append(("enter", "Send the prompt", "(prompt)"))
-    rows.append(("ctrl+j, shift+enter", "New line in the prompt (alt+enter too)", "(prompt)"))
     return rows
 
 
@@ -55,15 +67,24 @@ class HelpScreen(ModalScreen[None]):
             yield table
             yield Static(
                 Content(
-                    'Rebind any key in config.toml under [keymap], e.g. "session.new" = "ctrl+t".  '
-                    "Every action is also in the command palette (ctrl+p).  Esc closes."
+                    'Rebind keys in config.toml [keymap], e.g. "session.new" = "ctrl+t".  '
+                    "Every action is in the palette (ctrl+p).  Esc closes."
                 ),
                 classes="dialog-hint",
             )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Keys", "Action", "Binding id")
+        # At 80 columns the binding ids would push the descriptions off screen: they
+        # are in the README and the palette, so a narrow help shows keys and actions.
+        narrow = self.app.size.width < NARROW_HELP
+        if narrow:
+            table.add_columns("Keys", "Action")
+        else:
+            table.add_columns("Keys", "Action", "Binding id")
         for keys, description, binding_id in self.rows:
-            table.add_row(format_keys(keys), description, binding_id)
+            if narrow:
+                table.add_row(format_keys(keys), description)
+            else:
+                table.add_row(format_keys(keys), description, binding_id)
         table.focus()
