@@ -41,6 +41,8 @@ from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from chat_tui.tui.widgets.status import StatusLine
 
+CHAT_KEYS_HINT = "chat: ↑/↓ select · y copy · c code · Esc back"
+
 
 class ChatApp(SettingsActions):
     """chat-tui: sessions sidebar, streamed chat pane, prompt, status line."""
@@ -468,16 +470,20 @@ class ChatApp(SettingsActions):
             chat.scroll_end(animate=False)
 
     def action_focus_chat(self) -> None:
-        self.chat_view.focus()
+        # set_focus now, not focus() (which waits a turn): keys typed right after
+        # ctrl+o are already queued and must reach the chat, not the prompt.
+        self.screen.set_focus(self.chat_view)
         if self.message_cursor.selected is None:
             self.message_cursor.move(-1)
+        # Said where the eye is, and cleared when the prompt has the focus again.
+        self.query_one(PromptInput).border_subtitle = CHAT_KEYS_HINT
 
     def action_leave_chat(self) -> None:
         if self.streaming:
             self.action_stop_answer()
             return
         self.message_cursor.clear()
-        self.query_one(PromptInput).focus()
+        self.screen.set_focus(self.query_one(PromptInput))
 
     def action_select_message(self, step: int) -> None:
         self.message_cursor.move(step)

@@ -23,6 +23,7 @@ from chat_tui.tui.commands import ESC_DIGIT_KEYS, keys_of
 from chat_tui.tui.messages import PromptSubmitted
 
 NEWLINE_KEYS = frozenset(k.strip() for k in keys_of("prompt.newline").split(","))
+PROMPT_KEYS_HINT = "ctrl+o select messages"
 #: Characters an ESC-prefix terminal's alt+1..9 arrives as (see ``commands.py``).
 ROLE_CHARACTER_KEYS = frozenset(ESC_DIGIT_KEYS.values())
 
@@ -99,6 +100,10 @@ class PromptInput(TextArea):
         if key in ROLE_CHARACTER_KEYS:
             return False
         return super().check_consume_key(key, character)
+
+    def on_focus(self) -> None:
+        # Where to go from here; the App replaces it with the chat's keys after ctrl+o.
+        self.border_subtitle = PROMPT_KEYS_HINT
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
