@@ -90,7 +90,7 @@ class PromptInput(TextArea):
         )
         self.sent = PromptHistory()
 
-    def check_consume_key(self, key: str, character: str | None) -> bool:
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
         """Leave alt+N-as-a-character to the App's role bindings.
 
         Textual drops app bindings for printable keys while a TextArea has focus; the
