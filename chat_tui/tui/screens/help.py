@@ -15,6 +15,7 @@ from chat_tui.tui.commands import ACTIONS
 
 #: Below this width the help table leaves out the binding-id column.
 NARROW_HELP = 110
+NARROW_KEYS_WIDTH = 22
 
 
 def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
@@ -76,15 +77,19 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         # At 80 columns the binding ids would push the descriptions off screen: they
-        # are in the README and the palette, so a narrow help shows keys and actions.
-        narrow = self.app.size.width < NARROW_HELP
+        # are in the README and the palette, so a narrow help shows keys and actions,
+        # the actions wrapped to the width instead of cut.
+        width = self.app.size.width
+        narrow = width < NARROW_HELP
         if narrow:
-            table.add_columns("Keys", "Action")
+            keys_width = NARROW_KEYS_WIDTH
+            table.add_column("Keys", width=keys_width)
+            table.add_column("Action", width=max(20, width - keys_width - 8))
         else:
             table.add_columns("Keys", "Action", "Binding id")
         for keys, description, binding_id in self.rows:
             if narrow:
-                table.add_row(format_keys(keys), description)
+                table.add_row(format_keys(keys), description, height=None)
             else:
                 table.add_row(format_keys(keys), description, binding_id)
         table.focus()
