@@ -41,7 +41,7 @@ from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from chat_tui.tui.widgets.status import StatusLine
 
-CHAT_KEYS_HINT = "chat: ↑/↓ select · y copy · c code · Esc back"
+CHAT_KEYS_HINT = "chat: ↑/↓ select · y copy · c code · p paths · Esc back"
 
 
 class ChatApp(SettingsActions):
@@ -505,6 +505,17 @@ class ChatApp(SettingsActions):
         code, number, count = found
         self.copy_to_clipboard(code)
         self.notify(f"Copied code block {number} of {count} ({len(code)} characters).", timeout=2)
+
+    def action_toggle_full_paths(self) -> None:
+        widget = self.message_cursor.selected
+        if not isinstance(widget, AnswerView) or widget.message is None:
+            self.notify("Select an answer with sources first (up/down).", severity="warning")
+            return
+        if not widget.message.citations:
+            self.notify("This answer has no sources.", severity="warning")
+            return
+        full = widget.toggle_full_paths()
+        self.notify("Full source paths." if full else "Short source paths.", timeout=2)
 
     def action_toggle_sidebar(self) -> None:
         """Show or hide the sidebar; the choice holds until the next toggle."""

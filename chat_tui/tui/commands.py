@@ -122,7 +122,7 @@ ACTIONS: tuple[Action, ...] = (
         "ctrl+o",
         "focus_chat",
         "Select messages",
-        "Move into the chat to select messages (up/down, y, c; Esc returns)",
+        "Move into the chat to select messages (up/down, y, c, p; Esc returns)",
     ),
     Action(
         "chat.select_previous",
@@ -154,6 +154,14 @@ ACTIONS: tuple[Action, ...] = (
         "copy_code",
         "Copy code",
         "Copy a code block of the selected message (again: the next block)",
+        context="chat",
+    ),
+    Action(
+        "chat.paths",
+        "p",
+        "toggle_full_paths",
+        "Full paths",
+        "Show the selected answer's source paths in full, or shortened",
         context="chat",
     ),
     Action(

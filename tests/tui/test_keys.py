@@ -234,3 +234,39 @@ async def test_a_corrupt_state_file_is_a_notice_and_the_app_starts(services, fak
         messages = notifications(app, "warning")
         assert any("damaged" in m and str(path) in m for m in messages), messages
         assert app.focused is app.query_one(PromptInput)
+
+
+async def test_sources_are_short_and_p_shows_the_full_paths(services, fake_openai) -> None:
+    from chat_tui.domain.models import Citation, Message
+    from chat_tui.tui.widgets.chat_view import AnswerView
+
+    repo = services.repository
+    session = repo.create_session("assistant", "Sourced")
+    repo.append_message(Message(session_id=session.id, role="user", content="q"))
+    long_dir = "/srv/company-docs/engineering/handbook-2026"
+    repo.append_message(
+        Message(
+            session_id=session.id,
+            role="assistant",
+            content="answer",
+            citations=(
+                Citation(source=f"{long_dir}/ops/on-call.md", line_start=3, line_end=9),
+                Citation(source=f"{long_dir}/runbook.pdf", page=4),
+            ),
+        )
+    )
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.history_shown()
+        await pilot.pause()
+        sources = app.query(AnswerView).last().query_one(".sources", Static)
+        text = str(sources.render())
+        assert f"Sources  in {long_dir}" in text
+        assert "[1] ops/on-call.md (lines 3-9)" in text and "[2] runbook.pdf (page 4)" in text
+        await pilot.press("ctrl+o", "p")
+        await pilot.pause()
+        text = str(sources.render())
+        assert f"[1] {long_dir}/ops/on-call.md (lines 3-9)" in text
+        await pilot.press("p")
+        await pilot.pause()
+        assert "[2] runbook.pdf (page 4)" in str(sources.render())

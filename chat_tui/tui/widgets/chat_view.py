@@ -20,7 +20,9 @@ there is something to show.
 from __future__ import annotations
 
 import asyncio
+import os.path
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -32,6 +34,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Static
 
 from chat_tui.domain.models import Citation, Message, MessageStatus
+from chat_tui.domain.source_paths import shorten_sources
 from chat_tui.tui.messages import EarlierMessagesRequested
 
 if TYPE_CHECKING:
@@ -51,11 +54,22 @@ FLUSH_INTERVAL = 1 / 30
 MAX_FLUSH_CHARS = 1_000
 
 
-def sources_content(citations: Sequence[Citation]) -> Content:
-    """'Sources' lines under an answer, as plain content (paths are data, not markup)."""
-    lines = [Content.styled("Sources", "bold")]
-    for number, citation in enumerate(citations, start=1):
-        lines.append(Content(f"  [{number}] {citation.label()}"))
+def sources_content(citations: Sequence[Citation], full: bool = False) -> Content:
+    """'Sources' lines under an answer, as plain content (paths are data, not markup).
+
+    Unless ``full``, the folder the sources share is named once on the heading and
+    each path is shown relative to it (see ``chat_tui.domain.source_paths``).
+    """
+    if full:
+        folder, shown = "", [c.source for c in citations]
+    else:
+        folder, shown = shorten_sources([c.source for c in citations], os.path.expanduser("~"))
+    heading = [Content.styled("Sources", "bold")]
+    if folder:
+        heading.append(Content.styled(f"  in {folder}", "dim"))
+    lines = [Content("").join(heading)]
+    for number, (citation, source) in enumerate(zip(citations, shown, strict=True), start=1):
+        lines.append(Content(f"  [{number}] {replace(citation, source=source).label()}"))
     return Content("\n").join(lines)
 
 
@@ -91,6 +105,7 @@ class AnswerView(Vertical):
         self._thinking_box: Collapsible | None = None
         self._reasoning_text: Static | None = None
         self.streamed_text = ""
+        self.full_paths = False
 
     def compose(self) -> ComposeResult:
         if self.message is not None and self.message.reasoning:
@@ -259,8 +274,15 @@ class AnswerView(Vertical):
         if not citations and not self.query_children(".sources"):
             return
         sources = self._part("sources")
-        sources.update(sources_content(citations) if citations else Content(""))
+        sources.update(sources_content(citations, self.full_paths) if citations else Content(""))
         sources.display = bool(citations)
+
+    def toggle_full_paths(self) -> bool:
+        """Show the stored answer's sources with full paths, or shortened again."""
+        self.full_paths = not self.full_paths
+        if self.message is not None:
+            self.show_sources(self.message.citations)
+        return self.full_paths
 
     def _show_footer(self, message: Message) -> None:
         if message.citations and not self.query_children(".retrieval-note"):
