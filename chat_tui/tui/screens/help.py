@@ -16,6 +16,10 @@ from chat_tui.tui.commands import ACTIONS
 #: Below this width the help table leaves out the binding-id column.
 NARROW_HELP = 110
 NARROW_KEYS_WIDTH = 22
+KEYS_WIDTH = 28
+ID_WIDTH = 20
+#: The help dialog's width on a wide screen (app.tcss ``.dialog.help``).
+HELP_WIDTH = 124
 
 
 def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
@@ -76,20 +80,20 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        # At 80 columns the binding ids would push the descriptions off screen: they
-        # are in the README and the palette, so a narrow help shows keys and actions,
-        # the actions wrapped to the width instead of cut.
+        # Columns get fixed widths and rows wrap, so no description is cut at any width.
+        # Below NARROW_HELP the binding ids go (they are in the README and palette).
         width = self.app.size.width
         narrow = width < NARROW_HELP
-        if narrow:
-            keys_width = NARROW_KEYS_WIDTH
-            table.add_column("Keys", width=keys_width)
-            table.add_column("Action", width=max(20, width - keys_width - 8))
-        else:
-            table.add_columns("Keys", "Action", "Binding id")
+        dialog = width if narrow else min(HELP_WIDTH, int(width * 0.98)) - 6
+        keys_width = NARROW_KEYS_WIDTH if narrow else KEYS_WIDTH
+        id_width = 0 if narrow else ID_WIDTH
+        # Two cells of padding per column and the scrollbar.
+        action_width = max(20, dialog - keys_width - id_width - (4 if narrow else 6) - 4)
+        table.add_column("Keys", width=keys_width)
+        table.add_column("Action", width=action_width)
+        if not narrow:
+            table.add_column("Binding id", width=id_width)
         for keys, description, binding_id in self.rows:
-            if narrow:
-                table.add_row(format_keys(keys), description, height=None)
-            else:
-                table.add_row(format_keys(keys), description, binding_id)
+            cells = [format_keys(keys), description] + ([] if narrow else [binding_id])
+            table.add_row(*cells, height=None)
         table.focus()

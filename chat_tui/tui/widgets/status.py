@@ -35,37 +35,41 @@ class StatusLine(Static):
     def on_resize(self) -> None:
         self.refresh()
 
-    def _variants(self) -> list[list[Content]]:
-        role = Content.styled(f" {self.role} ", "bold reverse")
-        tail = (
-            Content.styled(self.step, "italic")
-            if self.step
-            else Content.styled(self.session_title or "no session", "dim")
-        )
-        model_only = self.model.split(" (", 1)[0]
-        retrieval = self.retrieval
-        short_kb = retrieval.replace("KB off (ctrl+b)", "KB off")
-        full = [role, Content(f"  {self.model}"), Content(SEPARATOR), Content(retrieval)]
-        variants = [
-            [*full, Content(SEPARATOR), tail],
-            [role, Content(f" {model_only}"), Content(NARROW_SEPARATOR), Content(short_kb)]
-            + ([Content(NARROW_SEPARATOR), tail] if self.step else []),
-            [role, Content(f" {model_only}"), Content(NARROW_SEPARATOR), Content(short_kb)],
-        ]
-        return variants
-
     def render(self) -> Content:
         width = self.content_region.width or self.size.width
-        variants = self._variants()
-        for parts in variants:
-            line = Content("").join(parts)
-            if not width or line.cell_length <= width:
-                return line
-        # Even the shortest does not fit: keep role and KB, shorten the model.
         role = Content.styled(f" {self.role} ", "bold reverse")
+        tail_text = self.step or self.session_title or "no session"
+        tail_style = "italic" if self.step else "dim"
+        full = Content("").join(
+            [
+                role,
+                Content(f"  {self.model}"),
+                Content(SEPARATOR),
+                Content(self.retrieval),
+                Content(SEPARATOR),
+                Content.styled(tail_text, tail_style),
+            ]
+        )
+        if not width or full.cell_length <= width:
+            return full
+        # Compact: the model without its provider, the short KB state, then what is
+        # left for the step (or title), cut to fit; the model is cut last.
         kb = self.retrieval.replace("KB off (ctrl+b)", "KB off")
-        room = width - role.cell_length - len(kb) - len(NARROW_SEPARATOR) - 1
-        model = shorten(self.model.split(" (", 1)[0], max(1, room))
+        model = self.model.split(" (", 1)[0]
+        base_len = role.cell_length + 1 + len(model) + len(NARROW_SEPARATOR) + len(kb)
+        room = width - base_len - len(NARROW_SEPARATOR)
+        if room < 8:
+            model = shorten(model, max(4, len(model) + min(0, width - base_len)))
+            return Content("").join(
+                [role, Content(f" {model}"), Content(NARROW_SEPARATOR), Content(shorten(kb, width))]
+            )
         return Content("").join(
-            [role, Content(f" {model}"), Content(NARROW_SEPARATOR), Content(shorten(kb, width))]
+            [
+                role,
+                Content(f" {model}"),
+                Content(NARROW_SEPARATOR),
+                Content(kb),
+                Content(NARROW_SEPARATOR),
+                Content.styled(shorten(tail_text, room), tail_style),
+            ]
         )
