@@ -2,7 +2,8 @@
 
 Runs the App headless against the local fake OpenAI-compatible server used by the
 tests, in a throw-away data dir, and saves SVGs of: the main screen mid-answer
-with a code block, the role picker, and the help screen.
+with a code block, the role picker, the help screen, and an answer with its
+sources at 80x24.
 
     python screenshots/make_screenshots.py
 """
@@ -128,6 +129,18 @@ async def main() -> None:
             await pilot.press("f1")
             await pilot.pause(0.2)
             app.save_screenshot(str(out / "help.svg"))
+        # A classic 80x24 terminal: the sidebar hides itself, the chat keeps the width.
+        app = make_app(services, check_setup=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.history_shown()
+            await pilot.press("alt+1")
+            await app.history_shown()
+            await pilot.pause(0.3)
+            for _ in range(300):  # let the "Role" notification go
+                if not app._notifications:  # noqa: SLF001 - screenshot script, not app code
+                    break
+                await pilot.pause(0.05)
+            app.save_screenshot(str(out / "small-80x24.svg"))
         services.close()
     print("wrote", ", ".join(str(p.relative_to(ROOT)) for p in sorted(out.glob("*.svg"))))
 

@@ -27,20 +27,23 @@ from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.errors import ChatTuiError
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.services.chat import trailing_answers
-from chat_tui.tui.commands import ACTIONS, bindings, palette_commands
+from chat_tui.tui.commands import ACTION_CONTEXT, ACTIONS, bindings, palette_commands
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
 from chat_tui.tui.screens.help import HelpScreen, help_rows
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.settings_actions import SettingsActions
+from chat_tui.tui.state_keeper import StateKeeper
 from chat_tui.tui.turn import TurnDisplay
 from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
-from chat_tui.tui.widgets.prompt import PromptInput
+from chat_tui.tui.widgets.message_cursor import MessageCursor, message_text
+from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from chat_tui.tui.widgets.status import StatusLine
 
 #: How often the app asks whether another process changed the history (issue 7.1).
 EXTERNAL_CHECK_SECONDS = 2.0
+CHAT_KEYS_HINT = "chat: ↑/↓ select · y copy · c code · p paths · Esc back"
 
 
 class ChatApp(SettingsActions):
@@ -50,6 +53,8 @@ class ChatApp(SettingsActions):
     TITLE = "chat-tui"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings()]
     ENABLE_COMMAND_PALETTE = True
+    #: Below 96 columns the sidebar hides itself so the chat keeps 60+ columns.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (96, "-wide")]
 
     def __init__(self, services: AppServices, *, check_setup: bool = True) -> None:
         super().__init__()
@@ -68,6 +73,8 @@ class ChatApp(SettingsActions):
         self.theme = (
             self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
         )
+        self.state_keeper = StateKeeper(self, services.chat, services.settings)
+        self._message_cursor: MessageCursor | None = None
 
     def notify(
         self,
@@ -90,6 +97,18 @@ class ChatApp(SettingsActions):
         """
         if self.screen.is_modal and action not in {"quit", "help", "command_palette"}:
             return False
+        context = ACTION_CONTEXT.get(action)
+        if context is not None:
+            # Keys that mean something only in the prompt or in the chat pane (up, y,
+            # pageup...): elsewhere the binding stands aside and the key goes on.
+            focused = self.focused
+            wanted = PromptInput if context == "prompt" else ChatView
+            return isinstance(focused, wanted)
+        if action == "switch_role" and parameters:
+            # alt+N from an ESC-prefix terminal arrives as a character (see commands.py):
+            # with no role N, let it type.
+            number = parameters[0]
+            return isinstance(number, int) and 1 <= number <= len(self.roles)
         return True
 
     # ------------------------------------------------------------------ layout
@@ -108,6 +127,12 @@ class ChatApp(SettingsActions):
         return self.query_one("#chat", ChatView)
 
     @property
+    def message_cursor(self) -> MessageCursor:
+        if self._message_cursor is None:
+            self._message_cursor = MessageCursor(self.chat_view)
+        return self._message_cursor
+
+    @property
     def sidebar(self) -> SessionSidebar:
         return self.query_one("#sidebar", SessionSidebar)
 
@@ -120,6 +145,10 @@ class ChatApp(SettingsActions):
         return [role.name for role in self.services.roles]
 
     async def on_mount(self) -> None:
+        state_notice = await self.state_keeper.load()
+        if state_notice:
+            self.notify(state_notice, severity="warning", timeout=10)
+        self.query_one(PromptInput).sent = PromptHistory(self.state_keeper.state.prompt_history)
         if self.settings.theme not in self.available_themes:
             self.notify(
                 f"{self.settings.config_file}: theme {self.settings.theme!r} is not a Textual "
@@ -447,6 +476,7 @@ class ChatApp(SettingsActions):
             self.query_one(PromptInput).text = event.text
             self.notify("An answer is still streaming: press Esc to stop it.", severity="warning")
             return
+        self.state_keeper.prompt_sent(event.text)
         self.run_turn(event.text)
 
     def action_regenerate(self) -> None:
@@ -471,6 +501,75 @@ class ChatApp(SettingsActions):
             return
         self.copy_to_clipboard(text)
         self.notify(f"Copied {len(text)} characters.", timeout=2)
+
+    # ------------------------------------------------------------------ keyboard
+
+    def action_scroll_chat(self, where: str) -> None:
+        """PageUp/PageDown, ctrl+home/ctrl+end from the prompt scroll the chat."""
+        chat = self.chat_view
+        if where == "page_up":
+            chat.scroll_page_up(animate=False)
+        elif where == "page_down":
+            chat.scroll_page_down(animate=False)
+        elif where == "home":
+            chat.scroll_home(animate=False)
+        elif where == "end":
+            chat.scroll_end(animate=False)
+
+    def action_focus_chat(self) -> None:
+        # set_focus now, not focus() (which waits a turn): keys typed right after
+        # ctrl+o are already queued and must reach the chat, not the prompt.
+        self.screen.set_focus(self.chat_view)
+        if self.message_cursor.selected is None:
+            self.message_cursor.move(-1)
+        # Said where the eye is, and cleared when the prompt has the focus again.
+        self.query_one(PromptInput).border_subtitle = CHAT_KEYS_HINT
+
+    def action_leave_chat(self) -> None:
+        if self.streaming:
+            self.action_stop_answer()
+            return
+        self.message_cursor.clear()
+        self.screen.set_focus(self.query_one(PromptInput))
+
+    def action_select_message(self, step: int) -> None:
+        self.message_cursor.move(step)
+
+    def action_copy_selected(self) -> None:
+        widget = self.message_cursor.selected
+        text = message_text(widget) if widget is not None else ""
+        if not text:
+            self.notify("Select a message with up/down first.", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied the message ({len(text)} characters).", timeout=2)
+
+    def action_copy_code(self) -> None:
+        found = self.message_cursor.next_code_block()
+        if found is None:
+            self.notify("The selected message has no code block.", severity="warning")
+            return
+        code, number, count = found
+        self.copy_to_clipboard(code)
+        self.notify(f"Copied code block {number} of {count} ({len(code)} characters).", timeout=2)
+
+    def action_toggle_full_paths(self) -> None:
+        widget = self.message_cursor.selected
+        if not isinstance(widget, AnswerView) or widget.message is None:
+            self.notify("Select an answer with sources first (up/down).", severity="warning")
+            return
+        if not widget.message.citations:
+            self.notify("This answer has no sources.", severity="warning")
+            return
+        full = widget.toggle_full_paths()
+        self.notify("Full source paths." if full else "Short source paths.", timeout=2)
+
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the sidebar; the choice holds until the next toggle."""
+        screen = self.screen
+        shown = self.sidebar.display
+        screen.set_class(shown, "sidebar-off")
+        screen.set_class(not shown, "sidebar-on")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_rows(dict(self._keymap))))

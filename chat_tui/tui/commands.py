@@ -6,9 +6,10 @@ Bindings, the command palette and the help screen are all generated from
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -17,9 +18,21 @@ if TYPE_CHECKING:
     from chat_tui.tui.app import ChatApp
 
 
+#: Where an action's keys act: anywhere, only while the prompt has focus, or only
+#: while the chat pane has focus (see ``ChatApp.check_action``).
+Context = Literal["app", "prompt", "chat"]
+
+
 @dataclass(frozen=True)
 class Action:
-    """One user-facing action."""
+    """One user-facing action.
+
+    ``keys`` are the names shown in help, the README and the footer, and the ones a
+    ``[keymap]`` entry replaces. ``terminal_keys`` are extra names for the same key
+    as some terminals deliver it (see ``ESC_DIGIT_KEYS``); they are never shown.
+    An action with ``bound=False`` is handled inside a widget (the prompt's Enter,
+    history and new line); it is listed so help and README show it too.
+    """
 
     id: str
     keys: str
@@ -27,9 +40,139 @@ class Action:
     title: str
     help: str
     show: bool = False
+    context: Context = "app"
+    terminal_keys: str = ""
+    bound: bool = True
+    footer: str = ""
+
+
+def _key_name(character: str) -> str:
+    """The key name Textual gives a printable character (its Unicode name, snake_case)."""
+    if character.isalnum():
+        return character
+    return unicodedata.name(character).lower().replace("-", "_").replace(" ", "_")
+
+
+#: Terminals that send alt as an ESC prefix (xterm, tmux, GNOME/VTE, Konsole,
+#: Alacritty, kitty without its keyboard protocol) send ``ESC 2`` for alt+2. Textual
+#: 8.2.8's ``_ansi_sequences`` maps ``ESC 1`` .. ``ESC 9`` to the characters macOS
+#: types with Option+digit (a table meant for WezTerm on macOS), so the app receives
+#: a key named after ``™``, exactly what typing ``™`` gives. These names are bound to
+#: the role switches as well; ``ChatApp.check_action`` lets the character through to
+#: the prompt when there is no role N, and pasted text (a Paste event) never switches.
+ESC_DIGIT_CHARACTERS = "¡™£¢∞§¶•ª"
+ESC_DIGIT_KEYS = {n: _key_name(c) for n, c in enumerate(ESC_DIGIT_CHARACTERS, start=1)}
 
 
 ACTIONS: tuple[Action, ...] = (
+    Action("prompt.send", "enter", "", "Send", "Send the prompt", context="prompt", bound=False),
+    Action(
+        "prompt.newline",
+        "ctrl+j,shift+enter,alt+enter",
+        "",
+        "New line",
+        "New line in the prompt (ctrl+j in every terminal; shift+enter and alt+enter "
+        "only where the terminal reports them, e.g. kitty)",
+        context="prompt",
+        bound=False,
+    ),
+    Action(
+        "prompt.history",
+        "up,down",
+        "",
+        "History",
+        "On the first / last line: walk the prompts sent before (kept across restarts)",
+        context="prompt",
+        bound=False,
+    ),
+    Action(
+        "chat.page_up",
+        "pageup",
+        "scroll_chat('page_up')",
+        "Page up",
+        "Scroll the chat up a page",
+        context="prompt",
+    ),
+    Action(
+        "chat.page_down",
+        "pagedown",
+        "scroll_chat('page_down')",
+        "Page down",
+        "Scroll the chat down a page",
+        context="prompt",
+    ),
+    Action(
+        "chat.top",
+        "ctrl+home",
+        "scroll_chat('home')",
+        "Chat top",
+        "Scroll to the top of the chat",
+        context="prompt",
+    ),
+    Action(
+        "chat.bottom",
+        "ctrl+end",
+        "scroll_chat('end')",
+        "Chat bottom",
+        "Scroll to the bottom of the chat",
+        context="prompt",
+    ),
+    Action(
+        "chat.focus",
+        "ctrl+o",
+        "focus_chat",
+        "Select messages",
+        "Move into the chat to select messages (up/down, y, c, p; Esc returns)",
+    ),
+    Action(
+        "chat.select_previous",
+        "up,k",
+        "select_message(-1)",
+        "Previous message",
+        "Select the previous message",
+        context="chat",
+    ),
+    Action(
+        "chat.select_next",
+        "down,j",
+        "select_message(1)",
+        "Next message",
+        "Select the next message",
+        context="chat",
+    ),
+    Action(
+        "chat.copy_message",
+        "y",
+        "copy_selected",
+        "Copy message",
+        "Copy the selected message (OSC 52)",
+        context="chat",
+    ),
+    Action(
+        "chat.copy_code",
+        "c",
+        "copy_code",
+        "Copy code",
+        "Copy a code block of the selected message (again: the next block)",
+        context="chat",
+    ),
+    Action(
+        "chat.paths",
+        "p",
+        "toggle_full_paths",
+        "Full paths",
+        "Show the selected answer's source paths in full, or shortened",
+        context="chat",
+    ),
+    Action(
+        "chat.back",
+        "escape,i",
+        "leave_chat",
+        "Back to prompt",
+        "Back to the prompt (Esc stops a streaming answer first)",
+        context="chat",
+    ),
+    Action("app.help", "f1", "help", "Help", "Show every key binding (also in the palette)", True),
     Action(
         "session.new",
         "ctrl+n",
@@ -37,6 +180,7 @@ ACTIONS: tuple[Action, ...] = (
         "New session",
         "Start a new session for the current role",
         True,
+        footer="New",
     ),
     Action(
         "session.previous",
@@ -60,14 +204,39 @@ ACTIONS: tuple[Action, ...] = (
         "Choose a role (persona); each role has its own sessions",
         True,
     ),
-    Action("session.rename", "f2", "rename_session", "Rename", "Rename the current session", True),
+    Action(
+        "answer.regenerate",
+        "ctrl+g",
+        "regenerate",
+        "Regenerate",
+        "Regenerate (or retry) the last answer",
+        True,
+        footer="Regen",
+    ),
+    Action(
+        "kb.toggle",
+        "ctrl+b",
+        "toggle_retrieval",
+        "Knowledge base",
+        "Turn knowledge-base retrieval on or off for this session",
+        True,
+        footer="KB",
+    ),
+    Action(
+        "sidebar.toggle",
+        "ctrl+s",
+        "toggle_sidebar",
+        "Sidebar",
+        "Show or hide the sessions sidebar (hidden by itself when narrow)",
+        True,
+    ),
+    Action("session.rename", "f2", "rename_session", "Rename", "Rename the current session"),
     Action(
         "session.delete",
         "ctrl+d",
         "delete_session",
         "Delete",
         "Delete the current session (asks first)",
-        True,
     ),
     Action(
         "session.clear",
@@ -84,27 +253,11 @@ ACTIONS: tuple[Action, ...] = (
         "Stop the answer being streamed; the partial answer is kept",
     ),
     Action(
-        "answer.regenerate",
-        "ctrl+g",
-        "regenerate",
-        "Regenerate",
-        "Regenerate (or retry) the last answer",
-        True,
-    ),
-    Action(
         "answer.copy",
         "ctrl+y",
         "copy_answer",
         "Copy",
         "Copy the last answer to the clipboard (OSC 52)",
-    ),
-    Action(
-        "kb.toggle",
-        "ctrl+b",
-        "toggle_retrieval",
-        "Knowledge base",
-        "Turn knowledge-base retrieval on or off for this session",
-        True,
     ),
     Action("kb.search", "f3", "search_knowledge", "Search KB", "Search the knowledge base"),
     Action(
@@ -124,28 +277,74 @@ ACTIONS: tuple[Action, ...] = (
         "Provider",
         "Switch the provider profile (openai, deepseek, ollama, ...)",
     ),
-    Action("app.help", "f1", "help", "Help", "Show every key binding", True),
     Action("app.quit", "ctrl+q", "quit", "Quit", "Quit chat-tui", True),
 ) + tuple(
-    Action(f"role.{n}", f"alt+{n}", f"switch_role({n})", f"Role {n}", f"Switch to role number {n}")
+    Action(
+        f"role.{n}",
+        f"alt+{n}",
+        f"switch_role({n})",
+        f"Role {n}",
+        f"Switch to role number {n}",
+        terminal_keys=ESC_DIGIT_KEYS[n],
+    )
     for n in range(1, 10)
 )
 
+ACTION_CONTEXT: dict[str, Context] = {
+    a.action.split("(", 1)[0]: a.context for a in ACTIONS if a.bound and a.context != "app"
+}
+"""The context of each focus-dependent action, by action name (without parameters)."""
+
+
+def keys_of(action_id: str) -> str:
+    """The default keys of the action with ``action_id``."""
+    return next(a.keys for a in ACTIONS if a.id == action_id)
+
 
 def bindings() -> list[Binding]:
-    """Textual bindings for every action; priority so the prompt can't swallow them."""
+    """Textual bindings for every bound action.
+
+    Priority bindings, so the focused widget can't swallow them; the focus-dependent
+    ones are switched off outside their context by ``ChatApp.check_action`` (the key
+    then reaches the widget as usual). Esc alone is not priority: dialogs use it.
+    """
     return [
         Binding(
-            a.keys,
+            ",".join(k for k in (a.keys, a.terminal_keys) if k),
             a.action,
-            a.title,
+            a.footer or a.title,
             show=a.show,
             priority=a.id != "answer.stop",
             id=a.id,
             tooltip=a.help,
         )
         for a in ACTIONS
+        if a.bound
     ]
+
+
+def readme_table() -> str:
+    """The README's key table (Markdown), generated from ``ACTIONS``.
+
+    ``tests/tui/test_keys.py`` fails when README.md holds another table.
+    """
+    where = {"app": "", "prompt": " (in the prompt)", "chat": " (in the chat, after ctrl+o)"}
+    lines = ["| key | action | binding id |", "|---|---|---|"]
+    roles_done = False
+    for action in ACTIONS:
+        if action.id.startswith("role.") and action.id != "role.pick":
+            if roles_done:
+                continue
+            roles_done = True
+            lines.append(
+                "| alt+1 … alt+9 | jump to role N (in role-picker order) | `role.1` … `role.9` |"
+            )
+            continue
+        keys = ", ".join(k.strip() for k in action.keys.split(","))
+        binding_id = f"`{action.id}`" if action.bound else "(widget)"
+        lines.append(f"| {keys} | {action.help}{where[action.context]} | {binding_id} |")
+    lines.append("| ctrl+p | command palette: every action by name | (palette) |")
+    return "\n".join(lines)
 
 
 def palette_commands(app: ChatApp) -> Iterator[SystemCommand]:
@@ -164,6 +363,8 @@ def palette_commands(app: ChatApp) -> Iterator[SystemCommand]:
         return run
 
     for action in ACTIONS:
+        if not action.bound or action.context != "app":
+            continue  # keys inside a widget, not commands
         if action.id.startswith("role.") and action.id != "role.pick":
             continue  # listed by role name below
         if action.id == "app.quit":

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chat_tui.config import Settings
     from chat_tui.domain.models import Session
     from chat_tui.services.bootstrap import AppServices
+    from chat_tui.tui.state_keeper import StateKeeper
 
 
 class SettingsActions(App[None]):
@@ -30,6 +31,7 @@ class SettingsActions(App[None]):
     services: AppServices
     settings: Settings
     session: Session | None
+    state_keeper: StateKeeper
 
     def refresh_status(self) -> None:
         raise NotImplementedError  # the App's
@@ -47,6 +49,7 @@ class SettingsActions(App[None]):
         except ChatTuiError as error:
             self.notify(str(error), severity="error")
             return
+        self.state_keeper.provider_chosen(name)
         self.refresh_status()
         provider = self.services.chat.settings.provider
         problem = missing_key_message(provider)
@@ -90,6 +93,7 @@ class SettingsActions(App[None]):
         )
         if choice and not self._guard_streaming():
             chat.use_model(choice)
+            self.state_keeper.model_chosen(choice)
             self.refresh_status()
 
     # ------------------------------------------------------------------ knowledge base

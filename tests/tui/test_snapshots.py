@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chat_tui.domain.models import Message, Usage
+from chat_tui.domain.models import Citation, Message, Usage
 from chat_tui.services.bootstrap import open_services
 from chat_tui.tui.widgets.prompt import PromptInput
 from tests.conftest import make_settings
@@ -28,6 +28,26 @@ Model output such as [bold red]this[/] stays literal text.
 """
 
 
+HOME_DOCS = str(Path.home() / "notes" / "physics")
+SOURCED = {
+    "role": "assistant",
+    "model": "fake-model",
+    "content": "Shorter (blue) wavelengths scatter far more than red ones: **Rayleigh "
+    "scattering** goes as 1/λ⁴ [1]. At sunset the light crosses more air, so the blue "
+    "is scattered away and reds remain [2].",
+    "citations": (
+        Citation(
+            source=f"{HOME_DOCS}/optics/scattering.md",
+            heading="Optics > Rayleigh scattering",
+            line_start=12,
+            line_end=30,
+        ),
+        Citation(source=f"{HOME_DOCS}/atmosphere-lecture-notes.pdf", page=7),
+    ),
+}
+SOURCED_ANSWER = Message(session_id="-", **SOURCED)
+
+
 @pytest.fixture
 def snapshot_app(isolated_home: Path):  # type: ignore[no-untyped-def]
     from chat_tui.tui.app import make_app
@@ -41,6 +61,8 @@ def snapshot_app(isolated_home: Path):  # type: ignore[no-untyped-def]
     ):
         session = repo.create_session(role, title)
         repo.append_message(Message(session_id=session.id, role="user", content=title))
+        if role == "teacher":
+            repo.append_message(SOURCED_ANSWER.__class__(**{**SOURCED, "session_id": session.id}))
     session = repo.create_session("programmer", "Read a TOML file")
     repo.append_message(
         Message(session_id=session.id, role="user", content="How do I read a TOML file in Python?")
@@ -80,3 +102,26 @@ def test_role_picker(snap_compare, snapshot_app) -> None:  # type: ignore[no-unt
     assert snap_compare(
         snapshot_app, press=["ctrl+r"], terminal_size=(120, 34), run_before=history_shown
     )
+
+
+# ---------------------------------------------------------------- 80x24: a small terminal
+
+
+def test_main_screen_80x24(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=history_shown)
+
+
+def test_help_screen_80x24(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(
+        snapshot_app, press=["f1"], terminal_size=(80, 24), run_before=history_shown
+    )
+
+
+def test_sourced_answer_80x24(snap_compare, snapshot_app) -> None:  # type: ignore[no-untyped-def]
+    async def teacher(pilot) -> None:  # type: ignore[no-untyped-def]
+        await history_shown(pilot)
+        await pilot.press("alt+2")
+        await pilot.app.history_shown()
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=teacher)

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Yes / no. Enter or y confirms, Esc or n cancels."""
+    """Yes / no for something that cannot be undone.
+
+    y confirms and n or Esc cancels, wherever the focus is; Enter presses the focused
+    button, which is Cancel when the dialog opens (a stray Enter must not delete), and
+    left/right or Tab move between the buttons. The hint under the question says so.
+    """
 
     BINDINGS = [
         Binding("escape,n", "dismiss(False)", "Cancel", show=False),
         Binding("y", "dismiss(True)", "Yes", show=False),
+        Binding("left,right", "switch_button", "Other button", show=False),
     ]
 
     def __init__(self, question: str, confirm_label: str = "Yes") -> None:
@@ -30,12 +36,35 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Content(self.question), classes="dialog-title")
+            yield Static(self._hint("Cancel"), classes="dialog-hint", id="confirm-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.confirm_label, variant="error", id="yes")
                 yield Button("Cancel", id="no")
 
+    def _hint(self, focused: str) -> Content:
+        return Content.assemble(
+            Content.styled("y", "bold"),
+            Content(f" {self.confirm_label}   "),
+            Content.styled("n", "bold"),
+            Content(" / "),
+            Content.styled("Esc", "bold"),
+            Content(" Cancel   "),
+            Content.styled("Enter", "bold"),
+            Content(f" presses {focused}"),
+        )
+
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, Button):
+            label = self.confirm_label if event.widget.id == "yes" else "Cancel"
+            self.query_one("#confirm-hint", Static).update(self._hint(label))
+
+    def action_switch_button(self) -> None:
+        focused = self.focused
+        target = "#no" if isinstance(focused, Button) and focused.id == "yes" else "#yes"
+        self.query_one(target, Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -13,22 +13,39 @@ from textual.widgets import DataTable, Label, Static
 
 from chat_tui.tui.commands import ACTIONS
 
+#: Below this width the help table leaves out the binding-id column.
+NARROW_HELP = 110
+NARROW_KEYS_WIDTH = 22
+KEYS_WIDTH = 28
+ID_WIDTH = 20
+#: The help dialog's width on a wide screen (app.tcss ``.dialog.help``).
+HELP_WIDTH = 124
+
 
 def help_rows(keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
-    """(keys, description, binding id) of every action, with ``keymap``'s rebindings."""
-    rows = [(keymap.get(a.id, a.keys), a.help, a.id) for a in ACTIONS if not a.id[-1].isdigit()]
-    role_keys = [keymap.get(f"role.{n}", f"alt+{n}") for n in range(1, 10)]
-    rows.insert(
-        4,
-        (
-            f"{role_keys[0]} … {role_keys[-1]}",
-            "Jump to role N (in role-picker order)",
-            "role.1 … role.9",
-        ),
-    )
+    """(keys, description, binding id) of every action, with ``keymap``'s rebindings.
+
+    The same rows, in the same order, as the README's table (``readme_table``).
+    """
+    where = {"app": "", "prompt": " (prompt)", "chat": " (chat, after ctrl+o)"}
+    rows: list[tuple[str, str, str]] = []
+    for action in ACTIONS:
+        if action.id.startswith("role.") and action.id[-1].isdigit():
+            if action.id == "role.1":
+                role_keys = [keymap.get(f"role.{n}", f"alt+{n}") for n in range(1, 10)]
+                rows.append(
+                    (
+                        f"{role_keys[0]} … {role_keys[-1]}",
+                        "Jump to role N (in role-picker order)",
+                        "role.1 … role.9",
+                    )
+                )
+            continue
+        binding_id = action.id if action.bound else "(prompt)"
+        rows.append(
+            (keymap.get(action.id, action.keys), action.help + where[action.context], binding_id)
+        )
     rows.append(("ctrl+p", "Command palette: every action by name", "(palette)"))
-    rows.append(("enter", "Send the prompt", "(prompt)"))
-    rows.append(("ctrl+j, shift+enter", "New line in the prompt (alt+enter too)", "(prompt)"))
     return rows
 
 
@@ -55,15 +72,28 @@ class HelpScreen(ModalScreen[None]):
             yield table
             yield Static(
                 Content(
-                    'Rebind any key in config.toml under [keymap], e.g. "session.new" = "ctrl+t".  '
-                    "Every action is also in the command palette (ctrl+p).  Esc closes."
+                    'Rebind keys in config.toml [keymap], e.g. "session.new" = "ctrl+t".  '
+                    "Every action is in the palette (ctrl+p).  Esc closes."
                 ),
                 classes="dialog-hint",
             )
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Keys", "Action", "Binding id")
+        # Columns get fixed widths and rows wrap, so no description is cut at any width.
+        # Below NARROW_HELP the binding ids go (they are in the README and palette).
+        width = self.app.size.width
+        narrow = width < NARROW_HELP
+        dialog = width if narrow else min(HELP_WIDTH, int(width * 0.98)) - 6
+        keys_width = NARROW_KEYS_WIDTH if narrow else KEYS_WIDTH
+        id_width = 0 if narrow else ID_WIDTH
+        # Two cells of padding per column and the scrollbar.
+        action_width = max(20, dialog - keys_width - id_width - (4 if narrow else 6) - 4)
+        table.add_column("Keys", width=keys_width)
+        table.add_column("Action", width=action_width)
+        if not narrow:
+            table.add_column("Binding id", width=id_width)
         for keys, description, binding_id in self.rows:
-            table.add_row(format_keys(keys), description, binding_id)
+            cells = [format_keys(keys), description] + ([] if narrow else [binding_id])
+            table.add_row(*cells, height=None)
         table.focus()

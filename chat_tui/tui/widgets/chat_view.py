@@ -29,7 +29,9 @@ after it is mounted, the same way as a streamed one.
 from __future__ import annotations
 
 import asyncio
+import os.path
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -41,6 +43,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Static
 
 from chat_tui.domain.models import Citation, Message, MessageStatus
+from chat_tui.domain.source_paths import shorten_sources
 from chat_tui.tui.messages import EarlierMessagesRequested
 from chat_tui.tui.widgets.segments import (
     SEGMENT_CHARS,
@@ -70,11 +73,22 @@ CATCH_UP_FLUSH_CHARS = 4_000
 SMALL_BACKLOG = 4 * MAX_FLUSH_CHARS
 
 
-def sources_content(citations: Sequence[Citation]) -> Content:
-    """'Sources' lines under an answer, as plain content (paths are data, not markup)."""
-    lines = [Content.styled("Sources", "bold")]
-    for number, citation in enumerate(citations, start=1):
-        lines.append(Content(f"  [{number}] {citation.label()}"))
+def sources_content(citations: Sequence[Citation], full: bool = False) -> Content:
+    """'Sources' lines under an answer, as plain content (paths are data, not markup).
+
+    Unless ``full``, the folder the sources share is named once on the heading and
+    each path is shown relative to it (see ``chat_tui.domain.source_paths``).
+    """
+    if full:
+        folder, shown = "", [c.source for c in citations]
+    else:
+        folder, shown = shorten_sources([c.source for c in citations], os.path.expanduser("~"))
+    heading = [Content.styled("Sources", "bold")]
+    if folder:
+        heading.append(Content.styled(f"  in {folder}", "dim"))
+    lines = [Content("").join(heading)]
+    for number, (citation, source) in enumerate(zip(citations, shown, strict=True), start=1):
+        lines.append(Content(f"  [{number}] {replace(citation, source=source).label()}"))
     return Content("\n").join(lines)
 
 
@@ -119,6 +133,7 @@ class AnswerView(Vertical):
         self._deferred = ""
         if message is not None and len(message.content) > SEGMENT_HARD_CHARS:
             self._deferred = message.content
+        self.full_paths = False
 
     def compose(self) -> ComposeResult:
         if self.message is not None and self.message.reasoning:
@@ -362,8 +377,15 @@ class AnswerView(Vertical):
         if not citations and not self.query_children(".sources"):
             return
         sources = self._part("sources")
-        sources.update(sources_content(citations) if citations else Content(""))
+        sources.update(sources_content(citations, self.full_paths) if citations else Content(""))
         sources.display = bool(citations)
+
+    def toggle_full_paths(self) -> bool:
+        """Show the stored answer's sources with full paths, or shortened again."""
+        self.full_paths = not self.full_paths
+        if self.message is not None:
+            self.show_sources(self.message.citations)
+        return self.full_paths
 
     def _show_footer(self, message: Message) -> None:
         if message.citations and not self.query_children(".retrieval-note"):

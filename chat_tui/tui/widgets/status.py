@@ -1,10 +1,26 @@
-"""The status line: role, model, session, and what the current turn is doing."""
+"""The status line: role, model, knowledge base, and what the current turn is doing.
+
+At 80 columns everything does not fit, so the line is built from parts in order of
+use and the least useful go first: the session title (it is in the sidebar and the
+terminal title), then the provider name, then the model is shortened; the role and
+the knowledge-base state always stay, and a running step replaces the title.
+"""
 
 from __future__ import annotations
 
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
+
+SEPARATOR = "  ·  "
+NARROW_SEPARATOR = " · "
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis (at least one character)."""
+    if len(text) <= width:
+        return text
+    return text[: max(1, width - 1)] + "…"
 
 
 class StatusLine(Static):
@@ -16,15 +32,44 @@ class StatusLine(Static):
     retrieval: reactive[str] = reactive("")
     step: reactive[str] = reactive("")
 
+    def on_resize(self) -> None:
+        self.refresh()
+
     def render(self) -> Content:
-        parts = [
-            Content.styled(f" {self.role} ", "bold reverse"),
-            Content(f"  {self.model}"),
-            Content("  ·  "),
-            Content(self.retrieval),
-        ]
-        if self.step:
-            parts += [Content("  ·  "), Content.styled(self.step, "italic")]
-        else:
-            parts += [Content("  ·  "), Content.styled(self.session_title or "no session", "dim")]
-        return Content("").join(parts)
+        width = self.content_region.width or self.size.width
+        role = Content.styled(f" {self.role} ", "bold reverse")
+        tail_text = self.step or self.session_title or "no session"
+        tail_style = "italic" if self.step else "dim"
+        full = Content("").join(
+            [
+                role,
+                Content(f"  {self.model}"),
+                Content(SEPARATOR),
+                Content(self.retrieval),
+                Content(SEPARATOR),
+                Content.styled(tail_text, tail_style),
+            ]
+        )
+        if not width or full.cell_length <= width:
+            return full
+        # Compact: the model without its provider, the short KB state, then what is
+        # left for the step (or title), cut to fit; the model is cut last.
+        kb = self.retrieval.replace("KB off (ctrl+b)", "KB off")
+        model = self.model.split(" (", 1)[0]
+        base_len = role.cell_length + 1 + len(model) + len(NARROW_SEPARATOR) + len(kb)
+        room = width - base_len - len(NARROW_SEPARATOR)
+        if room < 8:
+            model = shorten(model, max(4, len(model) + min(0, width - base_len)))
+            return Content("").join(
+                [role, Content(f" {model}"), Content(NARROW_SEPARATOR), Content(shorten(kb, width))]
+            )
+        return Content("").join(
+            [
+                role,
+                Content(f" {model}"),
+                Content(NARROW_SEPARATOR),
+                Content(kb),
+                Content(NARROW_SEPARATOR),
+                Content.styled(shorten(tail_text, room), tail_style),
+            ]
+        )
