@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from chat_tui.domain.text import clean_line
+
 ChatRole = Literal["system", "user", "assistant"]
 
 
@@ -83,7 +85,12 @@ class Citation:
     knowledge_base: str = "default"
 
     def label(self) -> str:
-        """A short human label: ``guide.md > Install (lines 3-9)``."""
+        """A short human label: ``guide.md > Install (lines 3-9)``.
+
+        Source and heading come from documents and file names: the label is safe to
+        show (controls made visible by ``clean_line``), also for citations stored
+        before ingest cleaned headings.
+        """
         parts = [self.source]
         if self.heading:
             parts.append(f" > {self.heading}")
@@ -92,7 +99,7 @@ class Citation:
         elif self.line_start is not None:
             end = self.line_end if self.line_end is not None else self.line_start
             parts.append(f" (lines {self.line_start}-{end})")
-        return "".join(parts)
+        return clean_line("".join(parts))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

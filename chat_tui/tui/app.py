@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from chat_tui.config import missing_key_message
 from chat_tui.domain.models import MessageStatus, Session
+from chat_tui.domain.text import clean_line
 from chat_tui.errors import ChatTuiError
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.services.chat import trailing_answers
@@ -85,8 +86,15 @@ class ChatApp(SettingsActions):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Notifications carry server, file and model text: never parse it as markup."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Notifications carry server, file and model text: never parse it as markup, and
+        pass it through the one sanitizer (controls made visible, lines kept)."""
+        super().notify(
+            clean_line(message, keep_newlines=True),
+            title=clean_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a dialog is open, only its own keys, help and quit act.
@@ -284,7 +292,7 @@ class ChatApp(SettingsActions):
             if self.session
             else settings.provider.model
         )
-        status.session_title = self.session.title if self.session else ""
+        status.session_title = clean_line(self.session.title) if self.session else ""
         if self.session is None or not settings.retrieval.enabled:
             status.retrieval = "KB off"
         elif not self.session.retrieval_enabled:
@@ -434,7 +442,7 @@ class ChatApp(SettingsActions):
         if target is None or self._guard_streaming():
             return
         confirmed = await self.push_screen_wait(
-            ConfirmScreen(f"Delete session “{target.title}” and its history?", "Delete")
+            ConfirmScreen(f"Delete session “{clean_line(target.title)}” and its history?", "Delete")
         )
         if not confirmed or self._guard_streaming():
             return
@@ -456,7 +464,7 @@ class ChatApp(SettingsActions):
         if target is None or self._guard_streaming():
             return
         confirmed = await self.push_screen_wait(
-            ConfirmScreen(f"Clear all messages of “{target.title}”?", "Clear")
+            ConfirmScreen(f"Clear all messages of “{clean_line(target.title)}”?", "Clear")
         )
         if not confirmed or self._guard_streaming():
             return

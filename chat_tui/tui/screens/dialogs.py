@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from chat_tui.domain.text import clean_line
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Yes / no for something that cannot be undone.
@@ -35,7 +37,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content(self.question), classes="dialog-title")
+            yield Label(Content(clean_line(self.question)), classes="dialog-title")
             yield Static(self._hint("Cancel"), classes="dialog-hint", id="confirm-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.confirm_label, variant="error", id="yes")
@@ -83,7 +85,7 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content(self.title_text), classes="dialog-title")
+            yield Label(Content(clean_line(self.title_text)), classes="dialog-title")
             yield Input(self.value, id="text-input", select_on_focus=True)
 
     @on(Input.Submitted)
@@ -117,7 +119,7 @@ class PickerScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
-            yield Label(Content(self.title_text), classes="dialog-title")
+            yield Label(Content(clean_line(self.title_text)), classes="dialog-title")
             yield Input(placeholder="type to filter", id="picker-filter")
             yield OptionList(id="picker-options")
 
@@ -136,9 +138,9 @@ class PickerScreen(ModalScreen[str | None]):
             Option(
                 Content.assemble(
                     Content.styled(f"{number}. ", "dim") if number <= 9 else Content("   "),
-                    Content.styled(value, "bold"),
+                    Content.styled(clean_line(value), "bold"),  # model ids come from a server
                     Content("  "),
-                    Content.styled(description, "dim"),
+                    Content.styled(clean_line(description), "dim"),
                 ),
                 id=value,
             )

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from chat_tui.domain.text import strip_terminal_controls
+from chat_tui.domain.text import clean_line, strip_terminal_controls
 from chat_tui.errors import ChatTuiError
 from chat_tui.services.bootstrap import AppServices
 
@@ -54,7 +54,7 @@ class KnowledgeSearchScreen(ModalScreen[None]):
                 self.services.settings.retrieval.top_k,
             )
         except ChatTuiError as error:
-            status.update(Content(str(error)))
+            status.update(Content(clean_line(error)))
             return
         except Exception as error:  # noqa: BLE001 - say it in one line, keep the dialog usable
             status.update(Content(f"search failed ({type(error).__name__}); see the log"))

@@ -15,6 +15,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from chat_tui.domain.models import Role, Session
+from chat_tui.domain.text import clean_line
 from chat_tui.tui.messages import SessionSelected
 
 HEADER_PREFIX = "role:"
@@ -82,11 +83,8 @@ class SessionSidebar(OptionList):
             for session in listed:
                 when = relative_time(session.updated_at, now)
                 width = max(8, self.size.width - 4 - len(when))
-                title = (
-                    session.title
-                    if len(session.title) <= width
-                    else session.title[: width - 1] + "…"
-                )
+                shown = clean_line(session.title)  # a title is the user's or a file's text
+                title = shown if len(shown) <= width else shown[: width - 1] + "…"
                 prompt = Content.assemble(
                     Content(title),
                     Content(" " * max(1, width - len(title) + 1)),
