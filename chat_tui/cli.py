@@ -124,6 +124,15 @@ def ask(
         str | None, typer.Option("--session", "-s", help="Continue this session id.")
     ] = None,
     no_kb: Annotated[bool, typer.Option("--no-kb", help="Skip knowledge-base retrieval.")] = False,
+    earlier: Annotated[
+        int | None,
+        typer.Option(
+            "--earlier",
+            min=0,
+            help="Send at most this many earlier messages of the session (to retry a "
+            "question refused as too long for the model's context window).",
+        ),
+    ] = None,
 ) -> None:
     """Ask one question without the TUI; the answer streams to standard output.
 
@@ -146,6 +155,7 @@ def ask(
     check_data_dir(settings, 1)
     services = open_app_services(settings)
     from chat_tui.domain.models import MessageStatus
+    from chat_tui.domain.prompt import refused_as_too_long
     from chat_tui.services.chat import AnswerSaved, ContentReceived, RetrievalFinished, ServiceEvent
 
     repo = services.repository
@@ -187,7 +197,9 @@ def ask(
 
     async def run() -> Message:
         try:
-            return await services.chat.send(target.id, text, on_event, use_retrieval=not no_kb)
+            return await services.chat.send(
+                target.id, text, on_event, use_retrieval=not no_kb, max_earlier=earlier
+            )
         finally:
             await services.chat.aclose()
 
@@ -202,7 +214,14 @@ def ask(
     finally:
         services.close()
     if answer.status is MessageStatus.FAILED:
-        fail(answer.error or "the request failed", 1)
+        problem = answer.error or "the request failed"
+        fewer = services.chat.retry_earlier(target.id)
+        if refused_as_too_long(answer) and fewer is not None:
+            # The one-step fix, as a command: the same reduction ctrl+g makes in the TUI.
+            problem += (
+                f" To retry with fewer earlier turns: --session {target.id} --earlier {fewer}"
+            )
+        fail(problem, 1)
 
 
 @app.command()

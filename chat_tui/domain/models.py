@@ -137,6 +137,9 @@ class Message:
     status: MessageStatus = MessageStatus.COMPLETE
     error: str | None = None
     citations: tuple[Citation, ...] = ()
+    #: Why a failed answer failed, as a machine-readable kind ("context_length",
+    #: "rate_limit", ...; see ``ProviderError.kind``), so a front end can offer the fix.
+    error_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -152,6 +155,7 @@ class Message:
             "status": self.status.value,
             "error": self.error,
             "citations": [c.to_dict() for c in self.citations],
+            "error_kind": self.error_kind,
         }
 
     @classmethod
@@ -174,6 +178,7 @@ class Message:
             status=parsed_status,
             error=data.get("error"),
             citations=tuple(Citation.from_dict(c) for c in data.get("citations") or ()),
+            error_kind=str(data["error_kind"]) if data.get("error_kind") else None,
         )
 
 

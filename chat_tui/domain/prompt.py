@@ -13,6 +13,11 @@ history is read as exchanges, a user message and the answers stored after it:
   sent with that partial text as the assistant turn;
 - with several attempts (regenerate), the last complete one is sent, else the
   last one with text.
+
+When the provider refuses a request as too long for its context window, the retry
+sends fewer earlier turns (``fewer_earlier``): the oldest half of the exchanges the
+refused request carried is dropped, again on each refusal, until only the question
+is left (``max_earlier`` caps what ``build_messages`` keeps).
 """
 
 from __future__ import annotations
@@ -41,6 +46,26 @@ def context_budget(context_window: int, answer_tokens: int, configured: int = 0)
     if configured > 0:
         return configured
     return max(256, context_window - answer_tokens)
+
+
+#: The ``error_kind`` of an answer the provider refused as too long for its window.
+CONTEXT_LENGTH = "context_length"
+
+
+def refused_as_too_long(message: Message) -> bool:
+    """Whether ``message`` is an answer that failed because the context was too long."""
+    return message.status is MessageStatus.FAILED and message.error_kind == CONTEXT_LENGTH
+
+
+def fewer_earlier(sent: int) -> int:
+    """How many earlier messages a retry keeps after a request with ``sent`` was refused.
+
+    The oldest half of the exchanges (user + answer pairs) is dropped, rounding the
+    dropped half up, so every retry sends strictly fewer and the last one sends only
+    the question.
+    """
+    exchanges = max(0, sent) // 2
+    return (exchanges // 2) * 2
 
 
 def _exchanges(history: Sequence[Message]) -> list[Message]:
@@ -84,6 +109,7 @@ def build_messages(
     budget: int,
     count_tokens: TokenCounter,
     context_block: str | None = None,
+    max_earlier: int | None = None,
 ) -> list[dict[str, str]]:
     """The ``messages`` list for a chat-completions request.
 
@@ -93,6 +119,8 @@ def build_messages(
         budget: token budget for everything sent.
         count_tokens: estimates tokens of a text.
         context_block: retrieved passages, already formatted and delimited.
+        max_earlier: at most this many messages before the question (None: as many
+            as the budget holds); used to retry a request refused as too long.
 
     Returns:
         A system message, then as many of the most recent turns as fit, ending with
@@ -110,6 +138,8 @@ def build_messages(
     used += count_tokens(last_content) + MESSAGE_OVERHEAD
     kept: list[dict[str, str]] = []
     for message in reversed(earlier):
+        if max_earlier is not None and len(kept) >= max_earlier:
+            break
         cost = count_tokens(message.content) + MESSAGE_OVERHEAD
         if used + cost > budget:
             break

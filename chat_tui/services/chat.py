@@ -24,9 +24,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_tui.config import Settings
 from chat_tui.domain.models import Citation, Message, MessageStatus, Role, Session, Usage, now
-from chat_tui.domain.prompt import build_messages, context_budget, title_from
+from chat_tui.domain.prompt import (
+    build_messages,
+    context_budget,
+    fewer_earlier,
+    refused_as_too_long,
+    title_from,
+)
 from chat_tui.domain.text import StreamSanitizer
-from chat_tui.errors import ChatTuiError
+from chat_tui.errors import ChatTuiError, ProviderError
 from chat_tui.services.sessions import SessionService
 from chat_tui.storage.base import SessionRepository
 
@@ -187,6 +193,9 @@ class ChatService:
         self._client_factory = client_factory or _default_client
         self._client: ChatClient | None = None
         self.sessions = SessionService(repository)
+        # How many earlier messages (before the question) the last request of each
+        # session carried: a retry after a context-length refusal sends fewer.
+        self._sent_earlier: dict[str, int] = {}
 
     # -- provider
 
@@ -230,7 +239,13 @@ class ChatService:
     # -- turns
 
     async def send(
-        self, session_id: str, text: str, on_event: EventSink, *, use_retrieval: bool = True
+        self,
+        session_id: str,
+        text: str,
+        on_event: EventSink,
+        *,
+        use_retrieval: bool = True,
+        max_earlier: int | None = None,
     ) -> Message:
         """Save ``text`` as the user's turn, then answer it.
 
@@ -239,6 +254,8 @@ class ChatService:
             text: the user's message.
             on_event: receives progress events.
             use_retrieval: False skips the knowledge base for this turn only.
+            max_earlier: at most this many earlier messages are sent (None: as many
+                as the context budget holds).
 
         Returns:
             The stored answer (complete, stopped or failed).
@@ -253,7 +270,11 @@ class ChatService:
             await self._stopped_before_answer(session, user, on_event)
             raise
         return await self._answer(
-            session, on_event, use_retrieval=use_retrieval, announce=UserTurnSaved(user, session)
+            session,
+            on_event,
+            use_retrieval=use_retrieval,
+            announce=UserTurnSaved(user, session),
+            max_earlier=max_earlier,
         )
 
     def _save_user(self, session_id: str, text: str) -> tuple[Message, Session]:
@@ -292,6 +313,14 @@ class ChatService:
         that fails, is cut or is stopped leaves the earlier answer where it was (the
         attempt is stored after it, with its error or partial text), so ctrl+g never loses
         a good answer. Earlier attempts without text are dropped.
+
+        When the last attempt was refused as too long for the model's context window,
+        the retry carries fewer earlier turns (the oldest half of the refused request's
+        exchanges dropped, see ``fewer_earlier``), again on each refusal.
+
+        Raises:
+            ChatTuiError: there is no question, or only the question was sent and it
+                was still refused as too long.
         """
         session = await asyncio.to_thread(self._session, session_id)
         history = await asyncio.to_thread(self.repository.messages, session.id)
@@ -299,11 +328,49 @@ class ChatService:
         history = history[: len(history) - len(trailing)]
         if not history or history[-1].role != "user":
             raise ChatTuiError("Nothing to regenerate: this session has no question yet.")
+        max_earlier = None
+        if trailing and refused_as_too_long(trailing[0]):
+            max_earlier = self._fewer_earlier(session, history)
         for attempt in trailing:
             if not attempt.content.strip():
                 await asyncio.to_thread(self.repository.delete_message, session.id, attempt.id)
         replaced = [m for m in trailing if m.content.strip()]
-        return await self._answer(session, on_event, history=history, replaces=replaced)
+        return await self._answer(
+            session, on_event, history=history, replaces=replaced, max_earlier=max_earlier
+        )
+
+    def _fewer_earlier(self, session: Session, history: list[Message]) -> int:
+        """The earlier messages a retry after a context-length refusal may carry."""
+        sent = self._sent_earlier.get(session.id)
+        if sent is None:
+            # Refused in an earlier run (or another process): assume the full request.
+            request = build_messages(
+                self.role(session.role).system_prompt,
+                history,
+                budget=self._budget(),
+                count_tokens=_count_tokens,
+            )
+            sent = max(0, len(request) - 2)
+        if sent == 0:
+            raise ChatTuiError(
+                "Only the question is left and it is still too long for the model's context "
+                "window: shorten it, or use a model with a larger context window."
+            )
+        return fewer_earlier(sent)
+
+    def retry_earlier(self, session_id: str) -> int | None:
+        """Earlier messages a retry of the last request of this process may carry.
+
+        None when nothing was sent in this session yet or only the question was.
+        """
+        sent = self._sent_earlier.get(session_id)
+        return fewer_earlier(sent) if sent else None
+
+    def _budget(self) -> int:
+        provider = self.settings.provider
+        return context_budget(
+            provider.context_window, provider.answer_tokens, self.settings.history.context_tokens
+        )
 
     def _session(self, session_id: str) -> Session:
         session = self.repository.get_session(session_id)
@@ -355,11 +422,13 @@ class ChatService:
         history: list[Message] | None = None,
         replaces: Sequence[Message] = (),
         announce: UserTurnSaved | None = None,
+        max_earlier: int | None = None,
     ) -> Message:
         """Stream an answer to the last message of ``history`` (default: the stored one).
 
         ``replaces``: answers deleted once this one is stored complete (see regenerate).
         ``announce``: sent first, inside the part where a cancel ends in a stopped answer.
+        ``max_earlier``: at most this many messages before the question are sent.
         """
         role = self.role(session.role)
         model = self.model_for(session)
@@ -381,7 +450,11 @@ class ChatService:
         last_checkpoint = (time.monotonic(), 0)
 
         def snapshot(
-            status: MessageStatus, error: str | None = None, *, final: bool = True
+            status: MessageStatus,
+            error: str | None = None,
+            *,
+            final: bool = True,
+            error_kind: str | None = None,
         ) -> Message:
             if final:
                 tail = content_clean.flush()
@@ -400,6 +473,7 @@ class ChatService:
                 status=status,
                 error=error,
                 citations=citations,
+                error_kind=error_kind,
             )
 
         def write_checkpoint(partial: Message) -> None:
@@ -452,14 +526,12 @@ class ChatService:
             request = build_messages(
                 role.system_prompt,
                 history,
-                budget=context_budget(
-                    provider.context_window,
-                    provider.answer_tokens,
-                    self.settings.history.context_tokens,
-                ),
+                budget=self._budget(),
                 count_tokens=_count_tokens,
                 context_block=context_block,
+                max_earlier=max_earlier,
             )
+            self._sent_earlier[session.id] = max(0, len(request) - 2)  # less system, question
             from chat_tui.llm.client import ContentDelta, ReasoningDelta, UsageReport
 
             client = await self.client()
@@ -508,7 +580,10 @@ class ChatService:
                 await on_event(AnswerSaved(answer))
             raise
         except ChatTuiError as error:
-            answer = await asyncio.to_thread(store, snapshot(MessageStatus.FAILED, str(error)))
+            kind = error.kind if isinstance(error, ProviderError) else None
+            answer = await asyncio.to_thread(
+                store, snapshot(MessageStatus.FAILED, str(error), error_kind=kind)
+            )
         except Exception as error:  # noqa: BLE001 - a bug must not lose the partial answer
             log.exception("unexpected error while streaming")
             answer = await asyncio.to_thread(

@@ -624,7 +624,13 @@ class ChatApp(SettingsActions):
             if display.view is not None and display.view.message is None:
                 await display.view.remove()
                 display.view = None
-            await chat.add_notice(str(error), "error")
+            if text is None:
+                # A refused regenerate left the stored answers as they were: show them
+                # again (below) and say why in a notification the redraw cannot wipe.
+                replacing = True
+                self.notify(str(error), severity="error", timeout=8)
+            else:
+                await chat.add_notice(str(error), "error")
         finally:
             view = display.view
             self.status.step = ""

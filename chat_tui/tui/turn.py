@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.services.chat import (
     AnswerSaved,
     ContentReceived,
@@ -19,6 +20,7 @@ from chat_tui.services.chat import (
     ServiceEvent,
     UserTurnSaved,
 )
+from chat_tui.tui.widgets.chat_view import RETRY_FEWER_HINT
 
 if TYPE_CHECKING:
     from chat_tui.tui.app import ChatApp
@@ -76,7 +78,9 @@ class TurnDisplay:
             app.refresh_sidebar()
             app.refresh_status()
             if event.message.error:
-                app.notify(event.message.error, severity="error", timeout=6)
+                # A context-length refusal has a one-key fix: the notification names it.
+                hint = f" ({RETRY_FEWER_HINT})" if refused_as_too_long(event.message) else ""
+                app.notify(event.message.error + hint, severity="error", timeout=6)
 
 
 __all__ = ["TurnDisplay"]

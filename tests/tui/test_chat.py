@@ -592,3 +592,93 @@ async def test_a_checkpoint_left_by_a_crash_is_shown_as_interrupted(
     finally:
         await after_crash.chat.aclose()
         after_crash.close()
+
+
+CONTEXT_REFUSAL = Reply(
+    status=400,
+    error_message="This model's maximum context length is 4096 tokens.",
+    error_code="context_length_exceeded",
+)
+
+
+async def test_ctrl_g_after_a_context_length_refusal_retries_with_fewer_turns(
+    services, fake_openai
+) -> None:
+    fake_openai.script(
+        *(Reply(content=f"answer {n}") for n in range(4)),
+        CONTEXT_REFUSAL,
+        Reply(content="short enough"),
+    )
+    app = make_app(services, check_setup=False)
+    notified: list[str] = []
+    notify = app.notify
+
+    def recording_notify(message: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        notified.append(message)
+        notify(message, **kwargs)
+
+    app.notify = recording_notify  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        for n in range(4):
+            await send(pilot, f"question {n}")
+        await send(pilot, "the long one")
+        stored = services.repository.messages(app.session.id)
+        refused = stored[-1]
+        assert refused.status is MessageStatus.FAILED and refused.error_kind == "context_length"
+        # The failed answer's footer and its notification name the key that fixes it.
+        footer = str(answers(app)[-1].query_one(".answer-status").render())
+        assert "ctrl+g: retry with fewer earlier turns" in footer
+        assert any("ctrl+g: retry with fewer earlier turns" in n for n in notified)
+
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: len(answers(app)) == 5, "the pane redrawn")
+        first, second = fake_openai.requests[4]["messages"], fake_openai.requests[5]["messages"]
+        assert len(second) < len(first)
+        assert [m["content"] for m in first[1:]] == [
+            *(t for n in range(4) for t in (f"question {n}", f"answer {n}")),
+            "the long one",
+        ]
+        # The oldest half of the exchanges is dropped; the newest and the question stay.
+        assert [m["content"] for m in second[1:]] == [
+            "question 2",
+            "answer 2",
+            "question 3",
+            "answer 3",
+            "the long one",
+        ]
+        stored = services.repository.messages(app.session.id)
+        assert [(m.content, m.status) for m in stored[-2:]] == [
+            ("the long one", MessageStatus.COMPLETE),
+            ("short enough", MessageStatus.COMPLETE),
+        ]
+        assert markdown_source(answers(app)[-1]) == "short enough"
+
+
+async def test_context_length_retries_shrink_until_only_the_question_is_left(
+    services, fake_openai
+) -> None:
+    fake_openai.script(
+        *(Reply(content=f"answer {n}") for n in range(2)),
+        CONTEXT_REFUSAL,
+        CONTEXT_REFUSAL,
+        CONTEXT_REFUSAL,
+    )
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for n in range(2):
+            await send(pilot, f"question {n}")
+        await send(pilot, "the long one")
+        for _ in range(2):
+            await pilot.press("ctrl+g")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        sizes = [len(r["messages"]) for r in fake_openai.requests[2:]]
+        assert sizes == [6, 4, 2]  # system + 4, system + 2, system + the question alone
+        # Nothing left to drop: ctrl+g says so instead of sending the same request again.
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: len(answers(app)) == 3, "the refused answer shown again")
+        assert len(fake_openai.requests) == 5
+        stored = services.repository.messages(app.session.id)
+        assert stored[-1].error_kind == "context_length" and stored[-2].content == "the long one"

@@ -185,3 +185,23 @@ def test_rebuild_with_a_bad_jina_key_exits_2_and_keeps_the_knowledge_base(
     assert "JINA_API_KEY" in result.output
     assert _stats(runner)["files"] == "1"
     assert "llamas" in runner.invoke(app, ["kb", "search", "llamas"]).output
+
+
+def test_ask_after_a_context_length_refusal_names_the_retry_with_fewer_turns(
+    runner: CliRunner, fake_openai, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test-000000")
+    fake_openai.script(Reply(content="one"), Reply(content="two"))
+    assert runner.invoke(app, ["ask", "--no-kb", "first"]).exit_code == 0
+    session_id = runner.invoke(app, ["sessions", "list"]).output.split()[0]
+    assert runner.invoke(app, ["ask", "--no-kb", "-s", session_id, "second"]).exit_code == 0
+    fake_openai.script(Reply(status=400, error_code="context_length_exceeded"))
+    refused = runner.invoke(app, ["ask", "--no-kb", "-s", session_id, "long"])
+    assert refused.exit_code == 1
+    assert f"--session {session_id} --earlier 2" in " ".join(refused.output.split())
+    fake_openai.script(Reply(content="fits"))
+    retried = runner.invoke(app, ["ask", "--no-kb", "-s", session_id, "--earlier", "2", "long"])
+    assert retried.exit_code == 0 and "fits" in retried.output
+    contents = [m["content"] for m in fake_openai.requests[-1]["messages"][1:]]
+    assert contents == ["second", "two", "long"]

@@ -43,6 +43,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Static
 
 from chat_tui.domain.models import Citation, Message, MessageStatus
+from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
 from chat_tui.tui.messages import EarlierMessagesRequested
 from chat_tui.tui.widgets.segments import (
@@ -71,6 +72,18 @@ CATCH_UP_BACKLOG = 16_000
 CATCH_UP_FLUSH_CHARS = 4_000
 #: A backlog this small is drawn even after Esc (a few frames' worth).
 SMALL_BACKLOG = 4 * MAX_FLUSH_CHARS
+
+
+#: The key hint of an answer refused as too long for the model's context window.
+RETRY_FEWER_HINT = "ctrl+g: retry with fewer earlier turns"
+
+
+def retry_hint(message: Message) -> str:
+    """What ctrl+g does for a failed answer: after a context-length refusal, it retries
+    with fewer earlier turns (see ``ChatService.regenerate``)."""
+    if refused_as_too_long(message):
+        return RETRY_FEWER_HINT
+    return "ctrl+g retries"
 
 
 def sources_content(citations: Sequence[Citation], full: bool = False) -> Content:
@@ -408,7 +421,7 @@ class AnswerView(Vertical):
             )
         elif message.status is MessageStatus.FAILED:
             self.set_status(
-                Content.styled(f"✗ {message.error or 'failed'}  (ctrl+g retries)", "$error")
+                Content.styled(f"✗ {message.error or 'failed'}  ({retry_hint(message)})", "$error")
             )
         else:
             meta = [message.model or "", hidden.lstrip("; ")]
