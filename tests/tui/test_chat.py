@@ -8,7 +8,9 @@ import threading
 from dataclasses import replace
 
 import pytest
+from textual.await_complete import AwaitComplete
 from textual.widgets import Collapsible, Markdown
+from textual.widgets.markdown import MarkdownBlock
 
 from chat_tui.domain.models import MessageStatus
 from chat_tui.services import chat as chat_service
@@ -682,3 +684,57 @@ async def test_context_length_retries_shrink_until_only_the_question_is_left(
         assert len(fake_openai.requests) == 5
         stored = services.repository.messages(app.session.id)
         assert stored[-1].error_kind == "context_length" and stored[-2].content == "the long one"
+
+
+def drawn_text(view: AnswerView) -> str:
+    """The text the answer's body shows: its blocks' content, not its source.
+
+    ``Markdown.source`` changes as soon as ``append`` is called; the blocks appear
+    only when the append has run, so this is what the user sees.
+    """
+    return "\n".join(
+        str(block.content) for segment in view.segments for block in segment.query(MarkdownBlock)
+    )
+
+
+async def test_a_short_first_answer_stored_while_its_append_is_pending_is_drawn(
+    services, fake_openai, monkeypatch
+) -> None:
+    # Seen once in the tmux e2e test on a cold start: the footer said the answer was
+    # complete ("fake-model 12+34 tokens") but the body was empty. The flush timer had
+    # handed the whole short answer to Markdown.append, and the answer was stored before
+    # that append ran; finishing stopped the timer, which cancelled the pending append,
+    # and the text counted as drawn never reached the screen. Here the append is held
+    # until the answer is stored, which makes that interleaving certain.
+    fake_openai.script(Reply(content="You asked: {question}", chunk_chars=1_000))
+    stored = asyncio.Event()
+    real_append = Markdown.append
+
+    def held_append(self: Markdown, markdown: str) -> AwaitComplete:
+        async def when_stored() -> None:
+            await stored.wait()
+            await real_append(self, markdown)
+
+        return AwaitComplete(when_stored())
+
+    real_finish = AnswerView.finish
+
+    async def finish_after_the_timer_took_the_text(self: AnswerView, message) -> None:  # type: ignore[no-untyped-def]
+        deadline = asyncio.get_running_loop().time() + 10
+        while self.backlog or not self.streamed_text:
+            assert asyncio.get_running_loop().time() < deadline, "the timer never flushed"
+            await asyncio.sleep(0.005)
+        stored.set()
+        await real_finish(self, message)
+
+    monkeypatch.setattr(Markdown, "append", held_append)
+    monkeypatch.setattr(AnswerView, "finish", finish_after_the_timer_took_the_text)
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "first line")
+        (view,) = answers(app)
+        await until(
+            pilot, lambda: "tokens" in str(view.query_one(".answer-status").content), "the footer"
+        )
+        await until(pilot, lambda: "You asked: first line" in drawn_text(view), "the answer drawn")
+        assert markdown_source(view) == "You asked: first line"

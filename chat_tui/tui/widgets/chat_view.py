@@ -137,7 +137,8 @@ class AnswerView(Vertical):
         self._reasoning_text: Static | None = None
         self._segments: list[Markdown] = []
         self._segment_text = ""  # what the last segment holds
-        self._appending = False
+        # The piece being appended, in a task of its own (see ``_flush``).
+        self._writing: asyncio.Task[None] | None = None
         self._accepting = False
         self._dropped = 0  # characters not drawn because rendering was stopped
         self._filling_history = False
@@ -252,6 +253,11 @@ class AnswerView(Vertical):
         self._buffered = self._buffered[len(text) :]
         return text
 
+    @property
+    def _appending(self) -> bool:
+        """Whether a piece is still being appended (drawn)."""
+        return self._writing is not None and not self._writing.done()
+
     async def _flush(self) -> None:
         if self._reasoning_dirty:
             self._reasoning_dirty = False
@@ -262,11 +268,12 @@ class AnswerView(Vertical):
         text = self._take()
         if not text:
             return
-        self._appending = True
-        try:
-            await self._write(text)
-        finally:
-            self._appending = False
+        # The piece is counted as drawn (``streamed_text``) once taken, so it must reach
+        # the screen whatever happens to the caller: this runs in the timer's task, and
+        # stopping the timer (finishing, Esc) cancels that task. Cancelling the append
+        # with it dropped the piece silently: a complete answer with an empty body.
+        self._writing = asyncio.create_task(self._write(text))
+        await asyncio.shield(self._writing)
         if self._filling_history and not self._buffered and self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -294,11 +301,18 @@ class AnswerView(Vertical):
                 self._segment_text = reopened
 
     async def _drain(self) -> None:
-        """Append everything still buffered, piece by piece, frame by frame."""
-        while self._accepting and (self._buffer or self._buffered) and self.is_mounted:
-            if self._appending:
-                await asyncio.sleep(FLUSH_INTERVAL / 4)
+        """Append everything still buffered, piece by piece, frame by frame.
+
+        Also waits for the piece in flight, even when drawing was stopped: it was taken
+        from the buffer, so only its append puts it on screen.
+        """
+        while self.is_mounted:
+            if self._writing is not None and not self._writing.done():
+                # Not awaited directly: its errors reach the app through the timer.
+                await asyncio.wait([self._writing])
                 continue
+            if not (self._accepting and (self._buffer or self._buffered)):
+                return
             await self._flush()
             await asyncio.sleep(0)
 
