@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chat_tui.errors import IngestError
-from chat_tui.ingest.report import FileRefused
+from chat_tui.ingest.report import FileRefused, file_type_name
 
 #: Largest total uncompressed size of a ZIP-based document.
 MAX_UNPACKED_MB = 256
@@ -162,18 +162,6 @@ class LoadedDocument:
     image: str | None = None
 
 
-def _kind_of(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device file"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    return "not a regular file"
-
-
 def read_file_bytes(path: Path, max_file_mb: float) -> bytes:
     """The file's bytes, or ``IngestError`` when it is too large, not regular or unreadable.
 
@@ -198,7 +186,7 @@ def read_file_bytes(path: Path, max_file_mb: float) -> bytes:
         if stat.S_ISDIR(info.st_mode):
             raise IngestError("unreadable (a directory)")
         if not stat.S_ISREG(info.st_mode):
-            raise FileRefused(_kind_of(info.st_mode))
+            raise FileRefused(file_type_name(info.st_mode))
         if info.st_size > limit:
             raise FileRefused(
                 f"too large ({info.st_size / 1024 / 1024:.2f} MB > {max_file_mb:g} MB)"

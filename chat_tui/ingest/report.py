@@ -6,10 +6,27 @@ test) can depend on these small types without importing the pipeline's machinery
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from typing import Protocol
 
 from chat_tui.errors import IngestError
+
+
+def file_type_name(mode: int) -> str:
+    """A short name of a non-regular file's type (``st_mode``), for skip reasons.
+
+    The walk and the reader both refuse such files; one wording for both.
+    """
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a regular file"
 
 
 class FileRefused(IngestError):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pathspec
 
-from chat_tui.ingest.report import SkippedFile
+from chat_tui.ingest.report import SkippedFile, file_type_name
 
 #: Folder names that never hold documents worth indexing.
 SKIPPED_DIR_NAMES = frozenset(
@@ -88,17 +88,6 @@ def _is_virtualenv(folder: Path) -> bool:
 def _compile(globs: Sequence[str]) -> pathspec.GitIgnoreSpec | None:
     cleaned = [glob for glob in globs if glob.strip()]
     return pathspec.GitIgnoreSpec.from_lines(cleaned) if cleaned else None
-
-
-def _kind(mode: int) -> str:
-    """A short name of a non-regular file type, for skip reasons."""
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device file"
-    return "not a regular file"
 
 
 @dataclass
@@ -186,7 +175,7 @@ class _Walker:
         elif stat.S_ISREG(info.st_mode):
             self.add(resolved)
         else:
-            self.skip(path, _kind(info.st_mode))
+            self.skip(path, file_type_name(info.st_mode))
 
     def folder(self, root: Path) -> None:
         base_ignores = _ancestor_gitignores(root)
@@ -250,7 +239,7 @@ class _Walker:
         if self.include is not None and not self.include.match_file(relative):
             return None
         if not stat.S_ISREG(mode):
-            self.skip(path, _kind(mode))
+            self.skip(path, file_type_name(mode))
             return None
         self.add(resolved if resolved is not path else path.resolve())
         return None
