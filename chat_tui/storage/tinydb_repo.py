@@ -251,13 +251,20 @@ class TinyDBRepository:
         for entry in on_disk.values():  # files the index does not know: adopt them
             if entry is None:
                 continue
-            loaded = self._load_file(Path(entry.path), fallback=None)
-            if loaded is not None:
-                session = self._record_of(loaded)
-                self._put_index(session, file_signature(loaded.path))
-                self._remember(session.id, loaded)
-                changed.add(session.id)
+            adopted = self._adopt(Path(entry.path))
+            if adopted is not None:
+                changed.add(adopted)
         return changed
+
+    def _adopt(self, path: Path) -> str | None:
+        """Take a session file the index does not know into it; its id, or None if unusable."""
+        loaded = self._load_file(path, fallback=None)
+        if loaded is None:
+            return None
+        session = self._record_of(loaded)
+        self._put_index(session, file_signature(loaded.path))
+        self._remember(session.id, loaded)
+        return session.id
 
     def _scan_sessions_dir(self) -> list[os.DirEntry[str]]:
         try:
@@ -513,12 +520,9 @@ class TinyDBRepository:
                 self._loaded_session(session_id, reload=True)
                 changed.add(session_id)
                 continue
-            loaded = self._load_file(path, fallback=None)  # created by another process
-            if loaded is not None:
-                session = self._record_of(loaded)
-                self._put_index(session, file_signature(loaded.path))
-                self._remember(session.id, loaded)
-                changed.add(session.id)
+            adopted = self._adopt(path)  # created by another process
+            if adopted is not None:
+                changed.add(adopted)
         return changed
 
     def _start_log(self) -> None:
