@@ -51,18 +51,6 @@ MAX_ANSWER_CHARS = 2_000_000
 INTERRUPTED_NOTE = "interrupted: the app ended before this answer was complete"
 
 
-def checkpoint_status() -> MessageStatus:
-    """The status of an answer that is still streaming, as stored in a checkpoint.
-
-    "interrupted" when the storage layer knows it; until then "stopped", which
-    restart shows as a partial answer (the error text says it was interrupted).
-    """
-    try:
-        return MessageStatus("interrupted")
-    except ValueError:
-        return MessageStatus.STOPPED
-
-
 # ----------------------------------------------------------------------------- events
 
 
@@ -500,7 +488,7 @@ class ChatService:
             if time.monotonic() - at < CHECKPOINT_SECONDS and size - chars < CHECKPOINT_CHARS:
                 return
             last_checkpoint = (time.monotonic(), size)
-            partial = snapshot(checkpoint_status(), INTERRUPTED_NOTE, final=False)
+            partial = snapshot(MessageStatus.INTERRUPTED, INTERRUPTED_NOTE, final=False)
             checkpoint = asyncio.ensure_future(asyncio.to_thread(write_checkpoint, partial))
             checkpoint.add_done_callback(_log_checkpoint_failure)
 
