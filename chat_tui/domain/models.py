@@ -74,6 +74,8 @@ class Citation:
         line_end: last line (1-based) or None.
         score: the retrieval score (higher is better).
         knowledge_base: the knowledge base the passage came from.
+        anchor: the ``id`` anchor of the spot in an HTML page (``page.html#anchor``), or "".
+        root: the folder that was ingested; the label shows ``source`` relative to it.
     """
 
     source: str
@@ -83,15 +85,26 @@ class Citation:
     line_end: int | None = None
     score: float = 0.0
     knowledge_base: str = "default"
+    anchor: str = ""
+    root: str = ""
+
+    @property
+    def location(self) -> str:
+        """The source as the user knows it: relative to the ingested folder, with ``#anchor``."""
+        source = self.source
+        root = self.root.rstrip("/\\")
+        if root and source.startswith(root) and source[len(root) : len(root) + 1] in ("/", "\\"):
+            source = source[len(root) + 1 :]
+        return f"{source}#{self.anchor}" if self.anchor else source
 
     def label(self) -> str:
-        """A short human label: ``guide.md > Install (lines 3-9)``.
+        """A short human label: ``guide.md > Install (lines 3-9)``, ``os.html#os.stat > Files``.
 
         Source and heading come from documents and file names: the label is safe to
         show (controls made visible by ``clean_line``), also for citations stored
         before ingest cleaned headings.
         """
-        parts = [self.source]
+        parts = [self.location]
         if self.heading:
             parts.append(f" > {self.heading}")
         if self.page is not None:
@@ -114,6 +127,8 @@ class Citation:
             line_end=data.get("line_end"),
             score=float(data.get("score", 0.0) or 0.0),
             knowledge_base=str(data.get("knowledge_base", "default") or "default"),
+            anchor=str(data.get("anchor", "") or ""),
+            root=str(data.get("root", "") or ""),
         )
 
 

@@ -28,6 +28,9 @@ class Chunk:
         index: position of the chunk in its file.
         file_hash: content hash of the whole source file (for incremental ingest).
         image: base64 data URI of an image for multimodal embedders, or None.
+        anchor: the nearest ``id`` anchor above the chunk (HTML), so ``source#anchor``
+            opens the spot; "" when the format has none.
+        root: the folder the ingest was given (sources are shown relative to it), or "".
     """
 
     id: str
@@ -40,6 +43,8 @@ class Chunk:
     index: int = 0
     file_hash: str = ""
     image: str | None = None
+    anchor: str = ""
+    root: str = ""
 
     def citation(self, score: float = 0.0, knowledge_base: str = "default") -> Citation:
         """The citation of this chunk, safe to store and show (names pass ``clean_line``).
@@ -58,6 +63,8 @@ class Chunk:
             line_end=self.line_end,
             score=score,
             knowledge_base=knowledge_base,
+            anchor=clean_line(self.anchor),
+            root=clean_line(self.root),
         )
 
 
