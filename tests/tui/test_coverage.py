@@ -142,7 +142,9 @@ async def test_thinking_block_is_open_while_reasoning_streams_and_folds_at_first
             prompt.text = "think first"
             await pilot.press("enter")
             # The block and its text are composed a frame apart: wait for the text itself.
-            await until(pilot, lambda: bool(app.query(".thinking .reasoning-text")), "thinking text")
+            await until(
+                pilot, lambda: bool(app.query(".thinking .reasoning-text")), "thinking text"
+            )
             thinking = app.query_one(".thinking", Collapsible)
             reasoning_text = thinking.query_one(".reasoning-text", Static)
             await until(
