@@ -152,6 +152,9 @@ class LoadedDocument:
         has_lines: whether line numbers in ``text`` are the file's own (False for text
             rebuilt from HTML or DOCX, whose chunks then carry no line range).
         image: a base64 ``data:`` URI (kind "image").
+        anchors: ``(offset, id)`` pairs, sorted by offset: where in ``text`` each HTML
+            ``id`` anchor starts, so a chunk knows the nearest anchor above it
+            (``page.html#id`` opens the spot). Empty for formats without anchors.
     """
 
     kind: str
@@ -160,6 +163,7 @@ class LoadedDocument:
     language: str = ""
     has_lines: bool = True
     image: str | None = None
+    anchors: tuple[tuple[int, str], ...] = ()
 
 
 def read_file_bytes(path: Path, max_file_mb: float) -> bytes:
