@@ -193,10 +193,16 @@ class RetrievalSettings:
     top_k: int = 5
     candidates: int = 20
     timeout: float = 15.0
-    #: BM25 analyzer of new knowledge bases: "jieba" (Chinese and English) or "standard"
-    #: (English and other space-separated languages; about 3x faster ingest into Milvus
-    #: Lite, whose jieba runs in Python). Fixed per knowledge base when it is created.
-    analyzer: str = "jieba"
+    #: BM25 analyzer of new knowledge bases: "auto" (jieba for Chinese, English stemming
+    #: and stop words, mixed text), "english", "jieba" or "standard". Fixed per knowledge
+    #: base when it is created.
+    analyzer: str = "auto"
+    #: How BM25 and vector rankings are fused: "weighted" RRF (``rrf_k``, ``dense_weight``;
+    #: the default, which a weak embedder cannot drag below BM25 alone) or plain "rrf"
+    #: (k=60, equal weights). See ``retrieval/fusion.py`` and ``bench/bench_eval.py``.
+    fusion: str = "weighted"
+    rrf_k: int = 10
+    dense_weight: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -386,10 +392,17 @@ def _providers(table: _Reader, env: Mapping[str, str]) -> dict[str, ProviderSett
     return providers
 
 
+def _fusion(table: _Reader) -> str:
+    value = table.str("fusion", "weighted")
+    if value not in ("weighted", "rrf"):
+        raise table._fail("fusion", '"weighted" or "rrf"', value)
+    return value
+
+
 def _analyzer(table: _Reader) -> str:
-    value = table.str("analyzer", "jieba")
-    if value not in ("jieba", "standard"):
-        raise table._fail("analyzer", '"jieba" or "standard"', value)
+    value = table.str("analyzer", "auto")
+    if value not in ("auto", "english", "jieba", "standard"):
+        raise table._fail("analyzer", '"auto", "english", "jieba" or "standard"', value)
     return value
 
 
@@ -507,6 +520,9 @@ def load_settings(
             candidates=ret.int("candidates", 20, 1),
             timeout=ret.float("timeout", 15.0, 0.1, 3_600.0),
             analyzer=_analyzer(ret),
+            fusion=_fusion(ret),
+            rrf_k=ret.int("rrf_k", 10, 1),
+            dense_weight=ret.float("dense_weight", 0.1, 0.0, 100.0),
         ),
         ingest=IngestSettings(
             chunk_tokens=chunk_tokens,

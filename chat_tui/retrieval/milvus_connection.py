@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -77,9 +78,21 @@ class MilvusConnection:
     _client: Any = None
     _uri = ""
     _opened = False
+    _touched = 0.0
 
     def __init__(self) -> None:
         self._connect_lock = threading.Lock()
+
+    def _keep_server_up(self) -> None:
+        """Tell the local server, at most every ``TOUCH_EVERY`` s, that this store uses it."""
+        if self.settings.milvus.uri:
+            return
+        from chat_tui.retrieval.milvus_server import TOUCH_EVERY, touch_activity
+
+        now = time.monotonic()
+        if now - self._touched >= TOUCH_EVERY:
+            self._touched = now
+            touch_activity(self.settings.knowledge_dir)
 
     def _open(self, create: bool = False) -> bool:
         """Load the knowledge base's collections (the store's; called after reconnecting)."""
@@ -123,6 +136,7 @@ class MilvusConnection:
         """Run ``action(client)``; on a lost connection, reconnect once (maybe a new server)."""
         for attempt in (1, 2):
             client = self._get_client()
+            self._keep_server_up()
             try:
                 return action(client)
             except RetrievalError:

@@ -17,14 +17,56 @@ TEXT_MAX_BYTES = 65_535
 SOURCE_MAX_BYTES = 4_096
 HEADING_MAX_BYTES = 2_048
 HASH_MAX_BYTES = 128
-_PUNCTUATION = list(",.;:!?'\"()[]{}<>/\\|-_=+*&^%$#@~`") + list(
-    "，。；：！？、“”‘’（）【】《》…—·"
+#: Tokens BM25 should not count: jieba emits spaces and punctuation as tokens of their
+#: own (without these, "how to run it?" matches every text with a space or a "?").
+_NOT_WORDS = (
+    [" ", "\t", "\n"]
+    + list(",.;:!?'\"()[]{}<>/\\|-_=+*&^%$#@~`")
+    + list("，。；：！？、“”‘’（）【】《》…—·")
 )
-JIEBA_ANALYZER: dict[str, Any] = {
-    "tokenizer": "jieba",
-    "filter": ["lowercase", {"type": "stop", "stop_words": _PUNCTUATION}],
+#: Common Chinese function words, dropped like English stop words.
+_CHINESE_STOP = [
+    "的",
+    "了",
+    "是",
+    "在",
+    "和",
+    "与",
+    "或",
+    "及",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "如何",
+    "怎么",
+    "怎样",
+    "什么",
+    "哪些",
+    "一个",
+]
+_ENGLISH_FILTERS: list[Any] = [
+    "lowercase",
+    {"type": "stemmer", "language": "english"},
+    {"type": "stop", "stop_words": ["_english_"]},
+]
+#: The BM25 analyzers a new knowledge base can have (``[retrieval] analyzer``):
+#: "auto" (the default) splits Chinese words with jieba and English ones on spaces, and
+#: stems English and drops stop words of both, so one knowledge base serves both
+#: languages and mixed text; "english" and "standard" skip jieba; "jieba" is jieba
+#: without stemming (chat-tui before 0.2).
+ANALYZERS: dict[str, dict[str, Any]] = {
+    "auto": {
+        "tokenizer": "jieba",
+        "filter": [*_ENGLISH_FILTERS, {"type": "stop", "stop_words": _NOT_WORDS + _CHINESE_STOP}],
+    },
+    "english": {"tokenizer": "standard", "filter": _ENGLISH_FILTERS},
+    "jieba": {
+        "tokenizer": "jieba",
+        "filter": ["lowercase", {"type": "stop", "stop_words": _NOT_WORDS}],
+    },
+    "standard": {"tokenizer": "standard", "filter": ["lowercase"]},
 }
-STANDARD_ANALYZER: dict[str, Any] = {"tokenizer": "standard"}
 OUTPUT_FIELDS = [
     "source",
     "file_hash",
@@ -36,7 +78,6 @@ OUTPUT_FIELDS = [
     "page",
     "idx",
 ]
-_HNSW_PARAMS = {"M": 16, "efConstruction": 200}
 
 
 def encode_name(knowledge_base: str) -> str:
@@ -74,17 +115,16 @@ def scrub_uri(uri: str) -> str:
 
 
 def create_chunks_collection(
-    client: Any, name: str, dense_dim: int | None, analyzer: str = "jieba"
+    client: Any, name: str, dense_dim: int | None, analyzer: str = "auto"
 ) -> None:
-    """Create the chunks collection with the ``analyzer`` ("jieba" or "standard") for BM25.
+    """Create the chunks collection with the BM25 ``analyzer`` (a key of ``ANALYZERS``).
 
-    jieba falls back to standard when the server lacks it.
+    An analyzer with jieba falls back to "english" when the server lacks jieba.
     """
     from pymilvus import DataType, Function, FunctionType
 
-    candidates = (
-        (JIEBA_ANALYZER, STANDARD_ANALYZER) if analyzer == "jieba" else (STANDARD_ANALYZER,)
-    )
+    chosen = ANALYZERS[analyzer]
+    candidates = (chosen, ANALYZERS["english"]) if chosen["tokenizer"] == "jieba" else (chosen,)
     for analyzer_params in candidates:
         schema = client.create_schema(auto_id=False)
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
@@ -108,9 +148,8 @@ def create_chunks_collection(
         index.add_index(field_name="source", index_type="INVERTED")
         if dense_dim:
             schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dense_dim)
-            index.add_index(
-                field_name="dense", index_type="HNSW", metric_type="COSINE", params=_HNSW_PARAMS
-            )
+            # Milvus Lite 2.5 builds FLAT, IVF_FLAT or AUTOINDEX locally (not HNSW).
+            index.add_index(field_name="dense", index_type="AUTOINDEX", metric_type="COSINE")
         schema.add_function(
             Function(
                 name="text_bm25",
@@ -123,7 +162,7 @@ def create_chunks_collection(
             client.create_collection(name, schema=schema, index_params=index)
             return
         except Exception as error:
-            if analyzer_params is JIEBA_ANALYZER and "jieba" in str(error).lower():
+            if analyzer_params is not candidates[-1] and "jieba" in str(error).lower():
                 continue  # the server lacks jieba: English-only BM25
             raise
 
@@ -148,7 +187,11 @@ def create_registry_collection(client: Any, name: str) -> None:
 
 
 def read_schema(client: Any, name: str) -> tuple[int | None, str]:
-    """``(dense dimension or None, analyzer tokenizer)`` of an existing chunks collection."""
+    """``(dense dimension or None, analyzer name)`` of an existing chunks collection.
+
+    The name is a key of ``ANALYZERS`` when the parameters are one of ours, else the
+    tokenizer's name.
+    """
     description = client.describe_collection(name)
     found_dim: int | None = None
     analyzer = ""
@@ -161,4 +204,7 @@ def read_schema(client: Any, name: str) -> tuple[int | None, str]:
             parsed = json.loads(raw) if isinstance(raw, str) else raw
             tokenizer = parsed.get("tokenizer", "standard")
             analyzer = tokenizer if isinstance(tokenizer, str) else str(tokenizer.get("type"))
+            for name_, known in ANALYZERS.items():
+                if parsed == known:
+                    analyzer = name_
     return found_dim, analyzer

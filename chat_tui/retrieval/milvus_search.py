@@ -10,6 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chat_tui.retrieval.fusion import (
+    DEFAULT_DENSE_WEIGHT,
+    DEFAULT_RRF_K,
+    document_order,
+    fuse,
+    with_slack,
+)
 from chat_tui.retrieval.milvus_connection import MilvusConnection
 from chat_tui.retrieval.milvus_schema import OUTPUT_FIELDS, or_none
 from chat_tui.retrieval.types import Chunk, Passage
@@ -46,6 +53,9 @@ class KnowledgeSearch(MilvusConnection):
                 file_hash=str(entity.get("file_hash", "")),
             )
             passages.append(Passage(chunk, abs(score) if bm25 else score, self.knowledge_base))
+        # Milvus returns equal scores in no fixed order: rank them in document order
+        # (the searches fetch ``with_slack(limit)`` so ties at the cut are seen).
+        passages.sort(key=lambda p: (-p.score, document_order(p)))
         return passages[:limit]
 
     def search_bm25(self, query: str, limit: int) -> list[Passage]:
@@ -58,7 +68,7 @@ class KnowledgeSearch(MilvusConnection):
                 self.collection,
                 data=[query],
                 anns_field="sparse",
-                limit=limit,
+                limit=with_slack(limit),
                 search_params={"metric_type": "BM25"},
                 output_fields=OUTPUT_FIELDS,
             ),
@@ -75,48 +85,35 @@ class KnowledgeSearch(MilvusConnection):
                 self.collection,
                 data=[list(vector)],
                 anns_field="dense",
-                limit=limit,
-                search_params={"metric_type": "COSINE", "params": {"ef": max(64, limit)}},
+                limit=with_slack(limit),
+                search_params={"metric_type": "COSINE"},
                 output_fields=OUTPUT_FIELDS,
             ),
         )
         return self._passages(result[0] if result else [], limit)
 
     def search_hybrid(
-        self, query: str, vector: Sequence[float], limit: int, candidates: int = 20
+        self,
+        query: str,
+        vector: Sequence[float],
+        limit: int,
+        candidates: int = 20,
+        *,
+        fusion: str = "weighted",
+        rrf_k: int = DEFAULT_RRF_K,
+        dense_weight: float = DEFAULT_DENSE_WEIGHT,
     ) -> list[Passage]:
-        """BM25 + dense fused with RRF; BM25 only when the KB has no dense vectors."""
+        """BM25 + dense, fused on our side (``fusion.fuse``); BM25 only without vectors."""
         if not self._open():
             return []
         if not self._dense_dim:
             return self.search_bm25(query, limit)
         if not query.strip():
             return self.search_dense(vector, limit)
-        from pymilvus import AnnSearchRequest, RRFRanker
-
         pool = max(candidates, limit)
-        requests = [
-            AnnSearchRequest(
-                data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=pool
-            ),
-            AnnSearchRequest(
-                data=[list(vector)],
-                anns_field="dense",
-                param={"metric_type": "COSINE", "params": {"ef": max(64, pool)}},
-                limit=pool,
-            ),
-        ]
-        result = self._call(
-            "searching",
-            lambda c: c.hybrid_search(
-                self.collection,
-                requests,
-                ranker=RRFRanker(60),
-                limit=limit,
-                output_fields=OUTPUT_FIELDS,
-            ),
-        )
-        return self._passages(result[0] if result else [], limit)
+        lexical = self.search_bm25(query, pool)
+        dense = self.search_dense(vector, pool)
+        return fuse(lexical, dense, limit, method=fusion, k=rrf_k, dense_weight=dense_weight)
 
 
 __all__ = ["KnowledgeSearch"]

@@ -4,15 +4,16 @@ Why: Milvus Lite opened in-process locks its data dir (a second process gets
 ``DataDirLockedError``) and runs every search under the caller's GIL. So when
 ``milvus.uri`` is empty, chat-tui runs Milvus Lite as a separate local server
 process (``chat_tui.retrieval.lite_server``) and every chat-tui process (the
-TUI, ``chat-tui ingest``, ``chat-tui kb ...``) talks to it over gRPC on
-127.0.0.1. When ``milvus.uri`` is set (a Milvus server, cluster or Zilliz
+TUI, ``chat-tui ingest``, ``chat-tui kb ...``) talks to it over gRPC on a unix
+socket that only this user can open. When ``milvus.uri`` is set (a Milvus server, cluster or Zilliz
 Cloud), chat-tui connects there directly with ``milvus.token``.
 
 Lifetime (the choice made here): the server is started on demand, detached
 (its own session, output to ``<knowledge_dir>/server/server.log``), and exits
-by itself after ``idle_seconds`` (default 15 minutes) with no RPC and no client
-check-in. Each ``ensure_local_server`` call "touches" an activity file, so a
-server found alive stays up for at least another idle period. A client whose
+by itself after ``idle_seconds`` (default 15 minutes) with no client check-in.
+Each ``ensure_local_server`` call "touches" an activity file, and so does a store
+at most every ``TOUCH_EVERY`` seconds while it is used (``touch_activity``), so a
+server in use stays up. A client whose
 server went away meanwhile calls ``ensure_local_server`` again and gets a new one
 (``KnowledgeStore`` does this on a connection error). ``stop_local_server`` stops
 it at once (``chat-tui kb stop``).
@@ -30,7 +31,6 @@ import fcntl
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,25 +39,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chat_tui.errors import RetrievalError
+from chat_tui.retrieval.lite_server import ACTIVITY_FILE, socket_answers
 
 #: Seconds without any client activity after which the local server exits.
 DEFAULT_IDLE_SECONDS = 900.0
 #: How long to wait for a new server to answer (imports + opening a large db).
 DEFAULT_START_TIMEOUT = 90.0
+#: A store in use tells the server so at most this often (seconds).
+TOUCH_EVERY = 10.0
+#: The Milvus Lite database file, inside ``data_dir``.
+DB_FILE = "knowledge.db"
 
 _children: list[subprocess.Popen[bytes]] = []
 
 
 @dataclass(frozen=True)
 class LocalServer:
-    """A running local server: its process id and the uri to connect to."""
+    """A running local server: the supervisor's pid, the uri to connect to, the engine's pid."""
 
     pid: int
-    port: int
-
-    @property
-    def uri(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    uri: str
+    engine_pid: int | None = None
 
 
 def server_dir(knowledge_dir: Path) -> Path:
@@ -66,7 +68,12 @@ def server_dir(knowledge_dir: Path) -> Path:
 
 
 def data_dir(knowledge_dir: Path) -> Path:
-    """The Milvus Lite data directory."""
+    """The Milvus Lite data directory (``lite``; Milvus Lite 3 kept its data in ``milvus``)."""
+    return knowledge_dir / "lite"
+
+
+def legacy_data_dir(knowledge_dir: Path) -> Path:
+    """Where Milvus Lite 3 (chat-tui before 0.2) kept the data; not read by Milvus Lite 2.5."""
     return knowledge_dir / "milvus"
 
 
@@ -94,18 +101,13 @@ def _pid_alive(pid: int) -> bool:
         return True  # no /proc (macOS): trust kill(0)
 
 
-def _port_answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
 def _read_state(state_file: Path) -> LocalServer | None:
     try:
         state = json.loads(state_file.read_text(encoding="utf-8"))
-        return LocalServer(int(state["pid"]), int(state["port"]))
+        engine = state.get("engine_pid")
+        return LocalServer(
+            int(state["pid"]), str(state["uri"]), int(engine) if engine is not None else None
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -124,6 +126,12 @@ def _locked(lock_file: Path) -> Iterator[None]:
 def _touch(path: Path) -> None:
     path.touch()
     os.utime(path)
+
+
+def touch_activity(knowledge_dir: Path) -> None:
+    """Tell the local server it is in use (it exits after ``idle_seconds`` without this)."""
+    with contextlib.suppress(OSError):
+        _touch(server_dir(knowledge_dir) / ACTIVITY_FILE)
 
 
 def _log_tail(log_file: Path) -> str:
@@ -159,7 +167,7 @@ def _kill(server: LocalServer, timeout: float) -> None:
 def running_local_server(knowledge_dir: Path) -> LocalServer | None:
     """The local server for ``knowledge_dir`` if one is running and answering, else None."""
     server = _read_state(server_dir(knowledge_dir) / "state.json")
-    if server and _pid_alive(server.pid) and _port_answers(server.port):
+    if server and _pid_alive(server.pid) and socket_answers(server.uri):
         return server
     return None
 
@@ -187,11 +195,11 @@ def ensure_local_server(
     folder.mkdir(parents=True, exist_ok=True)
     data_dir(knowledge_dir).mkdir(parents=True, exist_ok=True)
     state_file, lock_file = folder / "state.json", folder / "lock"
-    log_file, activity_file = folder / "server.log", folder / "activity"
+    log_file, activity_file = folder / "server.log", folder / ACTIVITY_FILE
     with _locked(lock_file):
         server = _read_state(state_file)
         if server and _pid_alive(server.pid):
-            if _port_answers(server.port):
+            if socket_answers(server.uri):
                 _touch(activity_file)
                 return server.uri
             _kill(server, 5.0)  # alive but deaf: hung; replace it
@@ -203,7 +211,7 @@ def ensure_local_server(
                     sys.executable,
                     "-m",
                     "chat_tui.retrieval.lite_server",
-                    str(data_dir(knowledge_dir)),
+                    str(data_dir(knowledge_dir) / DB_FILE),
                     str(state_file),
                     str(lock_file),
                     repr(float(idle_seconds)),
@@ -223,7 +231,7 @@ def ensure_local_server(
                     f"({_log_tail(log_file)}; log: {log_file})"
                 )
             server = _read_state(state_file)
-            if server and server.pid == child.pid and _port_answers(server.port):
+            if server and server.pid == child.pid and socket_answers(server.uri):
                 return server.uri
             time.sleep(0.05)
         child.kill()

@@ -135,8 +135,17 @@ class Retriever:
                 passages = await self._in_thread(lambda: store.search_bm25(question, pool))
             else:
                 found_vector = vector
+                ret = self.settings.retrieval
                 passages = await self._in_thread(
-                    lambda: store.search_hybrid(question, found_vector, pool, max(candidates, pool))
+                    lambda: store.search_hybrid(
+                        question,
+                        found_vector,
+                        pool,
+                        max(candidates, pool),
+                        fusion=ret.fusion,
+                        rrf_k=ret.rrf_k,
+                        dense_weight=ret.dense_weight,
+                    )
                 )
         else:
             passages = await self._in_thread(lambda: store.search_bm25(question, pool))
