@@ -281,16 +281,14 @@ def main() -> int:
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--files", type=int, default=1_000)
     parser.add_argument("--skip-milvus", action="store_true", help="only the in-memory run")
-    parser.add_argument(
-        "--analyzer", choices=("auto", "english", "jieba", "standard"), default="auto"
-    )
+    parser.add_argument("--analyzer", choices=("jieba", "english", "standard"), default="jieba")
     parser.add_argument("--flush-chunks", type=int, default=None, help="flush every N chunks")
     parser.add_argument("--skip-reingest", action="store_true")
     options = parser.parse_args()
-    if options.analyzer != "auto":
+    if options.analyzer != "jieba":
         from chat_tui.retrieval import milvus_schema
 
-        milvus_schema.ANALYZERS["auto"] = milvus_schema.ANALYZERS[options.analyzer]
+        milvus_schema.ANALYZERS["jieba"] = milvus_schema.ANALYZERS[options.analyzer]
     if options.flush_chunks is not None:
         from chat_tui.ingest import pipeline
 

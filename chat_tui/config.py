@@ -193,10 +193,10 @@ class RetrievalSettings:
     top_k: int = 5
     candidates: int = 20
     timeout: float = 15.0
-    #: BM25 analyzer of new knowledge bases: "auto" (jieba for Chinese, English stemming
-    #: and stop words, mixed text), "english", "jieba" or "standard". Fixed per knowledge
-    #: base when it is created.
-    analyzer: str = "auto"
+    #: BM25 analyzer of new knowledge bases: "jieba" (Chinese and English words, mixed
+    #: text), "english" (stemming and stop words) or "standard". Fixed per knowledge base
+    #: when it is created. See ``retrieval/milvus_schema.py`` for the measurements.
+    analyzer: str = "jieba"
     #: How BM25 and vector rankings are fused: "weighted" RRF (``rrf_k``, ``dense_weight``;
     #: the default, which a weak embedder cannot drag below BM25 alone) or plain "rrf"
     #: (k=60, equal weights). See ``retrieval/fusion.py`` and ``bench/bench_eval.py``.
@@ -400,9 +400,9 @@ def _fusion(table: _Reader) -> str:
 
 
 def _analyzer(table: _Reader) -> str:
-    value = table.str("analyzer", "auto")
-    if value not in ("auto", "english", "jieba", "standard"):
-        raise table._fail("analyzer", '"auto", "english", "jieba" or "standard"', value)
+    value = table.str("analyzer", "jieba")
+    if value not in ("jieba", "english", "standard"):
+        raise table._fail("analyzer", '"jieba", "english" or "standard"', value)
     return value
 
 

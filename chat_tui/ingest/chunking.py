@@ -88,12 +88,14 @@ def chunk_document(
     file_hash: str,
     chunk_tokens: int = 500,
     overlap: int = 50,
+    root: str = "",
 ) -> list[Chunk]:
     """Chunks for one loaded file.
 
     Args:
         document: what a loader produced.
         source: the absolute path stored with every chunk.
+        root: the folder the ingest was given, which sources are shown relative to.
         file_hash: the file's content hash stored with every chunk.
         chunk_tokens: the most tokens a chunk may hold.
         overlap: about how many tokens consecutive chunks of one section share.
@@ -111,6 +113,7 @@ def chunk_document(
                 index=0,
                 file_hash=file_hash,
                 image=document.image,
+                root=root,
             )
         ]
     texts = document.pages if document.kind == "pages" else (document.text,)
@@ -118,6 +121,7 @@ def chunk_document(
     for page_number, text in enumerate(texts, start=1):
         page = page_number if document.kind == "pages" else None
         lines = _LineIndex(text) if document.has_lines else None
+        anchor_at = [offset for offset, _ in document.anchors] if page is None else []
         for section in segment(document.kind if page is None else "text", text, document.language):
             for span in _pack(text, section, chunk_tokens, min(overlap, chunk_tokens // 2)):
                 body = text[span.start : span.end]
@@ -128,6 +132,7 @@ def chunk_document(
                     shown = span.labels[:_MAX_LABELS]
                     heading = ", ".join(shown) + (", ..." if len(span.labels) > _MAX_LABELS else "")
                 index = len(chunks)
+                nearest = bisect_right(anchor_at, span.start) - 1
                 chunks.append(
                     Chunk(
                         id=chunk_id(source, index, body),
@@ -140,6 +145,8 @@ def chunk_document(
                         page=page,
                         index=index,
                         file_hash=file_hash,
+                        anchor=document.anchors[nearest][1] if nearest >= 0 else "",
+                        root=root,
                     )
                 )
     return chunks

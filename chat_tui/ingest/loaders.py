@@ -293,10 +293,12 @@ def _load_plain(kind: str) -> Callable[[bytes, str], LoadedDocument]:
 
 def load_html(data: bytes, language: str = "") -> LoadedDocument:
     """Readable text of an HTML page, headings kept as Markdown headings."""
-    from chat_tui.ingest.html_text import html_to_markdown
+    from chat_tui.ingest.html_text import html_to_document
 
-    text = html_to_markdown(decode_text(data))
-    return LoadedDocument(kind="markdown", text=_require_text(text), has_lines=False)
+    text, anchors = html_to_document(decode_text(data))
+    return LoadedDocument(
+        kind="markdown", text=_require_text(text), has_lines=False, anchors=anchors
+    )
 
 
 def load_pdf(data: bytes, language: str = "") -> LoadedDocument:

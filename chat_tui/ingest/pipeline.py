@@ -118,7 +118,7 @@ class _Outcome:
 
 
 def _prepare(
-    path: Path, stored_hash: str | None, settings: Settings, allow_images: bool
+    path: Path, stored_hash: str | None, settings: Settings, allow_images: bool, root: str = ""
 ) -> tuple[str, list[Chunk] | None]:
     """(hash, chunks) for a changed file, (hash, None) for an unchanged one; runs in a thread.
 
@@ -139,6 +139,7 @@ def _prepare(
         file_hash=file_hash,
         chunk_tokens=settings.ingest.chunk_tokens,
         overlap=settings.ingest.chunk_overlap,
+        root=root,
     )
     if not chunks:
         raise FileRefused("empty")
@@ -155,8 +156,11 @@ class _Run:
         embedder: Embedder | None,
         progress: IngestProgress,
         stored: dict[str, str],
+        roots: Sequence[Path] = (),
     ) -> None:
         self.settings = settings
+        # Longest first: a file is shown relative to the innermost folder it was found in.
+        self.roots = sorted((str(root) for root in roots), key=len, reverse=True)
         self.store = store
         self.embedder = embedder
         self.progress = progress
@@ -198,6 +202,13 @@ class _Run:
 
     # ------------------------------------------------------------------ loading
 
+    def _root_of(self, source: str) -> str:
+        """The given folder ``source`` was found in, or its own folder (a file named)."""
+        for root in self.roots:
+            if source.startswith(root) and source[len(root) : len(root) + 1] == os.sep:
+                return root
+        return os.path.dirname(source)
+
     async def _produce(self, files: Sequence[Path], queue: asyncio.Queue[_FileJob | None]) -> None:
         slots = asyncio.Semaphore(LOAD_CONCURRENCY)
 
@@ -206,7 +217,12 @@ class _Run:
             async with slots:
                 try:
                     file_hash, chunks = await asyncio.to_thread(
-                        _prepare, path, self.stored.get(source), self.settings, self.allow_images
+                        _prepare,
+                        path,
+                        self.stored.get(source),
+                        self.settings,
+                        self.allow_images,
+                        self._root_of(source),
                     )
                 except FileRefused as error:
                     self._skip(source, str(error))
@@ -533,7 +549,7 @@ async def ingest_paths(
         if files or rebuild or await asyncio.to_thread(store.exists):
             await asyncio.to_thread(store.ensure)
         stored = await asyncio.to_thread(store.file_hashes)
-        run = _Run(settings, store, active, shown, stored)
+        run = _Run(settings, store, active, shown, stored, roots)
         for skipped in walked.skipped:
             run._skip(skipped.path, skipped.reason)
         await run.run(files)

@@ -27,6 +27,8 @@ class KnowledgeSearch(MilvusConnection):
 
     collection: str
     _dense_dim: int | None = None
+    #: The location fields (``LOCATION_FIELDS``) this KB's collection has.
+    _locations: tuple[str, ...] = ()
 
     def _committed(self, sources: Sequence[str]) -> dict[str, str]:
         """``source -> committed version`` (the store's registry)."""
@@ -51,6 +53,8 @@ class KnowledgeSearch(MilvusConnection):
                 page=or_none(entity.get("page")),
                 index=int(entity.get("idx") or 0),
                 file_hash=str(entity.get("file_hash", "")),
+                anchor=str(entity.get("anchor", "") or ""),
+                root=str(entity.get("root", "") or ""),
             )
             passages.append(Passage(chunk, abs(score) if bm25 else score, self.knowledge_base))
         # Milvus returns equal scores in no fixed order: rank them in document order
@@ -70,7 +74,7 @@ class KnowledgeSearch(MilvusConnection):
                 anns_field="sparse",
                 limit=with_slack(limit),
                 search_params={"metric_type": "BM25"},
-                output_fields=OUTPUT_FIELDS,
+                output_fields=[*OUTPUT_FIELDS, *self._locations],
             ),
         )
         return self._passages(result[0] if result else [], limit, bm25=True)
@@ -87,7 +91,7 @@ class KnowledgeSearch(MilvusConnection):
                 anns_field="dense",
                 limit=with_slack(limit),
                 search_params={"metric_type": "COSINE"},
-                output_fields=OUTPUT_FIELDS,
+                output_fields=[*OUTPUT_FIELDS, *self._locations],
             ),
         )
         return self._passages(result[0] if result else [], limit)

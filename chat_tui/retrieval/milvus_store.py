@@ -71,8 +71,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from chat_tui.errors import RetrievalError
 from chat_tui.retrieval.milvus_schema import (
+    ANCHOR_MAX_BYTES,
     HASH_MAX_BYTES,
     HEADING_MAX_BYTES,
+    LOCATION_FIELDS,
     SOURCE_MAX_BYTES,
     TEXT_MAX_BYTES,
     create_chunks_collection,
@@ -255,7 +257,8 @@ class KnowledgeStore(KnowledgeSearch):
                 create_registry_collection(client, self.registry)
             client.load_collection(self.collection)
             client.load_collection(self.registry)
-            self._dense_dim, self._analyzer = read_schema(client, self.collection)
+            self._dense_dim, self._analyzer, fields = read_schema(client, self.collection)
+            self._locations = tuple(name for name in LOCATION_FIELDS if name in fields)
             _upgrade_legacy_keys(client, self.registry)
             return True
 
@@ -421,6 +424,10 @@ class KnowledgeStore(KnowledgeSearch):
             "page": -1 if chunk.page is None else chunk.page,
             "idx": chunk.index,
         }
+        if "anchor" in self._locations:
+            row["anchor"] = truncate_utf8(chunk.anchor, ANCHOR_MAX_BYTES)
+        if "root" in self._locations:
+            row["root"] = truncate_utf8(chunk.root, SOURCE_MAX_BYTES)
         if self._dense_dim:
             row["dense"] = [float(x) for x in vector] if vector is not None else None
         return row

@@ -88,7 +88,7 @@ def test_insert_replace_remove(
     assert store.remove_file("/docs/zh.md") == 3
     assert store.sources() == [("/docs/en.md", "h1b", 1)]
     stats = store.stats()
-    assert stats["chunks"] == 1 and stats["files"] == 1 and stats["analyzer"] == "auto"
+    assert stats["chunks"] == 1 and stats["files"] == 1 and stats["analyzer"] == "jieba"
     assert str(stats["uri"]).startswith("unix:")
     assert kb_name in KnowledgeStore.list_knowledge_bases(kb_settings)
     store.drop()
@@ -127,25 +127,38 @@ def test_standard_analyzer_is_chosen_per_knowledge_base(
     again = make_store(kb_name)
     again.ensure()
     assert again.stats()["analyzer"] == "standard"
-    auto = make_store(kb_name + "_j")
-    auto.ensure()
-    assert auto.stats()["analyzer"] == "auto"
+    jieba = make_store(kb_name + "_j")
+    jieba.ensure()
+    assert jieba.stats()["analyzer"] == "jieba"
 
 
-def test_the_default_analyzer_stems_english_and_splits_chinese_in_one_base(
+MIXED = [
+    "Running several servers behind one proxy.",
+    "安装软件包的方法：使用 apt-get install 命令。",
+    "Why? Because, well: it is.",
+]
+
+
+def test_the_default_analyzer_splits_chinese_and_english_in_one_base(
     make_store: Callable[..., KnowledgeStore], kb_name: str
 ) -> None:
     store = make_store(kb_name)
-    texts = [
-        "Running several servers behind one proxy.",
-        "安装软件包的方法：使用 apt-get install 命令。",
-        "The and of a to is in it.",
-    ]
-    store.replace_file("/mixed.md", "a", make_chunks("/mixed.md", texts), None)
-    # English stems: "run server" finds "Running ... servers"; stop words match nothing.
-    assert [p.chunk.text for p in store.search_bm25("how to run the server?", 3)] == [texts[0]]
-    assert [p.chunk.text for p in store.search_bm25("如何安装软件包？", 3)] == [texts[1]]
-    assert [p.chunk.text for p in store.search_bm25("installing packages", 3)] == [texts[1]]
+    store.replace_file("/mixed.md", "a", make_chunks("/mixed.md", MIXED), None)
+    assert [p.chunk.text for p in store.search_bm25("servers proxy", 3)] == [MIXED[0]]
+    assert [p.chunk.text for p in store.search_bm25("如何安装软件包？", 3)] == [MIXED[1]]
+    assert [p.chunk.text for p in store.search_bm25("apt-get", 3)] == [MIXED[1]]
+    # Spaces and punctuation are not words: a question mark matches nothing.
+    assert store.search_bm25("? , :", 3) == []
+
+
+def test_the_english_analyzer_stems_and_drops_stop_words(
+    make_store: Callable[..., KnowledgeStore], kb_settings: Settings, kb_name: str
+) -> None:
+    english = replace(kb_settings, retrieval=replace(kb_settings.retrieval, analyzer="english"))
+    store = make_store(kb_name, english)
+    store.replace_file("/mixed.md", "a", make_chunks("/mixed.md", MIXED), None)
+    assert store.stats()["analyzer"] == "english"
+    assert [p.chunk.text for p in store.search_bm25("how to run the server?", 3)] == [MIXED[0]]
     assert store.search_bm25("the of and", 3) == []
 
 
