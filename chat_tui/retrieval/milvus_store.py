@@ -46,14 +46,15 @@ by version, by the next write of that file and by ``ensure()`` (markers whose
 writer process is gone), and new files need no delete at all.
 
 Flushing: inserted rows are visible to queries and searches at once and survive a
-killed client or server (Milvus Lite appends them to its WAL before answering),
-so the commit doesn't wait for a flush. Unflushed rows make searches slow (~1 s
-per search at 10k rows), so writers call ``flush()`` after a batch or an ingest.
+killed client or server, so the commit doesn't wait for a flush; writers call
+``flush()`` after a batch or an ingest so the database on disk is final when the
+ingest exits.
 
-Analyzer: ``jieba`` (needs the ``jieba`` package where Milvus runs) with
-punctuation dropped: it splits Chinese into words and English on spaces and
-punctuation, lower-cased, so one KB serves both. If the server lacks jieba the
-KB falls back to the ``standard`` analyzer (English only) and ``stats`` says so.
+Analyzer: ``jieba`` (built into Milvus 2.5) with spaces and punctuation dropped:
+it splits Chinese into words and English on spaces and punctuation, lower-cased,
+so one KB serves both (see ``milvus_schema.ANALYZERS`` for the others and the
+measurements). If the server lacks jieba the KB falls back to the ``english``
+analyzer and ``stats`` says so.
 """
 
 from __future__ import annotations
