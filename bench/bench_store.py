@@ -1,0 +1,345 @@
+"""Milvus Lite versions side by side on real chunks: ingest, search latency, RSS, disk, reopen.
+
+Why: the store was the knowledge base's bottleneck (issue 9, point 5) and the choice
+between milvus-lite 3.2.x (pure Python) and 2.5.x (C++ Milvus) must be made on figures.
+Two steps, so each milvus-lite version can run from its own venv:
+
+    # 1. real chunks (chat-tui's loaders + chunker; repeated to reach N), with chat-tui's venv
+    .venv/bin/python bench/bench_store.py dump /tmp/chunks.jsonl 20000
+    # 2. one engine run per venv (needs only pymilvus + that milvus-lite; no chat_tui import)
+    .venv/bin/python bench/bench_store.py run /tmp/chunks.jsonl --dim 0      # BM25 only
+    /tmp/ml251/bin/python bench/bench_store.py run /tmp/chunks.jsonl --dim 256
+    # which BM25 analyzers (stemming, stopwords, jieba + filters) each version really applies
+    /tmp/ml251/bin/python bench/bench_store.py analyzers
+
+Vectors come from a deterministic local stand-in embedder (hashed words -> 256-d),
+so dense and hybrid searches do real work without a network. Hybrid = both searches
+plus weighted RRF (k=10, dense 0.1) on the client, as chat-tui does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+CORPORA = [
+    Path("/work/corpora/python3.11-doc/usr/share/doc/python3.11/html"),
+    Path("/work/corpora/git-doc"),
+    Path("/work/corpora/debian-reference-en"),
+]
+QUERIES = [
+    "how do I read a file line by line",
+    "git rebase interactive squash commits",
+    "configure network interface debian",
+    "asyncio event loop run until complete",
+    "regular expression named group",
+    "apt pinning preferences",
+    "git bisect find bad commit",
+    "subprocess capture output",
+    "dataclass frozen field default",
+    "systemd service unit file",
+]
+
+
+def dump(out: Path, count: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from chat_tui.ingest.chunking import chunk_document
+    from chat_tui.ingest.loaders import loader_for
+
+    rows: list[dict[str, Any]] = []
+    for root in CORPORA:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            found = loader_for(path)
+            if found is None or path.stat().st_size > 2_000_000:
+                continue
+            loader, language = found
+            try:
+                document = loader(path.read_bytes(), language)
+                chunks = chunk_document(document, source=str(path), file_hash="h")
+            except Exception:  # noqa: BLE001 - a bench skips what the loaders refuse
+                continue
+            rows += [
+                {"source": c.source, "text": c.text, "heading": c.heading, "idx": c.index}
+                for c in chunks
+            ]
+    print(f"{len(rows)} real chunks", file=sys.stderr)
+    with out.open("w", encoding="utf-8") as f:
+        for i in range(count):
+            row = dict(rows[i % len(rows)], copy=i // len(rows))
+            f.write(json.dumps(row) + "\n")
+
+
+def embed(text: str, dim: int) -> list[float]:
+    """A deterministic stand-in embedder: hashed lowercase words, L2-normalised."""
+    vector = [0.0] * dim
+    for word in text.lower().split():
+        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+        slot = int.from_bytes(digest[:4], "little") % dim
+        vector[slot] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of ``pid`` and its descendants (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        todo += [int(c) for c in children]
+    return total / 1024
+
+
+def disk_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+def create(client: Any, dim: int) -> None:
+    from pymilvus import DataType, Function, FunctionType
+
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+    schema.add_field("source", DataType.VARCHAR, max_length=4096)
+    analyzer = {"tokenizer": "standard", "filter": ["lowercase"]}
+    schema.add_field(
+        "text", DataType.VARCHAR, max_length=65535, enable_analyzer=True, analyzer_params=analyzer
+    )
+    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    index = client.prepare_index_params()
+    index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    if dim:
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+        index.add_index(field_name="dense", index_type="AUTOINDEX", metric_type="COSINE")
+    schema.add_function(
+        Function(
+            name="bm25",
+            function_type=FunctionType.BM25,
+            input_field_names=["text"],
+            output_field_names=["sparse"],
+        )
+    )
+    client.create_collection("chunks", schema=schema, index_params=index)
+
+
+def fuse_ids(bm25: list[str], dense: list[str], limit: int) -> list[str]:
+    scores: dict[str, float] = {}
+    for weight, ids in ((1.0, bm25), (0.1, dense)):
+        for rank, key in enumerate(ids, start=1):
+            scores[key] = scores.get(key, 0.0) + weight / (10 + rank)
+    return sorted(scores, key=lambda k: -scores[k])[:limit]
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"{statistics.median(ordered):.1f}/{p95:.1f}"
+
+
+def run(chunks_file: Path, dim: int, keep: Path | None) -> None:
+    import milvus_lite  # noqa: F401 - the version is reported
+    from pymilvus import MilvusClient
+
+    version = getattr(milvus_lite, "__version__", "?")
+    from importlib.metadata import version as dist_version
+
+    version = dist_version("milvus-lite")
+    rows = [json.loads(line) for line in chunks_file.open(encoding="utf-8")]
+    folder = keep or Path(tempfile.mkdtemp(prefix="bench-store-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "kb.db"
+    client = MilvusClient(str(db))
+    create(client, dim)
+    start = time.perf_counter()
+    batch = 500
+    for offset in range(0, len(rows), batch):
+        data = []
+        for i, row in enumerate(rows[offset : offset + batch], start=offset):
+            entry = {"id": str(i), "source": row["source"], "text": row["text"][:20000]}
+            if dim:
+                entry["dense"] = embed(row["text"], dim)
+            data.append(entry)
+        client.insert("chunks", data)
+    client.flush("chunks")
+    ingest = len(rows) / (time.perf_counter() - start)
+    timings: dict[str, list[float]] = {"bm25": [], "dense": [], "hybrid": []}
+    random.seed(1)
+    for _ in range(3):
+        for query in QUERIES:
+            t = time.perf_counter()
+            hits = client.search(
+                "chunks", [query], anns_field="sparse", limit=10, output_fields=["source"]
+            )
+            timings["bm25"].append((time.perf_counter() - t) * 1000)
+            if dim:
+                t = time.perf_counter()
+                dense = client.search(
+                    "chunks",
+                    [embed(query, dim)],
+                    anns_field="dense",
+                    limit=10,
+                    output_fields=["source"],
+                )
+                timings["dense"].append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                b = client.search(
+                    "chunks", [query], anns_field="sparse", limit=10, output_fields=["source"]
+                )
+                d = client.search("chunks", [embed(query, dim)], anns_field="dense", limit=10)
+                fuse_ids([h["id"] for h in b[0]], [h["id"] for h in d[0]], 5)
+                timings["hybrid"].append((time.perf_counter() - t) * 1000)
+                del dense
+            del hits
+    rss = tree_rss_mb(os.getpid())
+    client.close()
+    try:  # milvus-lite 2.5: the server child holds the db until released
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_all()
+    except ImportError:
+        pass
+    size_closed = disk_mb(folder)
+    time.sleep(5)
+    size_later = disk_mb(folder)
+    reopen_code = (
+        "import time,sys;t=time.perf_counter();from pymilvus import MilvusClient;"
+        f"c=MilvusClient({str(db)!r});c.load_collection('chunks');"
+        "c.search('chunks',['git commit'],anns_field='sparse',limit=5);"
+        "print(time.perf_counter()-t)"
+    )
+    reopen = subprocess.run(
+        [sys.executable, "-c", reopen_code], capture_output=True, text=True, timeout=600
+    )
+    try:
+        reopen_s = f"{float(reopen.stdout.strip().splitlines()[-1]):.2f}"
+    except (IndexError, ValueError):
+        reopen_s = "error"
+        print(reopen.stderr.strip().splitlines()[-3:], file=sys.stderr)
+    cells = [
+        f"milvus-lite {version}",
+        f"{len(rows)}",
+        f"{dim or 'BM25'}",
+        f"{ingest:.0f}",
+        percentiles(timings["bm25"]),
+        percentiles(timings["dense"]) if dim else "-",
+        percentiles(timings["hybrid"]) if dim else "-",
+        f"{rss:.0f}",
+        f"{size_closed:.1f}->{size_later:.1f}",
+        reopen_s,
+    ]
+    print(
+        "| engine | chunks | dim | ingest/s | bm25 p50/p95 | dense | hybrid "
+        "| RSS MB | disk MB | reopen s |"
+    )
+    print("| " + " | ".join(cells) + " |")
+    if keep is None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+ANALYZERS: dict[str, dict[str, Any]] = {
+    "standard": {"tokenizer": "standard", "filter": ["lowercase"]},
+    "english": {
+        "tokenizer": "standard",
+        "filter": [
+            "lowercase",
+            {"type": "stemmer", "language": "english"},
+            {"type": "stop", "stop_words": ["_english_"]},
+        ],
+    },
+    "jieba+english": {
+        "tokenizer": "jieba",
+        "filter": [
+            "lowercase",
+            {"type": "stemmer", "language": "english"},
+            {"type": "stop", "stop_words": ["_english_"]},
+        ],
+    },
+}
+ANALYZER_DOCS = [
+    "The runners were running quickly",
+    "我们在北京学习 Python programming",
+    "the a of",
+]
+ANALYZER_QUERIES = ["run", "RUNS", "北京", "program", "the"]
+
+
+def analyzers() -> None:
+    """Which analyzers this milvus-lite accepts and what they match (doc ids per query)."""
+    from importlib.metadata import version as dist_version
+
+    from pymilvus import DataType, Function, FunctionType, MilvusClient
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-analyzer-"))
+    client = MilvusClient(str(folder / "a.db"))
+    print(f"milvus-lite {dist_version('milvus-lite')}: docs {ANALYZER_DOCS}")
+    for name, params in ANALYZERS.items():
+        schema = client.create_schema(auto_id=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field(
+            "text", DataType.VARCHAR, max_length=1000, enable_analyzer=True, analyzer_params=params
+        )
+        schema.add_field("sp", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            Function(
+                name="f",
+                function_type=FunctionType.BM25,
+                input_field_names=["text"],
+                output_field_names=["sp"],
+            )
+        )
+        index = client.prepare_index_params()
+        index.add_index(field_name="sp", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        collection = name.replace("+", "_")
+        try:
+            client.create_collection(collection, schema=schema, index_params=index)
+            client.insert(collection, [{"id": i, "text": t} for i, t in enumerate(ANALYZER_DOCS)])
+            found = {
+                q: [h["id"] for h in client.search(collection, [q], anns_field="sp", limit=3)[0]]
+                for q in ANALYZER_QUERIES
+            }
+            print(f"  {name}: {found}")
+        except Exception as error:  # noqa: BLE001 - reported, the probe goes on
+            print(f"  {name}: refused ({' '.join(str(error).split())[:120]})")
+    client.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("dump")
+    d.add_argument("out", type=Path)
+    d.add_argument("count", type=int)
+    r = sub.add_parser("run")
+    r.add_argument("chunks", type=Path)
+    r.add_argument("--dim", type=int, default=0)
+    r.add_argument("--keep", type=Path, default=None)
+    sub.add_parser("analyzers")
+    args = parser.parse_args()
+    if args.command == "analyzers":
+        analyzers()
+    elif args.command == "dump":
+        dump(args.out, args.count)
+    else:
+        run(args.chunks, args.dim, args.keep)
+
+
+if __name__ == "__main__":
+    main()
