@@ -30,6 +30,7 @@ from stall_meter import StallMeter  # noqa: E402
 
 from chat_tui.config import EmbeddingSettings, ProviderSettings, Settings  # noqa: E402
 from chat_tui.retrieval.milvus_server import (
+    LocalServer,
     ensure_local_server,
     running_local_server,
     stop_local_server,
@@ -52,6 +53,15 @@ def unit_vectors(count: int, dim: int, seed: int) -> list[list[float]]:
     return block.tolist()  # type: ignore[no-any-return]
 
 
+def server_rss_mb(server: LocalServer) -> float:
+    """Resident memory of the engine that serves the data (the supervisor's child)."""
+    pid = server.engine_pid or server.pid
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def server_peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -64,7 +74,7 @@ def wait_for_index(store: KnowledgeStore, timeout: float) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         pending = 0
-        for field in ("sparse", "dense"):
+        for field in ("sparse", "dense") if store.dense_dim else ("sparse",):
             info = client.describe_index(store.collection, field)
             pending += int(info.get("pending_index_rows", 0) or 0)
         if pending == 0:
@@ -82,9 +92,10 @@ def run_size(settings: Settings, size: int, args: argparse.Namespace) -> None:
     rng = random.Random(size)
     words = vocabulary(20_000, rng)
     weights = [1 / (rank + 1) for rank in range(len(words))]  # Zipf-like, as in real text
-    store = KnowledgeStore(settings, f"bench_{size}", dense_dim=args.dim)
+    dim = args.dim or None
+    store = KnowledgeStore(settings, f"bench_{size}", dense_dim=dim)
     store.drop()
-    store = KnowledgeStore(settings, f"bench_{size}", dense_dim=args.dim)
+    store = KnowledgeStore(settings, f"bench_{size}", dense_dim=dim)
     store.ensure()
     started = time.monotonic()
     per_file = args.chunks_per_file
@@ -102,9 +113,9 @@ def run_size(settings: Settings, size: int, args: argparse.Namespace) -> None:
             )
             for i, t in enumerate(texts)
         ]
-        store.replace_file(
-            source, f"hash{file_no}", chunks, unit_vectors(per_file, args.dim, file_no)
-        )
+        vectors = unit_vectors(per_file, args.dim, file_no) if dim else None
+        store.replace_files([(source, f"hash{file_no}", chunks, vectors)], flush=False)
+    store.flush()
     ingest = time.monotonic() - started
     index_wait = wait_for_index(store, args.index_timeout)
     print(
@@ -113,14 +124,13 @@ def run_size(settings: Settings, size: int, args: argparse.Namespace) -> None:
     )
 
     queries = [" ".join(rng.choices(words[:3000], k=3)) for _ in range(args.queries)]
-    vectors = unit_vectors(args.queries, args.dim, 10_000_000 + size)
-    kinds = {
-        "bm25": lambda i: store.search_bm25(queries[i], args.top_k),
-        "dense": lambda i: store.search_dense(vectors[i], args.top_k),
-        "hybrid": lambda i: store.search_hybrid(
+    vectors = unit_vectors(args.queries, args.dim or 2, 10_000_000 + size)
+    kinds = {"bm25": lambda i: store.search_bm25(queries[i], args.top_k)}
+    if dim:
+        kinds["dense"] = lambda i: store.search_dense(vectors[i], args.top_k)
+        kinds["hybrid"] = lambda i: store.search_hybrid(
             queries[i], vectors[i], args.top_k, args.candidates
-        ),
-    }
+        )
     for name, search in kinds.items():
         for i in range(min(10, args.queries)):
             search(i)  # warm up
@@ -135,7 +145,17 @@ def run_size(settings: Settings, size: int, args: argparse.Namespace) -> None:
             f"  {name:7s} top-{args.top_k}: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
             f"({args.queries} queries, {empty} empty)"
         )
+    server = running_local_server(settings.knowledge_dir)
+    if server is not None:
+        print(f"  server RSS after the searches: {server_rss_mb(server):,.0f} MB")
     store.close()
+    # Reopening: the server stopped (as after its idle exit), then the first search.
+    stop_local_server(settings.knowledge_dir)
+    t0 = time.perf_counter()
+    reopened = KnowledgeStore(settings, f"bench_{size}")
+    reopened.search_bm25(queries[0], args.top_k)
+    print(f"  reopen (server start + load + first search): {time.perf_counter() - t0:.2f} s")
+    reopened.close()
     stall, took = asyncio.run(loop_stall(settings, f"bench_{size}", queries[:50], args.top_k))
     print(
         f"  event loop while the app's Retriever runs 50 BM25 retrievals ({took:.1f} s): "
@@ -163,7 +183,7 @@ async def loop_stall(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated chunk counts")
-    parser.add_argument("--dim", type=int, default=1024)
+    parser.add_argument("--dim", type=int, default=1024, help="0: BM25 only")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--candidates", type=int, default=20)
@@ -189,7 +209,7 @@ def main() -> int:
             run_size(settings, size, args)
         server = running_local_server(settings.knowledge_dir)
         client_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        server_mb = server_peak_rss_mb(server.pid) if server else float("nan")
+        server_mb = server_peak_rss_mb(server.engine_pid or server.pid) if server else float("nan")
         print(f"\npeak RSS: client {client_mb:,.0f} MB, server {server_mb:,.0f} MB")
     finally:
         if args.data_dir is None:
