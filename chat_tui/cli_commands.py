@@ -216,11 +216,15 @@ def register(
     @kb_app.command("list")
     def kb_list() -> None:
         """List knowledge bases."""
-        from chat_tui.services.knowledge import list_knowledge_bases
+        from chat_tui.services.knowledge import legacy_notice, list_knowledge_bases
 
         try:
-            for name in list_knowledge_bases(cli.load()):
+            settings = cli.load()
+            for name in list_knowledge_bases(settings):
                 typer.echo(clean_line(name))
+            notice = legacy_notice(settings)
+            if notice:
+                typer.echo(clean_line(notice), err=True)
         except ChatTuiError as error:
             cli.fail(clean_line(error))
 

@@ -40,12 +40,30 @@ def list_knowledge_bases(settings: Settings) -> list[str]:
     return KnowledgeStore.list_knowledge_bases(settings)
 
 
+def legacy_notice(settings: Settings) -> str | None:
+    """A one-line notice when knowledge bases of an older chat-tui lie unread, else None.
+
+    chat-tui before Milvus Lite 2.5 kept them in ``<knowledge dir>/milvus`` in a format
+    2.5 cannot read; they are left where they are (nothing is deleted for the user).
+    """
+    from chat_tui.retrieval.milvus_server import legacy_data_dir
+
+    legacy = legacy_data_dir(settings.knowledge_dir)
+    if settings.milvus.uri or not legacy.is_dir() or not any(legacy.iterdir()):
+        return None
+    return (
+        f"knowledge bases made by an older chat-tui (Milvus Lite 3) in {legacy} are not "
+        "read by this version: run chat-tui ingest on your folders again (then delete it)"
+    )
+
+
 def kb_stats(settings: Settings, knowledge_base: str) -> dict[str, object]:
     store = _store(settings, knowledge_base)
     try:
         if not store.exists():
+            notice = legacy_notice(settings)
             raise RetrievalError(
-                f"knowledge base {knowledge_base!r} does not exist (run chat-tui ingest)"
+                notice or f"knowledge base {knowledge_base!r} does not exist (run chat-tui ingest)"
             )
         return store.stats()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -205,3 +206,28 @@ def test_ask_after_a_context_length_refusal_names_the_retry_with_fewer_turns(
     assert retried.exit_code == 0 and "fits" in retried.output
     contents = [m["content"] for m in fake_openai.requests[-1]["messages"][1:]]
     assert contents == ["second", "two", "long"]
+
+
+def test_kb_list_says_when_an_older_knowledge_base_lies_unread(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    legacy = data / "knowledge" / "milvus"
+    legacy.mkdir(parents=True)
+    (legacy / "old.db").write_bytes(b"x")
+    env = {
+        **os.environ,
+        "CHAT_TUI_DATA_DIR": str(data),
+        "CHAT_TUI_CONFIG_DIR": str(tmp_path / "cfg"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "chat_tui", "kb", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0
+    assert "older chat-tui" in done.stderr and str(legacy) in done.stderr
+    assert (legacy / "old.db").exists()  # nothing of the user's is deleted
