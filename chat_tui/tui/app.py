@@ -38,7 +38,7 @@ from chat_tui.tui.state_keeper import StateKeeper
 from chat_tui.tui.turn import TurnDisplay
 from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
 from chat_tui.tui.widgets.message_cursor import MessageCursor, message_text
-from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput
+from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput, key_set
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from chat_tui.tui.widgets.status import StatusLine
 
@@ -76,6 +76,8 @@ class ChatApp(SettingsActions):
         )
         self.state_keeper = StateKeeper(self, services.chat, services.settings)
         self._message_cursor: MessageCursor | None = None
+        #: The ``[keymap]`` in force (binding id -> keys); help lists keys from it.
+        self.keymap: dict[str, str] = {}
 
     def notify(
         self,
@@ -173,7 +175,13 @@ class ChatApp(SettingsActions):
                     f"{', '.join(unknown)}",
                     severity="warning",
                 )
-            self.set_keymap(dict(self.settings.keymap))
+            self.keymap = dict(self.settings.keymap)
+            self.set_keymap(self.keymap)
+            prompt = self.query_one(PromptInput)
+            if "prompt.send" in self.keymap:
+                prompt.send_keys = key_set(self.keymap["prompt.send"])
+            if "prompt.newline" in self.keymap:
+                prompt.newline_keys = key_set(self.keymap["prompt.newline"])
         recent = await self.services.sessions.list_sessions()
         if recent:
             self.role_name = recent[0].role if recent[0].role in self.roles else self.role_name
@@ -580,7 +588,7 @@ class ChatApp(SettingsActions):
         screen.set_class(not shown, "sidebar-on")
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(help_rows(dict(self._keymap))))
+        self.push_screen(HelpScreen(help_rows(self.keymap)))
 
     @work(exclusive=True, group="llm", exit_on_error=False)
     async def run_turn(self, text: str | None) -> None:
