@@ -95,3 +95,30 @@ def open_services(
         client_factory=client_factory,
     )
     return AppServices(settings, repository, roles, chat, notices)
+
+
+def warm_up(settings: Settings) -> None:
+    """Load what the first answer needs, so it starts promptly (blocking: run in a thread).
+
+    Importing openai takes ~0.7 s and a cold Milvus Lite server a few seconds; the
+    local server starts only when retrieval is on, no server URI is set and a
+    knowledge folder already exists.
+    """
+    import openai  # noqa: F401
+
+    if settings.retrieval.enabled and not settings.milvus.uri:
+        from chat_tui.retrieval.milvus_connection import quiet_grpc
+        from chat_tui.retrieval.milvus_server import data_dir, ensure_local_server
+
+        if data_dir(settings.knowledge_dir).is_dir():
+            quiet_grpc()  # before grpc is first imported: its logs would draw over the app
+            import pymilvus  # noqa: F401
+
+            ensure_local_server(settings.knowledge_dir)
+
+
+def local_model_server_detected() -> bool:
+    """Whether an Ollama server answers on this machine (blocking: run in a thread)."""
+    from chat_tui.llm.discovery import ollama_listening  # only on a first run
+
+    return ollama_listening()

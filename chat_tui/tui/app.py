@@ -26,6 +26,7 @@ from chat_tui.config import missing_key_message
 from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.domain.text import clean_line
 from chat_tui.errors import ChatTuiError
+from chat_tui.services import bootstrap
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.services.chat import trailing_answers
 from chat_tui.tui.commands import ACTION_CONTEXT, ACTIONS, bindings, palette_commands
@@ -38,7 +39,7 @@ from chat_tui.tui.state_keeper import StateKeeper
 from chat_tui.tui.turn import TurnDisplay
 from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
 from chat_tui.tui.widgets.message_cursor import MessageCursor, message_text
-from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput
+from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput, key_set
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from chat_tui.tui.widgets.status import StatusLine
 
@@ -76,6 +77,8 @@ class ChatApp(SettingsActions):
         )
         self.state_keeper = StateKeeper(self, services.chat, services.settings)
         self._message_cursor: MessageCursor | None = None
+        #: The ``[keymap]`` in force (binding id -> keys); help lists keys from it.
+        self.keymap: dict[str, str] = {}
 
     def notify(
         self,
@@ -173,7 +176,13 @@ class ChatApp(SettingsActions):
                     f"{', '.join(unknown)}",
                     severity="warning",
                 )
-            self.set_keymap(dict(self.settings.keymap))
+            self.keymap = dict(self.settings.keymap)
+            self.set_keymap(self.keymap)
+            prompt = self.query_one(PromptInput)
+            if "prompt.send" in self.keymap:
+                prompt.send_keys = key_set(self.keymap["prompt.send"])
+            if "prompt.newline" in self.keymap:
+                prompt.newline_keys = key_set(self.keymap["prompt.newline"])
         recent = await self.services.sessions.list_sessions()
         if recent:
             self.role_name = recent[0].role if recent[0].role in self.roles else self.role_name
@@ -206,26 +215,13 @@ class ChatApp(SettingsActions):
         Importing openai takes ~0.7 s and a cold Milvus Lite server a few seconds;
         doing both here means the first answer starts promptly. Nothing waits on this.
         """
-        import openai  # noqa: F401
-
-        settings = self.settings
-        if settings.retrieval.enabled and not settings.milvus.uri:
-            from chat_tui.retrieval.milvus_connection import quiet_grpc
-            from chat_tui.retrieval.milvus_server import data_dir, ensure_local_server
-
-            if data_dir(settings.knowledge_dir).is_dir():
-                quiet_grpc()  # before grpc is first imported: its logs would draw over the app
-                import pymilvus  # noqa: F401
-
-                ensure_local_server(settings.knowledge_dir)
+        bootstrap.warm_up(self.settings)
 
     @work(group="setup", exit_on_error=False)
     async def check_model_setup(self) -> None:
         if missing_key_message(self.settings.provider) is None:
             return  # keyed, or a server that needs no key (this machine, a LAN host)
-        from chat_tui.llm.discovery import ollama_listening  # only on first run
-
-        detected = await asyncio.to_thread(ollama_listening)
+        detected = await asyncio.to_thread(bootstrap.local_model_server_detected)
         choice = await self.push_screen_wait(SetupScreen(str(self.settings.config_file), detected))
         if choice:
             await self.switch_provider(choice)
@@ -580,7 +576,7 @@ class ChatApp(SettingsActions):
         screen.set_class(not shown, "sidebar-on")
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(help_rows(dict(self._keymap))))
+        self.push_screen(HelpScreen(help_rows(self.keymap)))
 
     @work(exclusive=True, group="llm", exit_on_error=False)
     async def run_turn(self, text: str | None) -> None:
@@ -674,7 +670,12 @@ class ChatApp(SettingsActions):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield from palette_commands(self)
+        yield from palette_commands(
+            self.services.roles,
+            self.services.chat.settings.providers,
+            self.run_action,
+            self.switch_provider,
+        )
 
     async def action_quit(self) -> None:
         self.workers.cancel_group(self, "llm")

@@ -7,16 +7,14 @@ Bindings, the command palette and the help screen are all generated from
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from textual.app import SystemCommand
 from textual.binding import Binding
 
-if TYPE_CHECKING:
-    from chat_tui.tui.app import ChatApp
-
+from chat_tui.domain.models import Role
 
 #: Where an action's keys act: anywhere, only while the prompt has focus, or only
 #: while the chat pane has focus (see ``ChatApp.check_action``).
@@ -347,18 +345,27 @@ def readme_table() -> str:
     return "\n".join(lines)
 
 
-def palette_commands(app: ChatApp) -> Iterator[SystemCommand]:
-    """Palette entries: every action (roles by name), and every provider profile."""
+def palette_commands(
+    roles: Sequence[Role],
+    providers: Iterable[str],
+    run_action: Callable[[str], Awaitable[object]],
+    switch_provider: Callable[[str], Awaitable[None]],
+) -> Iterator[SystemCommand]:
+    """Palette entries: every action (roles by name), and every provider profile.
+
+    Given what it lists and the two callables that run an entry, not the App: this
+    module is below the App (the App imports it), never beside it.
+    """
 
     def runner(action: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            await app.run_action(action)
+            await run_action(action)
 
         return run
 
     def provider(name: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            await app.switch_provider(name)
+            await switch_provider(name)
 
         return run
 
@@ -370,11 +377,11 @@ def palette_commands(app: ChatApp) -> Iterator[SystemCommand]:
         if action.id == "app.quit":
             continue  # Textual's own "Quit" entry runs the same action
         yield SystemCommand(action.title, action.help, runner(action.action))
-    for number, role in enumerate(app.services.roles, start=1):
+    for number, role in enumerate(roles, start=1):
         yield SystemCommand(
             f"Role: {role.name}",
             role.description or "Switch role",
             runner(f"switch_role({number})"),
         )
-    for name in app.services.chat.settings.providers:
+    for name in providers:
         yield SystemCommand(f"Provider: {name}", "Switch provider profile", provider(name))

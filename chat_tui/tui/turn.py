@@ -8,9 +8,13 @@ the sidebar and notifications.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from textual.notifications import SeverityLevel
+
+from chat_tui.domain.models import Session
 from chat_tui.domain.prompt import refused_as_too_long
+from chat_tui.services.bootstrap import AppServices
 from chat_tui.services.chat import (
     AnswerSaved,
     ContentReceived,
@@ -20,24 +24,51 @@ from chat_tui.services.chat import (
     ServiceEvent,
     UserTurnSaved,
 )
-from chat_tui.tui.widgets.chat_view import RETRY_FEWER_HINT
+from chat_tui.tui.widgets.chat_view import RETRY_FEWER_HINT, AnswerView, ChatView
+from chat_tui.tui.widgets.status import StatusLine
 
-if TYPE_CHECKING:
-    from chat_tui.tui.app import ChatApp
-    from chat_tui.tui.widgets.chat_view import AnswerView
+
+class TurnHost(Protocol):
+    """What a turn's display needs from the App: attributes and widgets, no more.
+
+    A protocol, so this module depends on it and not on the App (which imports this).
+    """
+
+    services: AppServices
+    session: Session | None
+
+    @property
+    def chat_view(self) -> ChatView: ...
+
+    @property
+    def status(self) -> StatusLine: ...
+
+    def refresh_sidebar(self) -> None: ...
+
+    def refresh_status(self) -> None: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None: ...
 
 
 class TurnDisplay:
     """The event sink of one turn (see ``ChatService.send`` / ``regenerate``).
 
     Args:
-        app: the running App.
+        app: the running App (anything with the ``TurnHost`` attributes).
         session_id: the turn's session.
         view: the answer view already mounted (regenerate), or None until the user
             turn is saved.
     """
 
-    def __init__(self, app: ChatApp, session_id: str, view: AnswerView | None) -> None:
+    def __init__(self, app: TurnHost, session_id: str, view: AnswerView | None) -> None:
         self.app = app
         self.session_id = session_id
         self.view = view
@@ -83,4 +114,4 @@ class TurnDisplay:
                 app.notify(event.message.error + hint, severity="error", timeout=6)
 
 
-__all__ = ["TurnDisplay"]
+__all__ = ["TurnDisplay", "TurnHost"]

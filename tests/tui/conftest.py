@@ -6,10 +6,33 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from textual.notifications import Notification, Notify
 
 from chat_tui.services.bootstrap import AppServices, open_services
-from chat_tui.tui.app import ChatApp, make_app
+from chat_tui.tui.app import ChatApp, css_path
 from tests.conftest import make_settings
+
+
+class RecordingApp(ChatApp):
+    """The real App, also keeping every notification it showed.
+
+    Recorded from Textual's public ``Notify`` message, after ``ChatApp.notify`` has
+    sanitized the text, so tests see what the user saw (toasts time out; this stays).
+    """
+
+    CSS_PATH = css_path()  # Textual resolves a relative path next to the subclass
+
+    def __init__(self, services: AppServices, *, check_setup: bool = True) -> None:
+        super().__init__(services, check_setup=check_setup)
+        self.notices: list[Notification] = []
+
+    def on_notify(self, event: Notify) -> None:
+        self.notices.append(event.notification)
+
+
+def make_app(services: AppServices, *, check_setup: bool = True) -> RecordingApp:
+    """The App ``chat_tui.tui.app.make_app`` builds, recording its notifications."""
+    return RecordingApp(services, check_setup=check_setup)
 
 
 @pytest.fixture
@@ -48,4 +71,4 @@ async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-__all__ = ["make_app", "reopen", "send", "until", "Awaitable"]
+__all__ = ["RecordingApp", "make_app", "reopen", "send", "until", "Awaitable"]

@@ -30,7 +30,7 @@ from chat_tui.tui.widgets.prompt import PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
-from tests.tui.conftest import make_app, reopen, send, until
+from tests.tui.conftest import RecordingApp, make_app, reopen, send, until
 
 PROVIDER_TIMEOUT = 0.5
 
@@ -43,8 +43,8 @@ def status_text(view: AnswerView) -> str:
     return str(view.query_one(".answer-status", Static).render())
 
 
-def notifications(app: ChatApp, severity: str | None = None) -> list[str]:
-    return [n.message for n in app._notifications if severity is None or n.severity == severity]
+def notifications(app: RecordingApp, severity: str | None = None) -> list[str]:
+    return [n.message for n in app.notices if severity is None or n.severity == severity]
 
 
 def with_provider_timeout(settings: Settings, seconds: float) -> Settings:

@@ -34,7 +34,7 @@ async def test_server_text_with_markup_in_an_error_does_not_crash(services, fake
         await pilot.pause()
         answer = services.repository.messages(app.session.id)[-1]
         assert answer.status is MessageStatus.FAILED and "[/v1/chat]" in answer.error
-        assert app.is_running and app._exception is None
+        assert app.is_running and app.return_code is None
 
 
 async def test_bindings_under_a_dialog_do_not_queue_a_second_delete(services, fake_openai) -> None:
@@ -122,7 +122,7 @@ async def test_an_unknown_theme_is_a_notice_naming_the_key(services, fake_openai
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        notices = [n.message for n in app._notifications]
+        notices = [n.message for n in app.notices]
         assert any("theme 'no-such-theme'" in n and "config.toml" in n for n in notices), notices
         assert app.theme == "textual-dark"
 

@@ -11,6 +11,7 @@ from chat_tui.services.bootstrap import open_services
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
 from chat_tui.tui.screens.help import HelpScreen
 from chat_tui.tui.widgets.chat_view import UserMessage
+from chat_tui.tui.widgets.prompt import PromptInput
 from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
 from tests.tui.conftest import make_app, reopen, send, until
@@ -123,6 +124,33 @@ async def test_keymap_from_config_rebinds_an_action(isolated_home, fake_openai) 
             await pilot.press("ctrl+t")
             await pilot.pause()
             assert app.session.id != before
+    finally:
+        services.close()
+
+
+async def test_keymap_rebinds_the_prompts_send_and_new_line_keys(
+    isolated_home, fake_openai
+) -> None:
+    keymap = '[keymap]\n"prompt.send" = "f9"\n"prompt.newline" = "enter"\n'
+    settings = make_settings(fake_openai.url, home=isolated_home, config=keymap)
+    services = open_services(settings, context=None)
+    fake_openai.script(Reply(content="x"))
+    app = make_app(services, check_setup=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            prompt = app.query_one(PromptInput)
+            prompt.focus()
+            await pilot.press("a", "enter", "b")
+            assert prompt.text == "a\nb"  # enter is the new line now
+            await pilot.press("f9")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            stored = services.repository.messages(app.session.id)
+            assert [m.content for m in stored if m.role == "user"] == ["a\nb"]
+            await pilot.press("f1")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+            keys = {row[1]: row[0] for row in app.screen.rows}
+            assert keys["Send the prompt (prompt)"] == "f9"
     finally:
         services.close()
 
@@ -296,3 +324,24 @@ async def test_messages_another_process_adds_to_the_open_session_appear(
         await send(pilot, "again from the TUI")
         stored = [m.content for m in services.repository.messages(session_id) if m.role == "user"]
         assert stored == ["from the TUI", "from another process", "again from the TUI"]
+
+
+async def test_a_chinese_session_title_is_cut_to_the_sidebars_cells_on_one_line(
+    services, fake_openai
+) -> None:
+    from rich.cells import cell_len
+
+    from chat_tui.tui.widgets.sidebar import SessionSidebar
+
+    title = "关于软件包维护的长篇讨论与实际操作步骤总结"  # 21 characters, 42 cells
+    session = services.repository.create_session(services.settings.default_role, title)
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.history_shown()
+        sidebar = app.query_one(SessionSidebar)
+        await until(pilot, lambda: sidebar.option_count > 1, "sessions listed")
+        shown = sidebar.get_option(session.id).prompt.plain
+        room = sidebar.scrollable_content_region.width
+        assert len(shown) < room < cell_len(title)  # counted in characters it would fit
+        assert cell_len(shown) <= room, (shown, cell_len(shown), room)
+        assert shown.startswith(title[:5]) and "…" in shown and shown.endswith("now")

@@ -1,5 +1,8 @@
 """The multi-line prompt: Enter sends, ctrl+j inserts a newline, Up/Down recall.
 
+Send and new line take their keys from ``ACTIONS`` (``prompt.send``,
+``prompt.newline``), rebindable in ``[keymap]`` like every other action.
+
 It behaves like a shell prompt: Up on the first line and Down on the last walk the
 prompts sent before (the App loads them from the state file, so they survive a
 restart); a draft being typed is kept while walking and comes back at the end.
@@ -22,7 +25,14 @@ from textual.widgets import TextArea
 from chat_tui.tui.commands import ESC_DIGIT_KEYS, keys_of
 from chat_tui.tui.messages import PromptSubmitted
 
-NEWLINE_KEYS = frozenset(k.strip() for k in keys_of("prompt.newline").split(","))
+
+def key_set(keys: str) -> frozenset[str]:
+    """The key names of a comma-separated ``keys`` entry."""
+    return frozenset(k.strip() for k in keys.split(",") if k.strip())
+
+
+SEND_KEYS = key_set(keys_of("prompt.send"))
+NEWLINE_KEYS = key_set(keys_of("prompt.newline"))
 PROMPT_KEYS_HINT = "ctrl+o select messages"
 #: Characters an ESC-prefix terminal's alt+1..9 arrives as (see ``commands.py``).
 ROLE_CHARACTER_KEYS = frozenset(ESC_DIGIT_KEYS.values())
@@ -89,6 +99,9 @@ class PromptInput(TextArea):
             placeholder="Ask anything…  (Enter sends, ctrl+j new line, F1 help)",
         )
         self.sent = PromptHistory()
+        #: Set by the App from the ``[keymap]`` entries ``prompt.send`` / ``prompt.newline``.
+        self.send_keys = SEND_KEYS
+        self.newline_keys = NEWLINE_KEYS
 
     def check_consume_key(self, key: str, character: str | None = None) -> bool:
         """Leave alt+N-as-a-character to the App's role bindings.
@@ -105,8 +118,13 @@ class PromptInput(TextArea):
         # Where to go from here; the App replaces it with the chat's keys after ctrl+o.
         self.border_subtitle = PROMPT_KEYS_HINT
 
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
+    def on_key(self, event: events.Key) -> None:
+        """Send and new line, with the keys of ``ACTIONS``.
+
+        A public handler: it runs before TextArea's own key handling, and
+        ``prevent_default`` keeps that from inserting the key as well.
+        """
+        if event.key in self.send_keys:
             event.stop()
             event.prevent_default()
             text = self.text
@@ -115,12 +133,10 @@ class PromptInput(TextArea):
                 self.post_message(PromptSubmitted(text))
                 self.clear()
             return
-        if event.key in NEWLINE_KEYS:
+        if event.key in self.newline_keys:
             event.stop()
             event.prevent_default()
             self.insert("\n")
-            return
-        await super()._on_key(event)
 
     def _show_entry(self, text: str, *, at_end: bool) -> None:
         self.text = text

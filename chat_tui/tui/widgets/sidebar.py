@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+from rich.cells import cell_len, set_cell_size
 from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
@@ -37,6 +38,17 @@ def relative_time(timestamp: float, now: float | None = None) -> str:
     if seconds < 7 * 86400:
         return f"{int(seconds // 86400)}d"
     return datetime.fromtimestamp(timestamp).strftime("%b %d")
+
+
+def fit_title(title: str, width: int) -> str:
+    """``title`` cut to ``width`` terminal cells, with "…" where it was cut.
+
+    Cells, not characters: a CJK character takes two, so a Chinese title cut by
+    ``len`` was twice too wide and wrapped onto a second line.
+    """
+    if cell_len(title) <= width:
+        return title
+    return set_cell_size(title, width - 1).rstrip(" ") + "…"
 
 
 class SessionSidebar(OptionList):
@@ -83,11 +95,10 @@ class SessionSidebar(OptionList):
             for session in listed:
                 when = relative_time(session.updated_at, now)
                 width = max(8, self.size.width - 4 - len(when))
-                shown = clean_line(session.title)  # a title is the user's or a file's text
-                title = shown if len(shown) <= width else shown[: width - 1] + "…"
+                title = fit_title(clean_line(session.title), width)  # user's or file's text
                 prompt = Content.assemble(
                     Content(title),
-                    Content(" " * max(1, width - len(title) + 1)),
+                    Content(" " * max(1, width - cell_len(title) + 1)),
                     Content.styled(when, "dim"),
                 )
                 options.append(Option(prompt, id=session.id))
