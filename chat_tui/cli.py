@@ -6,7 +6,6 @@ when a model is called, pymilvus only when the knowledge base is used.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from chat_tui.launch import (  # re-exported for the subcommands
     load,
     note,
     open_app_services,
+    print_sessions,
     run_tui,
     storage_problem,
     tui_only_options,
@@ -139,6 +139,8 @@ def ask(
     Errors are one line on standard error with exit status 1; the answer text is
     cleaned of terminal controls, so it can be piped or shown as it is.
     """
+    import asyncio
+
     from chat_tui.config import missing_key_message
     from chat_tui.domain.text import StreamSanitizer, clean_line
 
@@ -260,6 +262,7 @@ __all__ = [
     "main",
     "note",
     "open_app_services",
+    "print_sessions",
     "roles_app",
     "run_tui",
     "sessions_app",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -64,15 +63,7 @@ def register(
     @sessions_app.command("list")
     def sessions_list(role: Annotated[str | None, typer.Option("--role", "-r")] = None) -> None:
         """List sessions, most recent first."""
-        from datetime import datetime
-
-        with _services() as services:
-            for s in services.repository.list_sessions(role):
-                when = datetime.fromtimestamp(s.updated_at).strftime("%Y-%m-%d %H:%M")
-                typer.echo(
-                    f"{clean_line(s.id)}  {when}  {clean_line(s.role):<12} "
-                    f"{s.message_count:>4} msgs  {clean_line(s.title)}"
-                )
+        cli.print_sessions(role)
 
     @sessions_app.command("show")
     def sessions_show(
@@ -243,6 +234,8 @@ def register(
         top: Annotated[int, typer.Option("--top", "-k")] = 5,
     ) -> None:
         """Search the knowledge base as the chat would."""
+        import asyncio
+
         from chat_tui.services.knowledge import search
 
         settings = cli.load()

@@ -178,13 +178,64 @@ def run_tui() -> None:
 
 def tui_only_options(argv: Sequence[str]) -> dict[str, str] | None:
     """``argv``'s options when it only starts the TUI; None when typer must parse it."""
+    return _options(argv, TUI_OPTIONS)
+
+
+def print_sessions(role: str | None) -> None:
+    """``chat-tui sessions list``: sessions, most recent first, one cleaned line each."""
+    from datetime import datetime
+
+    from chat_tui.domain.text import clean_line
+
+    services = open_app_services(load())
+    try:
+        for s in services.repository.list_sessions(role):
+            when = datetime.fromtimestamp(s.updated_at).strftime("%Y-%m-%d %H:%M")
+            print(
+                f"{clean_line(s.id)}  {when}  {clean_line(s.role):<12} "
+                f"{s.message_count:>4} msgs  {clean_line(s.title)}",
+                flush=True,
+            )
+    finally:
+        services.close()
+
+
+#: ``chat-tui sessions list``'s options, by flag. tests/unit/test_cli_fast_path.py keeps
+#: this in step with the typer command in ``chat_tui.cli_commands``.
+SESSIONS_LIST_OPTIONS = {"--role": "role", "-r": "role"}
+
+
+def fast_command(argv: Sequence[str]) -> bool:
+    """Run ``argv`` without typer when it is ``--version`` or a plain ``sessions list``.
+
+    typer's parsing imports pydantic (~100 ms of a 300 ms budget); these commands are
+    run from scripts and prompts, so their simple spellings are read here. Anything
+    else (``--help``, a typo, a missing value) returns False and typer handles it, with
+    its own messages.
+    """
+    if list(argv) == ["--version"]:
+        from chat_tui import __version__
+
+        print(__version__, flush=True)
+        return True
+    if list(argv[:2]) != ["sessions", "list"]:
+        return False
+    found = _options(argv[2:], SESSIONS_LIST_OPTIONS)
+    if found is None:
+        return False
+    print_sessions(found.get("role"))
+    return True
+
+
+def _options(argv: Sequence[str], table: dict[str, str]) -> dict[str, str] | None:
+    """``argv`` read as options of ``table`` with values; None unless every one is plain."""
     found: dict[str, str] = {}
     rest = list(argv)
     while rest:
         arg = rest.pop(0)
         # --long=value is one argument; for -m, like click, "=x" would be the value itself.
         name, has_value, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        key = TUI_OPTIONS.get(name)
+        key = table.get(name)
         if key is None or (not has_value and not rest):
             return None
         found[key] = value if has_value else rest.pop(0)
@@ -193,6 +244,8 @@ def tui_only_options(argv: Sequence[str]) -> dict[str, str] | None:
 
 def main() -> None:
     """Console-script entry point."""
+    if fast_command(sys.argv[1:]):
+        return
     options = tui_only_options(sys.argv[1:])
     if options is None:
         from chat_tui.cli import app

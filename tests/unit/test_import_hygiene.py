@@ -99,3 +99,47 @@ def test_the_tui_never_touches_the_repository() -> None:
         if isinstance(node, ast.Attribute) and node.attr == "repository"
     ]
     assert not offenders, offenders
+
+
+_HEAVY_FOR_COMMANDS = ("textual", "openai", "pymilvus", "grpc", "jieba", "httpx", "rich")
+
+
+def imported_by_command(argv: list[str], tmp_path: Path) -> set[str]:
+    """The modules a ``chat-tui`` process imported to run ``argv`` (the real entry point)."""
+    code = (
+        "import sys, json, atexit\n"
+        "atexit.register(lambda: print('MODULES ' + json.dumps(sorted(sys.modules))))\n"
+        f"sys.argv = ['chat-tui', *{argv!r}]\n"
+        "from chat_tui.launch import main\n"
+        "main()\n"
+    )
+    env = {
+        "CHAT_TUI_DATA_DIR": str(tmp_path / "data"),
+        "CHAT_TUI_CONFIG_DIR": str(tmp_path / "config"),
+        "PATH": "",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.startswith("MODULES "))
+    return {m.split(".", 1)[0] for m in json.loads(line.removeprefix("MODULES "))}
+
+
+def test_version_imports_neither_typer_nor_the_clients(tmp_path: Path) -> None:
+    modules = imported_by_command(["--version"], tmp_path)
+    for heavy in ("typer", "click", "pydantic", "asyncio", *_HEAVY_FOR_COMMANDS):
+        assert heavy not in modules, f"chat-tui --version imports {heavy}"
+
+
+def test_sessions_list_imports_no_argument_parser_and_no_client(tmp_path: Path) -> None:
+    modules = imported_by_command(["sessions", "list"], tmp_path)
+    for heavy in ("typer", "pydantic", *_HEAVY_FOR_COMMANDS):
+        assert heavy not in modules, f"chat-tui sessions list imports {heavy}"
+
+
+def test_kb_search_help_imports_no_store_and_no_ui(tmp_path: Path) -> None:
+    modules = imported_by_command(["kb", "search", "--help"], tmp_path)
+    assert "typer" in modules  # typer prints the help: the probe sees real imports
+    for heavy in ("textual", "openai", "pymilvus", "grpc", "jieba", "httpx"):
+        assert heavy not in modules, f"chat-tui kb search --help imports {heavy}"
