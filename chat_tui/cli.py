@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from chat_tui.errors import ChatTuiError
-from chat_tui.launch import (  # re-exported for the subcommands
+from chat_tui.cli_commands import register
+from chat_tui.cli_support import (  # re-exported: the names the commands share
     OPTIONS,
-    TUI_OPTIONS,
     check_data_dir,
     fail,
     load,
@@ -26,8 +25,8 @@ from chat_tui.launch import (  # re-exported for the subcommands
     print_sessions,
     run_tui,
     storage_problem,
-    tui_only_options,
 )
+from chat_tui.errors import ChatTuiError
 
 if TYPE_CHECKING:
     from chat_tui.domain.models import Message
@@ -240,8 +239,6 @@ def locate(what: Annotated[str, typer.Argument(help="config | data")]) -> None:
         fail("locate takes 'config' or 'data'")
 
 
-from chat_tui.cli_commands import register  # noqa: E402
-
 register(app, sessions_app, roles_app, kb_app)
 
 
@@ -252,7 +249,6 @@ def main() -> None:
 
 __all__ = [
     "OPTIONS",
-    "TUI_OPTIONS",
     "app",
     "check_data_dir",
     "storage_problem",
@@ -266,5 +262,4 @@ __all__ = [
     "roles_app",
     "run_tui",
     "sessions_app",
-    "tui_only_options",
 ]

@@ -1,4 +1,8 @@
-"""Subcommands: sessions, roles, kb, ingest. Registered onto the typer app in cli.py."""
+"""Subcommands: sessions, roles, kb, ingest, registered onto the typer app by cli.py.
+
+They reach the shared options and helpers in :mod:`chat_tui.cli_support`, never
+:mod:`chat_tui.cli` or :mod:`chat_tui.launch`, so the command modules form no cycle.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from chat_tui import cli_support as cli
 from chat_tui.domain.text import clean_line, clean_text
 from chat_tui.errors import ChatTuiError
 
@@ -22,8 +27,6 @@ if TYPE_CHECKING:
 @contextmanager
 def _services() -> Iterator[AppServices]:
     """History, roles and chat for one command, closed when it ends."""
-    from chat_tui import cli
-
     services = cli.open_app_services(cli.load())
     try:
         yield services
@@ -44,8 +47,6 @@ def terminal_safe_json(value: Any) -> str:
 
 
 def _session_or_fail(services: AppServices, session_id: str) -> Session:
-    from chat_tui import cli
-
     session = services.repository.get_session(session_id)
     if session is None:
         cli.fail(f"no session with id {session_id!r}", 1)
@@ -56,8 +57,6 @@ def register(
     app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer, kb_app: typer.Typer
 ) -> None:
     """Attach every subcommand."""
-    from chat_tui import cli
-
     # ------------------------------------------------------------------ sessions
 
     @sessions_app.command("list")

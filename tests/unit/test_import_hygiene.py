@@ -143,3 +143,30 @@ def test_kb_search_help_imports_no_store_and_no_ui(tmp_path: Path) -> None:
     assert "typer" in modules  # typer prints the help: the probe sees real imports
     for heavy in ("textual", "openai", "pymilvus", "grpc", "jieba", "httpx"):
         assert heavy not in modules, f"chat-tui kb search --help imports {heavy}"
+
+
+def _chat_tui_imports(module: str) -> set[str]:
+    """Every ``chat_tui`` module ``module``'s source imports, at the top or in functions."""
+    path = Path(chat_tui.__file__).parent / f"{module.removeprefix('chat_tui.')}.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            if node.module == "chat_tui":
+                found |= {f"chat_tui.{alias.name}" for alias in node.names}
+    return {name for name in found if name.startswith("chat_tui")}
+
+
+def test_the_command_modules_import_one_way() -> None:
+    """launch -> cli -> cli_commands -> cli_support: no import back up, even in a function."""
+    below = {
+        "chat_tui.cli_support": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
+        "chat_tui.cli_commands": {"chat_tui.cli", "chat_tui.launch"},
+        "chat_tui.cli": {"chat_tui.launch"},
+    }
+    for module, forbidden in below.items():
+        imports = _chat_tui_imports(module)
+        assert "chat_tui.errors" in imports or "chat_tui.domain.text" in imports, module
+        assert not imports & forbidden, f"{module} imports {imports & forbidden}"
