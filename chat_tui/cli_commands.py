@@ -109,17 +109,7 @@ def register(
     @roles_app.command("list")
     def roles_list() -> None:
         """List roles (built-in and yours)."""
-        from chat_tui.domain.roles import load_roles
-
-        settings = cli.load()
-        roles, problems = load_roles(settings.roles_dir)
-        for n, role in enumerate(roles, 1):
-            origin = "built-in" if role.builtin else "user"
-            typer.echo(
-                f"{n}. {clean_line(role.name):<14} {origin:<8} {clean_line(role.description)}"
-            )
-        for problem in problems:
-            typer.echo(f"warning: {clean_line(problem)}", err=True)
+        cli.print_roles()
 
     @roles_app.command("add")
     def roles_add(

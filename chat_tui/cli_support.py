@@ -180,3 +180,19 @@ def print_sessions(role: str | None) -> None:
             )
     finally:
         services.close()
+
+
+def print_roles() -> None:
+    """``chat-tui roles list``: built-in and user roles, numbered; problems on stderr."""
+    from chat_tui.domain.roles import load_roles
+    from chat_tui.domain.text import clean_line
+
+    roles, problems = load_roles(load().roles_dir)
+    for n, role in enumerate(roles, 1):
+        origin = "built-in" if role.builtin else "user"
+        print(
+            f"{n}. {clean_line(role.name):<14} {origin:<8} {clean_line(role.description)}",
+            flush=True,
+        )
+    for problem in problems:
+        print(f"warning: {clean_line(problem)}", file=sys.stderr, flush=True)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from chat_tui.cli_support import OPTIONS, print_sessions, run_tui
+from chat_tui.cli_support import OPTIONS, print_roles, print_sessions, run_tui
 
 #: The options of the main command, by flag. tests/unit/test_cli_fast_path.py keeps this
 #: in step with ``chat_tui.cli.main_callback``.
@@ -38,7 +38,7 @@ SESSIONS_LIST_OPTIONS = {"--role": "role", "-r": "role"}
 
 
 def fast_command(argv: Sequence[str]) -> bool:
-    """Run ``argv`` without typer when it is ``--version`` or a plain ``sessions list``.
+    """Run ``argv`` without typer: ``--version``, a plain ``sessions list``, ``roles list``.
 
     typer's parsing imports pydantic (~100 ms of a 300 ms budget); these commands are
     run from scripts and prompts, so their simple spellings are read here. Anything
@@ -49,6 +49,9 @@ def fast_command(argv: Sequence[str]) -> bool:
         from chat_tui import __version__
 
         print(__version__, flush=True)
+        return True
+    if list(argv) == ["roles", "list"]:
+        print_roles()
         return True
     if list(argv[:2]) != ["sessions", "list"]:
         return False

@@ -59,5 +59,13 @@ def test_only_plain_version_and_sessions_list_spellings_skip_typer() -> None:
         ["sessions", "list", "--rol", "x"],
         ["sessions", "list", "extra"],
         ["sessions", "show", "x"],
+        ["roles", "list", "--help"],
+        ["roles", "list", "x"],
     ):
         assert not fast_command(argv), argv
+
+
+def test_the_roles_list_shortcut_is_taken_only_for_a_command_without_options() -> None:
+    group = typer.main.get_command(app)
+    command = group.commands["roles"].commands["list"]  # type: ignore[attr-defined]
+    assert [p for p in command.params if p.name != "help"] == []

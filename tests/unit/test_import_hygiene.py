@@ -132,10 +132,11 @@ def test_version_imports_neither_typer_nor_the_clients(tmp_path: Path) -> None:
         assert heavy not in modules, f"chat-tui --version imports {heavy}"
 
 
-def test_sessions_list_imports_no_argument_parser_and_no_client(tmp_path: Path) -> None:
-    modules = imported_by_command(["sessions", "list"], tmp_path)
+@pytest.mark.parametrize("argv", [["sessions", "list"], ["roles", "list"]])
+def test_listing_imports_no_argument_parser_and_no_client(argv: list[str], tmp_path: Path) -> None:
+    modules = imported_by_command(argv, tmp_path)
     for heavy in ("typer", "pydantic", *_HEAVY_FOR_COMMANDS):
-        assert heavy not in modules, f"chat-tui sessions list imports {heavy}"
+        assert heavy not in modules, f"chat-tui {' '.join(argv)} imports {heavy}"
 
 
 def test_kb_search_help_imports_no_store_and_no_ui(tmp_path: Path) -> None:
