@@ -6,7 +6,6 @@ when a model is called, pymilvus only when the knowledge base is used.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -15,19 +14,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from chat_tui.errors import ChatTuiError
-from chat_tui.launch import (  # re-exported for the subcommands
+from chat_tui.cli_commands import register
+from chat_tui.cli_support import (  # re-exported: the names the commands share
     OPTIONS,
-    TUI_OPTIONS,
     check_data_dir,
     fail,
     load,
     note,
     open_app_services,
+    print_sessions,
     run_tui,
     storage_problem,
-    tui_only_options,
 )
+from chat_tui.errors import ChatTuiError
 
 if TYPE_CHECKING:
     from chat_tui.domain.models import Message
@@ -139,6 +138,8 @@ def ask(
     Errors are one line on standard error with exit status 1; the answer text is
     cleaned of terminal controls, so it can be piped or shown as it is.
     """
+    import asyncio
+
     from chat_tui.config import missing_key_message
     from chat_tui.domain.text import StreamSanitizer, clean_line
 
@@ -238,8 +239,6 @@ def locate(what: Annotated[str, typer.Argument(help="config | data")]) -> None:
         fail("locate takes 'config' or 'data'")
 
 
-from chat_tui.cli_commands import register  # noqa: E402
-
 register(app, sessions_app, roles_app, kb_app)
 
 
@@ -250,7 +249,6 @@ def main() -> None:
 
 __all__ = [
     "OPTIONS",
-    "TUI_OPTIONS",
     "app",
     "check_data_dir",
     "storage_problem",
@@ -260,8 +258,8 @@ __all__ = [
     "main",
     "note",
     "open_app_services",
+    "print_sessions",
     "roles_app",
     "run_tui",
     "sessions_app",
-    "tui_only_options",
 ]

@@ -1,8 +1,11 @@
-"""Subcommands: sessions, roles, kb, ingest. Registered onto the typer app in cli.py."""
+"""Subcommands: sessions, roles, kb, ingest, registered onto the typer app by cli.py.
+
+They reach the shared options and helpers in :mod:`chat_tui.cli_support`, never
+:mod:`chat_tui.cli` or :mod:`chat_tui.launch`, so the command modules form no cycle.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from chat_tui import cli_support as cli
 from chat_tui.domain.text import clean_line, clean_text
 from chat_tui.errors import ChatTuiError
 
@@ -23,8 +27,6 @@ if TYPE_CHECKING:
 @contextmanager
 def _services() -> Iterator[AppServices]:
     """History, roles and chat for one command, closed when it ends."""
-    from chat_tui import cli
-
     services = cli.open_app_services(cli.load())
     try:
         yield services
@@ -45,8 +47,6 @@ def terminal_safe_json(value: Any) -> str:
 
 
 def _session_or_fail(services: AppServices, session_id: str) -> Session:
-    from chat_tui import cli
-
     session = services.repository.get_session(session_id)
     if session is None:
         cli.fail(f"no session with id {session_id!r}", 1)
@@ -57,22 +57,12 @@ def register(
     app: typer.Typer, sessions_app: typer.Typer, roles_app: typer.Typer, kb_app: typer.Typer
 ) -> None:
     """Attach every subcommand."""
-    from chat_tui import cli
-
     # ------------------------------------------------------------------ sessions
 
     @sessions_app.command("list")
     def sessions_list(role: Annotated[str | None, typer.Option("--role", "-r")] = None) -> None:
         """List sessions, most recent first."""
-        from datetime import datetime
-
-        with _services() as services:
-            for s in services.repository.list_sessions(role):
-                when = datetime.fromtimestamp(s.updated_at).strftime("%Y-%m-%d %H:%M")
-                typer.echo(
-                    f"{clean_line(s.id)}  {when}  {clean_line(s.role):<12} "
-                    f"{s.message_count:>4} msgs  {clean_line(s.title)}"
-                )
+        cli.print_sessions(role)
 
     @sessions_app.command("show")
     def sessions_show(
@@ -119,17 +109,7 @@ def register(
     @roles_app.command("list")
     def roles_list() -> None:
         """List roles (built-in and yours)."""
-        from chat_tui.domain.roles import load_roles
-
-        settings = cli.load()
-        roles, problems = load_roles(settings.roles_dir)
-        for n, role in enumerate(roles, 1):
-            origin = "built-in" if role.builtin else "user"
-            typer.echo(
-                f"{n}. {clean_line(role.name):<14} {origin:<8} {clean_line(role.description)}"
-            )
-        for problem in problems:
-            typer.echo(f"warning: {clean_line(problem)}", err=True)
+        cli.print_roles()
 
     @roles_app.command("add")
     def roles_add(
@@ -247,6 +227,8 @@ def register(
         top: Annotated[int, typer.Option("--top", "-k")] = 5,
     ) -> None:
         """Search the knowledge base as the chat would."""
+        import asyncio
+
         from chat_tui.services.knowledge import search
 
         settings = cli.load()

@@ -9,18 +9,11 @@ those arguments are read here and anything else (a subcommand, ``--help``,
 
 from __future__ import annotations
 
-import errno
-import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
 
-from chat_tui.errors import ChatTuiError
-
-if TYPE_CHECKING:
-    from chat_tui.config import Settings
-    from chat_tui.services.bootstrap import AppServices
+from chat_tui.cli_support import OPTIONS, print_roles, print_sessions, run_tui
 
 #: The options of the main command, by flag. tests/unit/test_cli_fast_path.py keeps this
 #: in step with ``chat_tui.cli.main_callback``.
@@ -34,157 +27,50 @@ TUI_OPTIONS = {
 }
 
 
-class _Options:
-    """Global options shared by every subcommand."""
-
-    model: str | None = None
-    base_url: str | None = None
-    provider: str | None = None
-    config: Path | None = None
-
-
-OPTIONS = _Options()
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error and exit (typer and click let SystemExit through).
-
-    The message may carry a server's or a file's text: it is shown through
-    ``clean_line``, so an escape sequence in it is visible and never acts.
-    """
-    from chat_tui.domain.text import clean_line
-
-    print(f"chat-tui: {clean_line(message)}", file=sys.stderr, flush=True)
-    raise SystemExit(code)
-
-
-def note(message: str) -> None:
-    """Print a one-line notice on stderr (standard output stays the command's data)."""
-    from chat_tui.domain.text import clean_line
-
-    print(f"chat-tui: note: {clean_line(message)}", file=sys.stderr, flush=True)
-
-
-_WRITE_REASONS = {
-    errno.EROFS: "read-only file system",
-    errno.ENOSPC: "no space left on device",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-}
-
-
-def storage_problem(error: OSError, where: Path | str | None = None) -> str:
-    """One line for a file-system failure: the path, the reason and the way out.
-
-    Args:
-        error: what the file system raised.
-        where: the path to name when the error carries none (e.g. the data dir).
-    """
-    from chat_tui.domain.text import clean_line
-
-    path = error.filename or where or "the data directory"
-    reason = _WRITE_REASONS.get(error.errno or 0) or error.strerror or type(error).__name__
-    verb = "write to" if error.errno in _WRITE_REASONS else "use"
-    return (
-        f"cannot {verb} {clean_line(path)} ({reason}); free space or fix its permissions, "
-        "or set CHAT_TUI_DATA_DIR to a writable folder"
-    )
-
-
-def check_data_dir(settings: Settings, code: int = 2) -> None:
-    """Fail with one line unless the data dir can be created and written (a tiny probe).
-
-    Commands that store something call it first, so a read-only or full disk is one
-    line before any work, not a traceback half-way through.
-    """
-    data_dir = settings.data_dir
-    probe = data_dir / f".write-probe-{os.getpid()}"
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            with open(probe, "wb") as handle:
-                handle.write(b"ok")
-                handle.flush()
-                os.fsync(handle.fileno())
-        finally:
-            probe.unlink(missing_ok=True)
-    except OSError as error:
-        # Name the data dir, not the probe file inside it.
-        fail(storage_problem(OSError(error.errno, error.strerror), data_dir), code)
-
-
-def show_notices(notices: Iterable[str]) -> None:
-    """Print what opening the history reported ("moved aside", "rebuilt"), as the TUI does."""
-    for notice in notices:
-        note(notice)
-
-
-def load() -> Settings:
-    """The settings for the global options (a bad config is a one-line error)."""
-    from chat_tui.config import load_settings
-    from chat_tui.logs import setup_logging
-
-    try:
-        settings = load_settings(
-            config_file=OPTIONS.config,
-            provider=OPTIONS.provider,
-            model=OPTIONS.model,
-            base_url=OPTIONS.base_url,
-        )
-    except ChatTuiError as error:
-        fail(str(error))
-    # Every command logs to the file: without a handler, logging's last resort printed
-    # warnings (a retried request, say) on stderr next to the command's own error line.
-    setup_logging(settings)
-    return settings
-
-
-def open_app_services(settings: Settings, *, announce: bool = True) -> AppServices:
-    """History, roles and the chat service (a broken history is a one-line error).
-
-    Args:
-        settings: the loaded settings.
-        announce: print the notices from opening (repairs, moved-aside files) on
-            stderr; the TUI passes False and shows them in the chat instead.
-    """
-    from chat_tui.services.bootstrap import open_services
-
-    try:
-        services = open_services(settings)
-    except ChatTuiError as error:
-        fail(str(error))
-    except OSError as error:
-        fail(storage_problem(error, settings.history_dir))
-    if announce:
-        show_notices(services.notices)
-    return services
-
-
-def run_tui() -> None:
-    """Start the Textual app on the global options."""
-    settings = load()
-    services = open_app_services(settings, announce=False)
-    from chat_tui.tui.app import make_app
-    from chat_tui.tui.gc_tuning import tune_gc
-
-    app = make_app(services)
-    tune_gc(freeze=True)
-    try:
-        app.run()
-    finally:
-        services.close()
-
-
 def tui_only_options(argv: Sequence[str]) -> dict[str, str] | None:
     """``argv``'s options when it only starts the TUI; None when typer must parse it."""
+    return _options(argv, TUI_OPTIONS)
+
+
+#: ``chat-tui sessions list``'s options, by flag. tests/unit/test_cli_fast_path.py keeps
+#: this in step with the typer command in ``chat_tui.cli_commands``.
+SESSIONS_LIST_OPTIONS = {"--role": "role", "-r": "role"}
+
+
+def fast_command(argv: Sequence[str]) -> bool:
+    """Run ``argv`` without typer: ``--version``, a plain ``sessions list``, ``roles list``.
+
+    typer's parsing imports pydantic (~100 ms of a 300 ms budget); these commands are
+    run from scripts and prompts, so their simple spellings are read here. Anything
+    else (``--help``, a typo, a missing value) returns False and typer handles it, with
+    its own messages.
+    """
+    if list(argv) == ["--version"]:
+        from chat_tui import __version__
+
+        print(__version__, flush=True)
+        return True
+    if list(argv) == ["roles", "list"]:
+        print_roles()
+        return True
+    if list(argv[:2]) != ["sessions", "list"]:
+        return False
+    found = _options(argv[2:], SESSIONS_LIST_OPTIONS)
+    if found is None:
+        return False
+    print_sessions(found.get("role"))
+    return True
+
+
+def _options(argv: Sequence[str], table: dict[str, str]) -> dict[str, str] | None:
+    """``argv`` read as options of ``table`` with values; None unless every one is plain."""
     found: dict[str, str] = {}
     rest = list(argv)
     while rest:
         arg = rest.pop(0)
         # --long=value is one argument; for -m, like click, "=x" would be the value itself.
         name, has_value, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        key = TUI_OPTIONS.get(name)
+        key = table.get(name)
         if key is None or (not has_value and not rest):
             return None
         found[key] = value if has_value else rest.pop(0)
@@ -193,6 +79,8 @@ def tui_only_options(argv: Sequence[str]) -> dict[str, str] | None:
 
 def main() -> None:
     """Console-script entry point."""
+    if fast_command(sys.argv[1:]):
+        return
     options = tui_only_options(sys.argv[1:])
     if options is None:
         from chat_tui.cli import app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer.main
 
 from chat_tui.cli import app
-from chat_tui.launch import TUI_OPTIONS, tui_only_options
+from chat_tui.launch import SESSIONS_LIST_OPTIONS, TUI_OPTIONS, fast_command, tui_only_options
 
 
 def test_the_shortcut_knows_exactly_the_options_of_the_main_command() -> None:
@@ -36,3 +36,36 @@ def test_plain_starts_are_parsed_and_everything_else_goes_to_typer() -> None:
         ["-m=x"],  # click reads "=x" as the value: leave such spellings to typer
     ):
         assert tui_only_options(argv) is None, argv
+
+
+def test_the_sessions_list_shortcut_knows_exactly_the_options_of_the_command() -> None:
+    group = typer.main.get_command(app)
+    sessions = group.commands["sessions"]  # type: ignore[attr-defined]
+    command = sessions.commands["list"]
+    typer_options = {opt: param.name for param in command.params for opt in param.opts}
+    assert typer_options == SESSIONS_LIST_OPTIONS
+
+
+def test_only_plain_version_and_sessions_list_spellings_skip_typer() -> None:
+    # Each of these is typer's: help text, usage errors, global options, other commands.
+    for argv in (
+        [],
+        ["--help"],
+        ["--version", "x"],
+        ["-m", "x", "--version"],
+        ["sessions"],
+        ["sessions", "list", "--help"],
+        ["sessions", "list", "--role"],
+        ["sessions", "list", "--rol", "x"],
+        ["sessions", "list", "extra"],
+        ["sessions", "show", "x"],
+        ["roles", "list", "--help"],
+        ["roles", "list", "x"],
+    ):
+        assert not fast_command(argv), argv
+
+
+def test_the_roles_list_shortcut_is_taken_only_for_a_command_without_options() -> None:
+    group = typer.main.get_command(app)
+    command = group.commands["roles"].commands["list"]  # type: ignore[attr-defined]
+    assert [p for p in command.params if p.name != "help"] == []

@@ -99,3 +99,75 @@ def test_the_tui_never_touches_the_repository() -> None:
         if isinstance(node, ast.Attribute) and node.attr == "repository"
     ]
     assert not offenders, offenders
+
+
+_HEAVY_FOR_COMMANDS = ("textual", "openai", "pymilvus", "grpc", "jieba", "httpx", "rich")
+
+
+def imported_by_command(argv: list[str], tmp_path: Path) -> set[str]:
+    """The modules a ``chat-tui`` process imported to run ``argv`` (the real entry point)."""
+    code = (
+        "import sys, json, atexit\n"
+        "atexit.register(lambda: print('MODULES ' + json.dumps(sorted(sys.modules))))\n"
+        f"sys.argv = ['chat-tui', *{argv!r}]\n"
+        "from chat_tui.launch import main\n"
+        "main()\n"
+    )
+    env = {
+        "CHAT_TUI_DATA_DIR": str(tmp_path / "data"),
+        "CHAT_TUI_CONFIG_DIR": str(tmp_path / "config"),
+        "PATH": "",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.startswith("MODULES "))
+    return {m.split(".", 1)[0] for m in json.loads(line.removeprefix("MODULES "))}
+
+
+def test_version_imports_neither_typer_nor_the_clients(tmp_path: Path) -> None:
+    modules = imported_by_command(["--version"], tmp_path)
+    for heavy in ("typer", "click", "pydantic", "asyncio", *_HEAVY_FOR_COMMANDS):
+        assert heavy not in modules, f"chat-tui --version imports {heavy}"
+
+
+@pytest.mark.parametrize("argv", [["sessions", "list"], ["roles", "list"]])
+def test_listing_imports_no_argument_parser_and_no_client(argv: list[str], tmp_path: Path) -> None:
+    modules = imported_by_command(argv, tmp_path)
+    for heavy in ("typer", "pydantic", *_HEAVY_FOR_COMMANDS):
+        assert heavy not in modules, f"chat-tui {' '.join(argv)} imports {heavy}"
+
+
+def test_kb_search_help_imports_no_store_and_no_ui(tmp_path: Path) -> None:
+    modules = imported_by_command(["kb", "search", "--help"], tmp_path)
+    assert "typer" in modules  # typer prints the help: the probe sees real imports
+    for heavy in ("textual", "openai", "pymilvus", "grpc", "jieba", "httpx"):
+        assert heavy not in modules, f"chat-tui kb search --help imports {heavy}"
+
+
+def _chat_tui_imports(module: str) -> set[str]:
+    """Every ``chat_tui`` module ``module``'s source imports, at the top or in functions."""
+    path = Path(chat_tui.__file__).parent / f"{module.removeprefix('chat_tui.')}.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            if node.module == "chat_tui":
+                found |= {f"chat_tui.{alias.name}" for alias in node.names}
+    return {name for name in found if name.startswith("chat_tui")}
+
+
+def test_the_command_modules_import_one_way() -> None:
+    """launch -> cli -> cli_commands -> cli_support: no import back up, even in a function."""
+    below = {
+        "chat_tui.cli_support": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
+        "chat_tui.cli_commands": {"chat_tui.cli", "chat_tui.launch"},
+        "chat_tui.cli": {"chat_tui.launch"},
+    }
+    for module, forbidden in below.items():
+        imports = _chat_tui_imports(module)
+        assert "chat_tui.errors" in imports or "chat_tui.domain.text" in imports, module
+        assert not imports & forbidden, f"{module} imports {imports & forbidden}"
