@@ -204,7 +204,45 @@ def report(label: str, scores: dict[tuple[str, str], Score], misses: bool) -> No
                 )
 
 
+async def evaluate(
+    corpora: Path,
+    questions: Sequence[Question],
+    modes: Sequence[str],
+    data_dir: Path,
+    url: str,
+    key: str,
+    *,
+    quiet: bool = False,
+) -> tuple[Settings, dict[tuple[str, str], Score], list[str]]:
+    """Ingest the questions' corpora into ``data_dir`` and score every mode per language.
+
+    Returns the settings used, the scores and notes (settings that do not exist yet).
+    The caller stops the local Milvus Lite server (``settings.knowledge_dir``).
+    """
+    settings = make_settings(data_dir, url, key)
+    for corpus in sorted({q.corpus for q in questions}):
+        _, took = await ingest(settings, corpora, corpus)
+        if not quiet:
+            print(f"ingested {corpus}: {took:.1f} s")
+    base, absent = with_retrieval(settings, fusion="weighted")
+    variants: dict[str, Settings] = {"bm25": base, "dense": base, "hybrid": base}
+    variants["rrf"], _ = with_retrieval(settings, fusion="rrf")
+    notes = []
+    if absent:
+        notes.append(
+            "[retrieval] fusion is not a setting yet: hybrid and rrf both use the store's "
+            "built-in fusion"
+        )
+    scores: dict[tuple[str, str], Score] = {}
+    for mode in modes:
+        for lang in sorted({q.lang for q in questions}):
+            asked = [q for q in questions if q.lang == lang]
+            scores[(lang, mode)] = await ask(variants[mode], mode, asked, corpora, True)
+    return settings, scores, notes
+
+
 async def run(args: argparse.Namespace) -> int:
+    from chat_tui.retrieval.milvus_server import stop_local_server
     from tests.support.fake_jina import FakeJina
 
     corpora = Path(args.corpora)
@@ -221,42 +259,29 @@ async def run(args: argparse.Namespace) -> int:
     if args.embedder != "fake":
         print("only --embedder fake is available in this version", file=sys.stderr)
         return 2
-    from chat_tui.retrieval.milvus_server import stop_local_server
-
     with (
         tempfile.TemporaryDirectory(prefix="chat-tui-eval-", dir=args.data_dir) as tmp,
         FakeJina() as fake,
     ):
-        settings = make_settings(Path(tmp), fake.url, fake.api_key)
+        data_dir = Path(tmp)
+        began = time.monotonic()
         try:
-            for corpus in sorted({q.corpus for q in questions}):
-                chunks, took = await ingest(settings, corpora, corpus)
-                print(f"ingested {corpus}: {took:.1f} s")
-            base, absent = with_retrieval(settings, fusion="weighted")
-            variants: dict[str, Settings] = {"bm25": base, "dense": base, "hybrid": base}
-            variants["rrf"], _ = with_retrieval(settings, fusion="rrf")
-            if absent:
-                print(
-                    "note: [retrieval] fusion is not a setting yet: hybrid and rrf both use "
-                    "the store's built-in fusion"
-                )
-            scores: dict[tuple[str, str], Score] = {}
-            began = time.monotonic()
-            for mode in modes:
-                for lang in sorted({q.lang for q in questions}):
-                    asked = [q for q in questions if q.lang == lang]
-                    scores[(lang, mode)] = await ask(variants[mode], mode, asked, corpora, True)
+            settings, scores, notes = await evaluate(
+                corpora, questions, modes, data_dir, fake.url, fake.api_key
+            )
+            for note in notes:
+                print(f"note: {note}")
             which = "unseen" if args.unseen else ("quick" if args.quick else "full")
             report(
-                f"{which} set, top {TOP_K}, fake embedder ({DIMENSIONS}-d), asked in "
-                f"{time.monotonic() - began:.1f} s",
+                f"{which} set, top {TOP_K}, fake embedder ({DIMENSIONS}-d), ingest and "
+                f"questions in {time.monotonic() - began:.1f} s",
                 scores,
                 args.misses,
             )
             if args.sweep:
                 await sweep(settings, questions, corpora)
         finally:
-            stop_local_server(settings.knowledge_dir)
+            stop_local_server(make_settings(data_dir, fake.url, fake.api_key).knowledge_dir)
     return 0
 
 
