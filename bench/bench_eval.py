@@ -136,14 +136,12 @@ def relative(source: str, root: Path) -> str:
         return source
 
 
-async def ingest(settings: Settings, corpora: Path, corpus: str) -> tuple[int, float]:
+async def ingest(settings: Settings, corpora: Path, corpus: str) -> float:
     from chat_tui.ingest.pipeline import ingest_paths
 
     began = time.monotonic()
-    report = await ingest_paths(
-        [corpora / corpus], settings=settings, knowledge_base=kb_name(corpus)
-    )
-    return report.chunks if hasattr(report, "chunks") else 0, time.monotonic() - began
+    await ingest_paths([corpora / corpus], settings=settings, knowledge_base=kb_name(corpus))
+    return time.monotonic() - began
 
 
 def kb_name(corpus: str) -> str:
@@ -157,10 +155,12 @@ async def ask(
     corpora: Path,
     embedder_on: bool,
 ) -> Score:
+    from chat_tui.retrieval.milvus_store import KnowledgeStore
     from chat_tui.retrieval.openai_embed import make_embedder
     from chat_tui.retrieval.retriever import Retriever
 
     score = Score()
+    stores: dict[str, KnowledgeStore] = {}
     embedder = make_embedder(settings.embedding) if embedder_on else None
     retriever = Retriever(settings, embedder if mode != "bm25" else None)
     try:
@@ -169,7 +169,11 @@ async def ask(
             if mode == "dense":
                 assert embedder is not None
                 vector = await embedder.embed_query(question.question)
-                store = retriever._store(kb_name(question.corpus))  # noqa: SLF001 - our own API
+                store = stores.get(question.corpus)
+                if store is None:
+                    store = stores[question.corpus] = KnowledgeStore(
+                        settings, kb_name(question.corpus)
+                    )
                 passages = await asyncio.to_thread(store.search_dense, vector, TOP_K)
             else:
                 passages = await retriever.retrieve(
@@ -183,6 +187,8 @@ async def ask(
             if not rank:
                 score.misses.append((question, shown[0] if shown else "(nothing)"))
     finally:
+        for store in stores.values():
+            await asyncio.to_thread(store.close)
         await retriever.aclose()
     return score
 
@@ -221,7 +227,7 @@ async def evaluate(
     """
     settings = make_settings(data_dir, url, key)
     for corpus in sorted({q.corpus for q in questions}):
-        _, took = await ingest(settings, corpora, corpus)
+        took = await ingest(settings, corpora, corpus)
         if not quiet:
             print(f"ingested {corpus}: {took:.1f} s")
     base, absent = with_retrieval(settings, fusion="weighted")
