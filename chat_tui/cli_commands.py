@@ -225,11 +225,19 @@ def register(
         query: str,
         kb: Annotated[str, typer.Option("--kb")] = "",
         top: Annotated[int, typer.Option("--top", "-k")] = 5,
+        as_json: Annotated[
+            bool,
+            typer.Option(
+                "--json",
+                help="Print one JSON array of hits (source, location, heading, lines, page, "
+                "anchor, score, text, knowledge_base) for scripts.",
+            ),
+        ] = False,
     ) -> None:
         """Search the knowledge base as the chat would."""
         import asyncio
 
-        from chat_tui.services.knowledge import search
+        from chat_tui.services.knowledge import hit_records, search
 
         settings = cli.load()
         try:
@@ -240,6 +248,11 @@ def register(
             cli.fail(clean_line(error))
         if result.notice:
             typer.echo(f"note: {clean_line(result.notice)}", err=True)
+        if as_json:
+            # Raw strings, exact after parsing: JSON escapes C0 controls (ESC is \u001b) and
+            # terminal_safe_json escapes the C1 and bidi characters a terminal would act on.
+            typer.echo(terminal_safe_json(hit_records(result.passages)))
+            return
         if not result.passages:
             typer.echo("no matching passages")
         for n, passage in enumerate(result.passages, 1):

@@ -122,6 +122,36 @@ async def search(settings: Settings, knowledge_base: str, query: str, top_k: int
     return SearchResult(list(result.passages), result.notice)
 
 
+def hit_records(passages: Sequence[Passage]) -> list[dict[str, object]]:
+    """The hits as plain records for ``kb search --json`` and the evaluation.
+
+    Strings are raw (as stored), not cleaned for a terminal: the JSON encoder escapes them.
+    ``location`` is the source as the label shows it (relative to the ingested folder,
+    with ``#anchor``).
+    """
+    from chat_tui.domain.models import Citation
+
+    records: list[dict[str, object]] = []
+    for passage in passages:
+        chunk = passage.chunk
+        raw = Citation(source=chunk.source, anchor=chunk.anchor, root=chunk.root)
+        records.append(
+            {
+                "source": chunk.source,
+                "location": raw.location,
+                "heading": chunk.heading,
+                "line_start": chunk.line_start,
+                "line_end": chunk.line_end,
+                "page": chunk.page,
+                "anchor": chunk.anchor,
+                "score": passage.score,
+                "text": chunk.text,
+                "knowledge_base": passage.knowledge_base,
+            }
+        )
+    return records
+
+
 def _what_is_kept(rebuild: bool) -> str:
     if rebuild:
         # The old contents were dropped once the embedder and store answered; what the
