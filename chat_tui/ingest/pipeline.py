@@ -131,7 +131,9 @@ def _prepare(
     file_hash = hashlib.sha256(data).hexdigest()
     if file_hash == stored_hash:
         return file_hash, None
-    document = load_document(path, data, allow_images=allow_images)
+    document = load_document(
+        path, data, allow_images=allow_images, max_file_mb=settings.ingest.max_file_mb
+    )
     source = str(path)
     chunks = chunk_document(
         document,
