@@ -24,8 +24,8 @@ from __future__ import annotations
 import base64
 import bz2
 import io
-import lzma
 import logging
+import lzma
 import os
 import re
 import stat

@@ -118,7 +118,11 @@ class _Outcome:
 
 
 def _prepare(
-    path: Path, stored_hash: str | None, settings: Settings, allow_images: bool
+    path: Path,
+    stored_hash: str | None,
+    settings: Settings,
+    allow_images: bool,
+    root: str = "",
 ) -> tuple[str, list[Chunk] | None]:
     """(hash, chunks) for a changed file, (hash, None) for an unchanged one; runs in a thread.
 
@@ -141,6 +145,7 @@ def _prepare(
         file_hash=file_hash,
         chunk_tokens=settings.ingest.chunk_tokens,
         overlap=settings.ingest.chunk_overlap,
+        root=root,
     )
     if not chunks:
         raise FileRefused("empty")
@@ -157,6 +162,7 @@ class _Run:
         embedder: Embedder | None,
         progress: IngestProgress,
         stored: dict[str, str],
+        roots: Sequence[Path] = (),
     ) -> None:
         self.settings = settings
         self.store = store
@@ -164,6 +170,7 @@ class _Run:
         self.progress = progress
         self.stored = stored
         self.outcome = _Outcome()
+        self.roots = roots
         self.allow_images = is_multimodal(embedder)
         self.batch_size = max(
             1, int(getattr(embedder, "batch_size", 0) or settings.embedding.batch_size)
@@ -208,7 +215,12 @@ class _Run:
             async with slots:
                 try:
                     file_hash, chunks = await asyncio.to_thread(
-                        _prepare, path, self.stored.get(source), self.settings, self.allow_images
+                        _prepare,
+                        path,
+                        self.stored.get(source),
+                        self.settings,
+                        self.allow_images,
+                        root_of(path, self.roots),
                     )
                 except FileRefused as error:
                     self._skip(source, str(error))
@@ -453,6 +465,21 @@ def _roots(paths: Sequence[Path]) -> list[Path]:
     return roots
 
 
+def root_of(path: Path, roots: Sequence[Path]) -> str:
+    """The ingested folder ``path`` was found under (its parent when it was named itself).
+
+    Sources are shown relative to it; the deepest matching folder wins. A file reached
+    through a link out of every root gets its parent.
+    """
+    best: Path | None = None
+    for root in roots:
+        if root == path:
+            return str(path.parent)
+        if path.is_relative_to(root) and (best is None or len(root.parts) > len(best.parts)):
+            best = root
+    return str(best if best is not None else path.parent)
+
+
 def _default_embedder(settings: Settings) -> Embedder | None:
     from chat_tui.retrieval.openai_embed import make_embedder
 
@@ -535,7 +562,7 @@ async def ingest_paths(
         if files or rebuild or await asyncio.to_thread(store.exists):
             await asyncio.to_thread(store.ensure)
         stored = await asyncio.to_thread(store.file_hashes)
-        run = _Run(settings, store, active, shown, stored)
+        run = _Run(settings, store, active, shown, stored, roots)
         for skipped in walked.skipped:
             run._skip(skipped.path, skipped.reason)
         await run.run(files)
