@@ -17,6 +17,10 @@ TEXT_MAX_BYTES = 65_535
 SOURCE_MAX_BYTES = 4_096
 HEADING_MAX_BYTES = 2_048
 HASH_MAX_BYTES = 128
+ANCHOR_MAX_BYTES = 1_024
+#: Fields added for citations that locate (HTML anchor, ingested folder); collections made
+#: before them lack them and are read and written without them.
+LOCATION_FIELDS = ["anchor", "root"]
 _PUNCTUATION = list(",.;:!?'\"()[]{}<>/\\|-_=+*&^%$#@~`") + list(
     "，。；：！？、“”‘’（）【】《》…—·"
 )
@@ -92,6 +96,8 @@ def create_chunks_collection(
         schema.add_field("file_hash", DataType.VARCHAR, max_length=HASH_MAX_BYTES)
         schema.add_field("version", DataType.VARCHAR, max_length=64)
         schema.add_field("heading", DataType.VARCHAR, max_length=HEADING_MAX_BYTES)
+        schema.add_field("anchor", DataType.VARCHAR, max_length=ANCHOR_MAX_BYTES)
+        schema.add_field("root", DataType.VARCHAR, max_length=SOURCE_MAX_BYTES)
         schema.add_field(
             "text",
             DataType.VARCHAR,
@@ -145,6 +151,12 @@ def create_registry_collection(client: Any, name: str) -> None:
     index = client.prepare_index_params()
     index.add_index(field_name="unused", index_type="FLAT", metric_type="L2")
     client.create_collection(name, schema=schema, index_params=index)
+
+
+def has_location_fields(client: Any, name: str) -> bool:
+    """Whether the chunks collection ``name`` has the ``anchor`` and ``root`` fields."""
+    names = {field.get("name") for field in client.describe_collection(name).get("fields", [])}
+    return all(field in names for field in LOCATION_FIELDS)
 
 
 def read_schema(client: Any, name: str) -> tuple[int | None, str]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chat_tui.retrieval.milvus_connection import MilvusConnection
-from chat_tui.retrieval.milvus_schema import OUTPUT_FIELDS, or_none
+from chat_tui.retrieval.milvus_schema import LOCATION_FIELDS, OUTPUT_FIELDS, or_none
 from chat_tui.retrieval.types import Chunk, Passage
 
 
@@ -20,6 +20,11 @@ class KnowledgeSearch(MilvusConnection):
 
     collection: str
     _dense_dim: int | None = None
+    #: Whether the collection has the ``anchor``/``root`` fields (set when opened).
+    _locations: bool = False
+
+    def _output_fields(self) -> list[str]:
+        return OUTPUT_FIELDS + LOCATION_FIELDS if self._locations else OUTPUT_FIELDS
 
     def _committed(self, sources: Sequence[str]) -> dict[str, str]:
         """``source -> committed version`` (the store's registry)."""
@@ -44,6 +49,8 @@ class KnowledgeSearch(MilvusConnection):
                 page=or_none(entity.get("page")),
                 index=int(entity.get("idx") or 0),
                 file_hash=str(entity.get("file_hash", "")),
+                anchor=str(entity.get("anchor", "") or ""),
+                root=str(entity.get("root", "") or ""),
             )
             passages.append(Passage(chunk, abs(score) if bm25 else score, self.knowledge_base))
         return passages[:limit]
@@ -60,7 +67,7 @@ class KnowledgeSearch(MilvusConnection):
                 anns_field="sparse",
                 limit=limit,
                 search_params={"metric_type": "BM25"},
-                output_fields=OUTPUT_FIELDS,
+                output_fields=self._output_fields(),
             ),
         )
         return self._passages(result[0] if result else [], limit, bm25=True)
@@ -77,7 +84,7 @@ class KnowledgeSearch(MilvusConnection):
                 anns_field="dense",
                 limit=limit,
                 search_params={"metric_type": "COSINE", "params": {"ef": max(64, limit)}},
-                output_fields=OUTPUT_FIELDS,
+                output_fields=self._output_fields(),
             ),
         )
         return self._passages(result[0] if result else [], limit)
@@ -113,7 +120,7 @@ class KnowledgeSearch(MilvusConnection):
                 requests,
                 ranker=RRFRanker(60),
                 limit=limit,
-                output_fields=OUTPUT_FIELDS,
+                output_fields=self._output_fields(),
             ),
         )
         return self._passages(result[0] if result else [], limit)

@@ -71,6 +71,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from chat_tui.errors import RetrievalError
 from chat_tui.retrieval.milvus_schema import (
+    ANCHOR_MAX_BYTES,
     HASH_MAX_BYTES,
     HEADING_MAX_BYTES,
     SOURCE_MAX_BYTES,
@@ -79,6 +80,7 @@ from chat_tui.retrieval.milvus_schema import (
     create_registry_collection,
     decode_name,
     encode_name,
+    has_location_fields,
     read_schema,
     scrub_uri,
     truncate_utf8,
@@ -256,6 +258,7 @@ class KnowledgeStore(KnowledgeSearch):
             client.load_collection(self.collection)
             client.load_collection(self.registry)
             self._dense_dim, self._analyzer = read_schema(client, self.collection)
+            self._locations = has_location_fields(client, self.collection)
             _upgrade_legacy_keys(client, self.registry)
             return True
 
@@ -421,6 +424,9 @@ class KnowledgeStore(KnowledgeSearch):
             "page": -1 if chunk.page is None else chunk.page,
             "idx": chunk.index,
         }
+        if self._locations:
+            row["anchor"] = truncate_utf8(chunk.anchor, ANCHOR_MAX_BYTES)
+            row["root"] = truncate_utf8(chunk.root, SOURCE_MAX_BYTES)
         if self._dense_dim:
             row["dense"] = [float(x) for x in vector] if vector is not None else None
         return row

@@ -34,7 +34,10 @@ def test_each_chunk_gets_the_nearest_anchor_above_it() -> None:
 
 
 def test_text_before_the_first_anchor_has_none() -> None:
-    text = "Preamble words that come before any anchor at all, long enough.\n\n## Later\n\nMore words under the later heading, enough to stand."
+    text = (
+        "Preamble words that come before any anchor at all, long enough.\n\n"
+        "## Later\n\nMore words under the later heading, enough to stand."
+    )
     document = LoadedDocument(
         kind="markdown", text=text, has_lines=False, anchors=((text.index("## Later"), "later"),)
     )
