@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from chat_tui.errors import IngestError
+from chat_tui.ingest.manpage import is_man_name
 from chat_tui.ingest.report import FileRefused, file_type_name
 
 #: Largest total uncompressed size of a ZIP-based document.
@@ -307,6 +308,20 @@ def load_html(data: bytes, language: str = "") -> LoadedDocument:
     return LoadedDocument(kind="markdown", text=_require_text(text), has_lines=False)
 
 
+def load_man(data: bytes, name: str) -> LoadedDocument:
+    """A roff man page rendered with its sections as headings; not roff: plain text.
+
+    Line ranges are lines of the rendered text (groff) or of the roff source (fallback);
+    see ``chat_tui.ingest.manpage``.
+    """
+    from chat_tui.ingest.manpage import looks_like_roff, render_man
+
+    text = _normalise_newlines(decode_text(data))
+    if not looks_like_roff(text):
+        return _load_plain("text")(data, "")
+    return LoadedDocument(kind="markdown", text=_require_text(render_man(text, name)))
+
+
 def load_pdf(data: bytes, language: str = "") -> LoadedDocument:
     """One text per page; a PDF without extractable text is reported empty."""
     import pypdf
@@ -452,6 +467,8 @@ def loader_for(path: Path) -> tuple[Callable[[bytes, str], LoadedDocument], str]
         return _load_plain("code"), CODE_NAMES[path.name]
     if suffix in MARKDOWN_SUFFIXES:
         return _load_plain("markdown"), ""
+    if is_man_name(path.name):
+        return load_man, path.name
     if suffix in RST_SUFFIXES:
         return _load_plain("rst"), ""
     if suffix in CODE_LANGUAGES:
