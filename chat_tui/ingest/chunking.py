@@ -37,10 +37,10 @@ _CJK = re.compile(
 )
 _SENTENCE_END = re.compile(r"[。！？]+[」』”’\"')）\]]*|[.!?]+[”’\"')\]]*(?=\s)")
 _MAX_LABELS = 3
-#: Chunks with fewer characters than this (and fewer tokens than ``TINY_TOKENS``, so a
-#: short Chinese paragraph, dense with meaning, stays) are merged into a neighbour.
+#: Chunks with fewer characters than this (and fewer than ``TINY_CJK`` CJK characters, so
+#: a short Chinese paragraph, dense with meaning, stays) are merged into a neighbour.
 TINY_CHARS = 40
-TINY_TOKENS = 10
+TINY_CJK = 10
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ def _merge_tiny(text: str, spans: list[_Placed], budget: int) -> list[_Placed]:
 def is_tiny(body: str) -> bool:
     """Whether a chunk's text is a fragment too small to stand alone."""
     stripped = body.strip()
-    return len(stripped) < TINY_CHARS and estimate_tokens(stripped) < TINY_TOKENS
+    return len(stripped) < TINY_CHARS and len(_CJK.findall(stripped)) < TINY_CJK
 
 
 def _fits(text: str, start: int, end: int, budget: int) -> bool:

@@ -51,9 +51,12 @@ def test_markdown_heading_paths() -> None:
     assert by_fact[FACTS["english_md"]] == "Field Guide > Festivals"
     assert by_fact[FACTS["english_md_2"]] == "Field Guide > Nature"
     assert by_fact[FACTS["english_md_3"]] == "Field Guide > Coast"
+    # "### Music / The bands play until dawn." is a fragment under 40 characters: it rides
+    # with the section before it rather than standing alone.
     music = next(c for c in chunks if "bands play" in c.text)
-    assert music.heading == "Field Guide > Festivals > Music"
-    assert music.text.startswith("### Music")
+    assert music.heading == "Field Guide > Festivals"
+    assert "### Music" in music.text
+    assert all(len(c.text.strip()) >= 40 for c in chunks)
     assert_lines_true(chunks, ENGLISH_MARKDOWN)
 
 
