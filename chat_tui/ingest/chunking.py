@@ -5,7 +5,12 @@ Markdown and reStructuredText by headings (each chunk keeps its heading path "A 
 paragraphs and code fences (a fence is never cut unless it alone exceeds the budget); code by
 top-level definitions (``ast`` for Python, column-0 heuristics for other languages); prose by
 paragraphs, then sentences (English ``. ! ?`` and Chinese ``。！？``). Consecutive chunks of
-the same section overlap by about ``overlap`` tokens.
+the same section overlap by about ``overlap`` tokens. Fragments under ``TINY_CHARS``
+characters (a lone heading, "See also") are merged into a neighbour: alone they match
+queries by accident and say nothing.
+
+Every chunk knows where it is: a heading path without permalink marks, a line range (for
+files whose lines are their own), a page (PDF), and the nearest HTML ``id`` anchor.
 
 Every chunk is an exact slice of the loaded text, so its 1-based line range points at the
 right lines of the file. Sizes use the chat side's estimate (``chat_tui.llm.tokens``): one
@@ -32,6 +37,10 @@ _CJK = re.compile(
 )
 _SENTENCE_END = re.compile(r"[。！？]+[」』”’\"')）\]]*|[.!?]+[”’\"')\]]*(?=\s)")
 _MAX_LABELS = 3
+#: Chunks with fewer characters than this (and fewer than ``TINY_CJK`` CJK characters, so
+#: a short Chinese paragraph, dense with meaning, stays) are merged into a neighbour.
+TINY_CHARS = 40
+TINY_CJK = 10
 
 
 @dataclass(frozen=True)
@@ -95,10 +104,10 @@ def chunk_document(
     Args:
         document: what a loader produced.
         source: the absolute path stored with every chunk.
-        root: the folder the ingest was given, which sources are shown relative to.
         file_hash: the file's content hash stored with every chunk.
         chunk_tokens: the most tokens a chunk may hold.
         overlap: about how many tokens consecutive chunks of one section share.
+        root: the folder the ingest was given, stored with every chunk.
 
     Returns:
         The chunks in document order, indexed from 0.
@@ -117,39 +126,122 @@ def chunk_document(
             )
         ]
     texts = document.pages if document.kind == "pages" else (document.text,)
+    anchor_offsets = [offset for offset, _ in document.anchors]
     chunks: list[Chunk] = []
     for page_number, text in enumerate(texts, start=1):
         page = page_number if document.kind == "pages" else None
         lines = _LineIndex(text) if document.has_lines else None
-        anchor_at = [offset for offset, _ in document.anchors] if page is None else []
-        for section in segment(document.kind if page is None else "text", text, document.language):
+        spans: list[_Placed] = []
+        for number, section in enumerate(
+            segment(document.kind if page is None else "text", text, document.language)
+        ):
             for span in _pack(text, section, chunk_tokens, min(overlap, chunk_tokens // 2)):
-                body = text[span.start : span.end]
-                if not body.strip():
+                if not text[span.start : span.end].strip():
                     continue
                 heading = section.heading
                 if section.code and span.labels:
                     shown = span.labels[:_MAX_LABELS]
                     heading = ", ".join(shown) + (", ..." if len(span.labels) > _MAX_LABELS else "")
-                index = len(chunks)
-                nearest = bisect_right(anchor_at, span.start) - 1
-                chunks.append(
-                    Chunk(
-                        id=chunk_id(source, index, body),
-                        source=source,
-                        text=body,
-                        # Stored and later shown as a citation: made safe once, here.
-                        heading=clean_line(heading),
-                        line_start=lines.line_of(span.start) if lines else None,
-                        line_end=lines.line_of(span.end - 1) if lines else None,
-                        page=page,
-                        index=index,
-                        file_hash=file_hash,
-                        anchor=document.anchors[nearest][1] if nearest >= 0 else "",
-                        root=root,
-                    )
+                spans.append(_Placed(span.start, span.end, heading, number))
+        # Code chunks start at definitions on purpose (a big one has chunks of its own).
+        if document.kind != "code":
+            spans = _merge_tiny(text, spans, chunk_tokens)
+        for placed in spans:
+            body = text[placed.start : placed.end]
+            index = len(chunks)
+            chunks.append(
+                Chunk(
+                    id=chunk_id(source, index, body),
+                    source=source,
+                    text=body,
+                    # Stored and later shown as a citation: made safe once, here.
+                    heading=clean_line(strip_anchor_marks(placed.heading)),
+                    line_start=lines.line_of(placed.start) if lines else None,
+                    line_end=lines.line_of(placed.end - 1) if lines else None,
+                    page=page,
+                    index=index,
+                    file_hash=file_hash,
+                    anchor=clean_line(_anchor_at(document, anchor_offsets, text, placed.start)),
+                    root=root,
                 )
+            )
     return chunks
+
+
+@dataclass
+class _Placed:
+    """A packed chunk span with its heading and the section it came from."""
+
+    start: int
+    end: int
+    heading: str
+    section: int
+
+
+def _merge_tiny(text: str, spans: list[_Placed], budget: int) -> list[_Placed]:
+    """Spans under ``TINY_CHARS`` (a lone heading, "See also") merged into a neighbour.
+
+    The following span of the same section is preferred, then the previous span (any
+    section, so the heading stays the one the merged text mostly sits under), then the
+    following span of another section; a merge never overflows ``budget`` and never
+    crosses pages (spans are per page).
+    """
+    merged = list(spans)
+    position = 0
+    while position < len(merged) and len(merged) > 1:
+        tiny = merged[position]
+        if not is_tiny(text[tiny.start : tiny.end]):
+            position += 1
+            continue
+        following = merged[position + 1] if position + 1 < len(merged) else None
+        previous = merged[position - 1] if position > 0 else None
+        forward = following is not None and _fits(text, tiny.start, following.end, budget)
+        backward = previous is not None and _fits(text, previous.start, tiny.end, budget)
+        if (
+            forward
+            and following is not None
+            and (following.section == tiny.section or not backward)
+        ):
+            following.start = min(following.start, tiny.start)
+            del merged[position]
+        elif backward and previous is not None:
+            previous.end = max(previous.end, tiny.end)
+            del merged[position]
+        else:
+            position += 1  # no neighbour has room: the fragment stays
+    return merged
+
+
+def is_tiny(body: str) -> bool:
+    """Whether a chunk's text is a fragment too small to stand alone."""
+    stripped = body.strip()
+    return len(stripped) < TINY_CHARS and len(_CJK.findall(stripped)) < TINY_CJK
+
+
+def _fits(text: str, start: int, end: int, budget: int) -> bool:
+    return estimate_tokens(text[start:end]) <= budget
+
+
+def _anchor_at(document: LoadedDocument, offsets: list[int], text: str, start: int) -> str:
+    """The nearest anchor at or above the chunk's first line (HTML), or "".
+
+    An anchor on the chunk's own first line (its heading) counts as above it.
+    """
+    if not offsets or document.kind == "pages":
+        return ""
+    line_end = text.find("\n", start)
+    limit = len(text) if line_end < 0 else line_end
+    found = bisect_right(offsets, limit) - 1
+    return document.anchors[found][1] if found >= 0 else ""
+
+
+# "¶" anywhere at a heading's end; "#" only as a word of its own ("C#" stays).
+_ANCHOR_MARKS = re.compile(r"(?:[ \t]*[¶§🔗]|(?:^|[ \t]+)#+)[ \t]*(?= > |$)")
+
+
+def strip_anchor_marks(heading: str) -> str:
+    """A heading path without the permalink symbols HTML generators add (``¶``, ``#``)."""
+    return _ANCHOR_MARKS.sub("", heading)
 
 
 # ----------------------------------------------------------------------------- pieces

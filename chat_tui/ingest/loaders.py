@@ -13,22 +13,31 @@ ZIP-based formats (DOCX) are checked before extraction: a declared uncompressed 
 compression ratio above ``MAX_UNPACKED_MB`` / ``MAX_ZIP_RATIO`` is refused (zipfile never
 inflates a member past its declared size, so the declaration bounds the work). pypdf and
 python-docx are imported only when a file of their type turns up.
+
+Compressed text (``.gz``, ``.bz2``, ``.xz``) is inflated in a stream with a cap of
+``max_file_mb`` on the *decompressed* size, so a bomb costs at most that much memory and
+gives a one-line skip; the inner name (``README.md.gz`` -> ``README.md``) picks the loader.
 """
 
 from __future__ import annotations
 
 import base64
+import bz2
 import io
 import logging
+import lzma
 import os
 import re
 import stat
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chat_tui.errors import IngestError
+from chat_tui.ingest.manpage import is_man_name
 from chat_tui.ingest.report import FileRefused, file_type_name
 
 #: Largest total uncompressed size of a ZIP-based document.
@@ -301,6 +310,20 @@ def load_html(data: bytes, language: str = "") -> LoadedDocument:
     )
 
 
+def load_man(data: bytes, name: str) -> LoadedDocument:
+    """A roff man page rendered with its sections as headings; not roff: plain text.
+
+    Line ranges are lines of the rendered text (groff) or of the roff source (fallback);
+    see ``chat_tui.ingest.manpage``.
+    """
+    from chat_tui.ingest.manpage import looks_like_roff, render_man
+
+    text = _normalise_newlines(decode_text(data))
+    if not looks_like_roff(text):
+        return _load_plain("text")(data, "")
+    return LoadedDocument(kind="markdown", text=_require_text(render_man(text, name)))
+
+
 def load_pdf(data: bytes, language: str = "") -> LoadedDocument:
     """One text per page; a PDF without extractable text is reported empty."""
     import pypdf
@@ -387,6 +410,58 @@ def load_image(data: bytes, mime: str) -> LoadedDocument:
     return LoadedDocument(kind="image", image=f"data:{mime};base64,{encoded}")
 
 
+#: Compressed-file suffixes and the name of their format in error messages.
+COMPRESSED_SUFFIXES = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
+_INFLATE_STEP = 1024 * 1024
+
+
+def inner_path(path: Path) -> Path:
+    """The name a compressed file had before compression (``a.md.gz`` -> ``a.md``)."""
+    return path.with_name(path.stem) if path.suffix.lower() in COMPRESSED_SUFFIXES else path
+
+
+def decompress(path: Path, data: bytes, max_file_mb: float) -> bytes:
+    """The inflated bytes of a ``.gz``/``.bz2``/``.xz`` file, at most ``max_file_mb`` of them.
+
+    Inflated step by step with a cap, so memory stays bounded by the cap whatever the
+    ratio; concatenated members/streams are all read.
+
+    Raises:
+        FileRefused: "too large once decompressed" past the cap.
+        IngestError: a corrupt or truncated archive.
+    """
+    kind = COMPRESSED_SUFFIXES[path.suffix.lower()]
+    limit = int(max_file_mb * 1024 * 1024)
+    out = bytearray()
+    pending = data
+    try:
+        while pending:
+            if kind == "gzip":
+                inflater: Any = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            elif kind == "bzip2":
+                inflater = bz2.BZ2Decompressor()
+            else:
+                inflater = lzma.LZMADecompressor()
+            feed = pending
+            while not inflater.eof:
+                room = limit + 1 - len(out)
+                chunk = inflater.decompress(feed, min(room, _INFLATE_STEP))
+                out += chunk
+                if len(out) > limit:
+                    raise FileRefused(f"too large once decompressed (> {max_file_mb:g} MB)")
+                feed = inflater.unconsumed_tail if kind == "gzip" else b""
+                if not chunk and not feed and (kind == "gzip" or inflater.needs_input):
+                    raise IngestError(f"parse failure (truncated {kind} file)")
+            pending = inflater.unused_data
+            if not pending.strip(b"\0"):  # trailing padding after the last member
+                break
+    except IngestError:
+        raise
+    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError) as error:
+        raise IngestError(f"parse failure (corrupt {kind} file: {type(error).__name__})") from None
+    return bytes(out)
+
+
 def loader_for(path: Path) -> tuple[Callable[[bytes, str], LoadedDocument], str] | None:
     """The loader for ``path`` and its language argument, or None for unsupported types."""
     suffix = path.suffix.lower()
@@ -394,6 +469,8 @@ def loader_for(path: Path) -> tuple[Callable[[bytes, str], LoadedDocument], str]
         return _load_plain("code"), CODE_NAMES[path.name]
     if suffix in MARKDOWN_SUFFIXES:
         return _load_plain("markdown"), ""
+    if is_man_name(path.name):
+        return load_man, path.name
     if suffix in RST_SUFFIXES:
         return _load_plain("rst"), ""
     if suffix in CODE_LANGUAGES:
@@ -418,17 +495,25 @@ def is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_TYPES
 
 
-def load_document(path: Path, data: bytes, *, allow_images: bool) -> LoadedDocument:
+def load_document(
+    path: Path, data: bytes, *, allow_images: bool, max_file_mb: float = 20.0
+) -> LoadedDocument:
     """Load ``data`` (the bytes of ``path``) with the loader its type calls for.
 
     Args:
-        path: the file (its name picks the loader).
+        path: the file (its name picks the loader; a compressed file's inner name).
         data: its bytes, already read.
         allow_images: whether the embedder is multimodal and can take images.
+        max_file_mb: the most a compressed file may inflate to.
 
     Raises:
         IngestError: the file should be skipped; the message is the reason.
     """
+    if path.suffix.lower() in COMPRESSED_SUFFIXES:
+        if not data.strip():
+            raise FileRefused("empty")
+        data = decompress(path, data, max_file_mb)
+        path = inner_path(path)
     found = loader_for(path)
     if not data.strip():
         raise FileRefused("empty")

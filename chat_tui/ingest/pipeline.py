@@ -118,7 +118,11 @@ class _Outcome:
 
 
 def _prepare(
-    path: Path, stored_hash: str | None, settings: Settings, allow_images: bool, root: str = ""
+    path: Path,
+    stored_hash: str | None,
+    settings: Settings,
+    allow_images: bool,
+    root: str = "",
 ) -> tuple[str, list[Chunk] | None]:
     """(hash, chunks) for a changed file, (hash, None) for an unchanged one; runs in a thread.
 
@@ -131,7 +135,9 @@ def _prepare(
     file_hash = hashlib.sha256(data).hexdigest()
     if file_hash == stored_hash:
         return file_hash, None
-    document = load_document(path, data, allow_images=allow_images)
+    document = load_document(
+        path, data, allow_images=allow_images, max_file_mb=settings.ingest.max_file_mb
+    )
     source = str(path)
     chunks = chunk_document(
         document,
@@ -159,13 +165,12 @@ class _Run:
         roots: Sequence[Path] = (),
     ) -> None:
         self.settings = settings
-        # Longest first: a file is shown relative to the innermost folder it was found in.
-        self.roots = sorted((str(root) for root in roots), key=len, reverse=True)
         self.store = store
         self.embedder = embedder
         self.progress = progress
         self.stored = stored
         self.outcome = _Outcome()
+        self.roots = roots
         self.allow_images = is_multimodal(embedder)
         self.batch_size = max(
             1, int(getattr(embedder, "batch_size", 0) or settings.embedding.batch_size)
@@ -202,13 +207,6 @@ class _Run:
 
     # ------------------------------------------------------------------ loading
 
-    def _root_of(self, source: str) -> str:
-        """The given folder ``source`` was found in, or its own folder (a file named)."""
-        for root in self.roots:
-            if source.startswith(root) and source[len(root) : len(root) + 1] == os.sep:
-                return root
-        return os.path.dirname(source)
-
     async def _produce(self, files: Sequence[Path], queue: asyncio.Queue[_FileJob | None]) -> None:
         slots = asyncio.Semaphore(LOAD_CONCURRENCY)
 
@@ -222,7 +220,7 @@ class _Run:
                         self.stored.get(source),
                         self.settings,
                         self.allow_images,
-                        self._root_of(source),
+                        root_of(path, self.roots),
                     )
                 except FileRefused as error:
                     self._skip(source, str(error))
@@ -465,6 +463,21 @@ def _roots(paths: Sequence[Path]) -> list[Path]:
         except (OSError, RuntimeError):
             roots.append(Path(os.path.abspath(Path(path).expanduser())))
     return roots
+
+
+def root_of(path: Path, roots: Sequence[Path]) -> str:
+    """The ingested folder ``path`` was found under (its parent when it was named itself).
+
+    Sources are shown relative to it; the deepest matching folder wins. A file reached
+    through a link out of every root gets its parent.
+    """
+    best: Path | None = None
+    for root in roots:
+        if root == path:
+            return str(path.parent)
+        if path.is_relative_to(root) and (best is None or len(root.parts) > len(best.parts)):
+            best = root
+    return str(best if best is not None else path.parent)
 
 
 def _default_embedder(settings: Settings) -> Embedder | None:

@@ -17,7 +17,7 @@ TEXT_MAX_BYTES = 65_535
 SOURCE_MAX_BYTES = 4_096
 HEADING_MAX_BYTES = 2_048
 HASH_MAX_BYTES = 128
-ANCHOR_MAX_BYTES = 512
+ANCHOR_MAX_BYTES = 1_024
 #: Fields added after the first knowledge bases were made: read and written only where
 #: the collection has them (a KB on a Milvus server from before keeps working).
 LOCATION_FIELDS = ("anchor", "root")

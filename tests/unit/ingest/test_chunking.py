@@ -51,9 +51,12 @@ def test_markdown_heading_paths() -> None:
     assert by_fact[FACTS["english_md"]] == "Field Guide > Festivals"
     assert by_fact[FACTS["english_md_2"]] == "Field Guide > Nature"
     assert by_fact[FACTS["english_md_3"]] == "Field Guide > Coast"
+    # "### Music / The bands play until dawn." is a fragment under 40 characters: it rides
+    # with the section before it rather than standing alone.
     music = next(c for c in chunks if "bands play" in c.text)
-    assert music.heading == "Field Guide > Festivals > Music"
-    assert music.text.startswith("### Music")
+    assert music.heading == "Field Guide > Festivals"
+    assert "### Music" in music.text
+    assert all(len(c.text.strip()) >= 40 for c in chunks)
     assert_lines_true(chunks, ENGLISH_MARKDOWN)
 
 
@@ -64,9 +67,9 @@ def test_markdown_line_ranges_sizes_and_sections_in_a_long_document() -> None:
     assert all(estimate_tokens(c.text) <= 100 for c in chunks)
     assert [c.index for c in chunks] == list(range(len(chunks)))
     headings = [c.heading for c in chunks]
-    assert headings[0] == ""
+    assert chunks[0].text.startswith("Preface text.")  # a fragment merged forwards
     assert headings.count("Alpha > Beta") >= 5
-    assert headings[-1] == "Delta"
+    assert chunks[-1].text.endswith("# Delta\n\nDelta body.")  # a fragment merged backwards
     assert next(c for c in chunks if FACTS["english_md"] in c.text).heading == "Alpha > Gamma"
 
 
@@ -213,8 +216,10 @@ def test_rst_headings_and_literal_blocks() -> None:
     )
     chunks = chunks_of("rst", text, tokens=200)
     headings = [c.heading for c in chunks]
-    assert headings == ["Guide", "Guide > Install", "Guide > Usage"]
-    install = chunks[1]
+    # "Guide / Intro." and "Usage / Call it." are fragments: they join the Install chunk.
+    assert headings == ["Guide > Install"]
+    install = chunks[0]
+    assert install.text.startswith("=====\nGuide") and install.text.endswith("Call it.")
     assert "pip install thing\n    thing --help" in install.text
     assert_lines_true(chunks, text)
 

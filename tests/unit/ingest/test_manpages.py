@@ -1,0 +1,97 @@
+"""Man pages: rendered with their sections as headings, by groff or the fallback, safely."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chat_tui.ingest.chunking import chunk_document
+from chat_tui.ingest.loaders import load_document
+from chat_tui.ingest.manpage import render_fallback, render_groff, render_man
+
+PAGE = (
+    '.\\" a comment that must not show\n'
+    ".TH LS 1 2022 coreutils 用户命令\n"
+    ".SH 名称\n"
+    "ls \\- 列出目录内容\n"
+    ".SH 选项\n"
+    ".TP\n"
+    "\\fB\\-a\\fR, \\fB\\-\\-all\\fP\n"
+    "不要忽略以点号起始的条目，这一段足够长，可以单独成为一个块的内容。\n"
+    ".SH DESCRIPTION\n"
+    ".B ls\n"
+    "lists information about the files \\(em the current directory by default.\n"
+)
+
+
+def _chunks(path: Path) -> list[str]:
+    document = load_document(path, path.read_bytes(), allow_images=False)
+    return [c.heading for c in chunk_document(document, source=str(path), file_hash="h")]
+
+
+def test_fallback_reads_sections_and_escapes() -> None:
+    text = render_fallback(PAGE, "ls.1")
+    assert "# ls(1)" in text and "## 名称" in text and "## 选项" in text
+    assert "-a, --all" in text and "\\f" not in text and "—" in text
+    assert "comment" not in text
+    # One output line per source line: line numbers are the roff source's.
+    assert len(text.split("\n")) == len(PAGE.split("\n"))
+
+
+@pytest.mark.skipif(shutil.which("groff") is None, reason="groff not installed")
+def test_groff_renders_sections_as_headings() -> None:
+    rendered = render_groff(PAGE)
+    assert rendered is not None and "名称" in rendered
+    text = render_man(PAGE, "ls.1")
+    assert text.startswith("# ls(1)") and "## 选项" in text and "## DESCRIPTION" in text
+    assert "\\f" not in text
+
+
+def test_a_gzipped_page_gets_section_headings(tmp_path: Path) -> None:
+    path = tmp_path / "ls.1.gz"
+    path.write_bytes(gzip.compress(PAGE.encode()))
+    headings = _chunks(path)
+    assert "ls(1) > 选项" in headings
+    assert all(h.startswith("ls(1)") for h in headings)
+
+
+def test_a_dot_one_file_that_is_not_roff_is_text(tmp_path: Path) -> None:
+    path = tmp_path / "notes.1"
+    path.write_text("Plain notes for release one, nothing roff about them at all.\n")
+    document = load_document(path, path.read_bytes(), allow_images=False)
+    assert document.kind == "text"
+
+
+@pytest.mark.parametrize("use_groff", [True, False])
+def test_file_and_program_requests_are_neither_read_nor_run(
+    tmp_path: Path, use_groff: bool
+) -> None:
+    if use_groff and shutil.which("groff") is None:
+        pytest.skip("groff not installed")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-MARKER\n")
+    touched = tmp_path / "touched"
+    hostile = (
+        ".TH EVIL 1\n.SH NAME\nevil \\- page\n"
+        f".so {secret}\n.cf {secret}\n.nx {secret}\n.mso {secret}\n"
+        f".sy touch {touched}\n.pso cat {secret}\n"
+        f".ds x so\n.\\*x {secret}\n"
+        ".SH DESCRIPTION\nStill here after the requests.\n"
+    )
+    text = render_man(hostile, "evil.1") if use_groff else render_fallback(hostile, "evil.1")
+    assert "SECRET-MARKER" not in text
+    assert not touched.exists()
+    assert "Still here" in text
+
+
+def test_escape_in_the_title_does_not_reach_the_heading(tmp_path: Path) -> None:
+    page = '.TH "\x1b[31mRED\x1b]0;pwn\x07" 1\n.SH NAME\nred \\- \x1b[2Jtitle test page words\n'
+    path = tmp_path / "red.1"
+    path.write_bytes(page.encode())
+    document = load_document(path, path.read_bytes(), allow_images=False)
+    assert "\x1b" not in document.text and "\x07" not in document.text
+    chunks = chunk_document(document, source=str(path), file_hash="h")
+    assert all("\x1b" not in c.heading and "\x1b" not in c.text for c in chunks)
