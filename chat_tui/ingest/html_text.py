@@ -166,22 +166,32 @@ class _TextCollector(HTMLParser):
         self.in_item = False  # a list item opened and no text yet: its <p> starts no block
 
     def emitting(self) -> bool:
-        return not self.dropped and (not self.main_level or self.mains > 0)
+        """Whether content seen now is kept (not in chrome, and in the main content if any)."""
+        return not self.dropped and (self.mains > 0 or not self.main_level)
 
     # -- structure
 
     def _classify(self, tag: str, attrs: list[tuple[str, str | None]]) -> int:
-        flags = 0
-        values = {name: value or "" for name, value in attrs}
-        classes = set(values.get("class", "").split())
-        role = values.get("role", "").strip().lower()
+        # Called for every start tag: one pass over the attributes, no dict or set built.
+        flags = _DROP if tag in DROPPED_TAGS else 0
+        classes: list[str] = []
+        role = ""
+        for name, value in attrs:
+            if not value:
+                continue
+            if name == "class":
+                classes = value.split()
+            elif name == "role":
+                role = value.strip().lower()
+            elif (
+                (name == "id" and value.strip().lower() in DROPPED_IDS)
+                or (name == "aria-label" and "breadcrumb" in value.lower())
+                or (name == "rel" and tag == "a" and value.strip().lower() in ("prev", "next"))
+            ):
+                flags |= _DROP
         if (
-            tag in DROPPED_TAGS
-            or role in DROPPED_ROLES
-            or classes & DROPPED_CLASSES
-            or values.get("id", "").strip().lower() in DROPPED_IDS
-            or "breadcrumb" in values.get("aria-label", "").lower()
-            or (tag == "a" and values.get("rel", "").strip().lower() in ("prev", "next"))
+            role in DROPPED_ROLES
+            or (classes and not DROPPED_CLASSES.isdisjoint(classes))
             or (tag in ("header", "footer") and not self.containers)
         ):
             flags |= _DROP
@@ -198,7 +208,7 @@ class _TextCollector(HTMLParser):
         return flags
 
     def _anchor(self, attrs: list[tuple[str, str | None]], tag: str) -> None:
-        if not self.emitting():
+        if not attrs or not self.emitting():
             return
         for name, value in attrs:
             if value and (name == "id" or (name == "name" and tag == "a")):
