@@ -114,11 +114,14 @@ _OWN_MARKS = str.maketrans("", "", _MARK + _MARK_END + _FENCE + _FENCE_END)
 _MARKS = re.compile(f"{_MARK}(\\d+){_MARK_END}")
 _FENCES = re.compile(f"{_FENCE}(\\d+){_FENCE_END}")
 _HEADING_TAIL = re.compile(r"(?:\s*[¶§\U0001f517]|\s+#+)+$")
+_TAIL_CHARS = 64
 _HEADING_HEAD = re.compile(r"^(?:#+\s+|[¶§\U0001f517]\s*)+")
 # Marked content: <main> or role="main" first; failing those, <article> or Sphinx's div.body.
 # (Searched in the lowered page: IGNORECASE made these searches 30x slower.)
 _HAS_MAIN = re.compile(r"<main[\s>]|role\s*=\s*[\"']?main[\s\"'>]")
-_HAS_ARTICLE = re.compile(r"<article[\s>]|class\s*=\s*[\"']?(?:[^\"'>]*\s)?body[\s\"'>]")
+# (A class value is looked into for 100 characters at most: unbounded, a page of
+# "class=class=..." made the search quadratic.)
+_HAS_ARTICLE = re.compile(r"<article[\s>]|class\s*=\s*[\"']?(?:[^\"'>]{0,100}\s)?body[\s\"'>]")
 _ANCHOR_ID = re.compile(r"[^\x00-\x20\x7f]+")
 
 _DROP, _MAIN, _CONTAINER, _CELL, _TABLE = 1, 2, 4, 8, 16
@@ -308,7 +311,10 @@ class _TextCollector(HTMLParser):
             level, parts = self.heading
             self.heading = None
             text = " ".join("".join(parts).split())
-            text = _HEADING_HEAD.sub("", _HEADING_TAIL.sub("", text))
+            # The tail rule looks at the last characters only: searched over the whole of a
+            # hostile heading ("# # # ... x") it would be quadratic.
+            cut = max(0, len(text) - _TAIL_CHARS)
+            text = _HEADING_HEAD.sub("", text[:cut] + _HEADING_TAIL.sub("", text[cut:]))
             if text:
                 self.has_h1 = self.has_h1 or level == 1
                 self.out.append(f"\n\n{self._marks()}{'#' * level} {text}\n\n")

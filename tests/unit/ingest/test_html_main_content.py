@@ -151,3 +151,11 @@ def test_deep_nesting_and_a_huge_line_stay_linear(tmp_path: Path) -> None:
     huge = "<p id='h'>" + "word " * 1_000_000 + "</p>"
     document = _load(tmp_path, "huge.html", huge)
     assert document.text.startswith("word word") and document.anchors == ((0, "h"),)
+
+
+def test_pages_built_to_make_the_rules_backtrack_stay_linear(tmp_path: Path) -> None:
+    # Each of these took tens of seconds at 20k repetitions before the rules were bounded.
+    classes = _load(tmp_path, "c.html", "<p>" + "class=" * 100_000 + "</p>")
+    assert classes.text.startswith("class=class=")
+    heading = _load(tmp_path, "h.html", "<h2>" + "# " * 100_000 + "x ¶</h2><p>body</p>")
+    assert heading.text.startswith("## x\n\nbody")
