@@ -179,7 +179,7 @@ def _sphinx_build(root: Path) -> None:
 
 
 def test_generated_artefacts_are_skipped_by_default_and_counted(tmp_path: Path) -> None:
-    from chat_tui.ingest.report import generated_summary
+    from chat_tui.ingest.report import IngestReport, generated_summary
     from chat_tui.ingest.walk import walk
 
     _sphinx_build(tmp_path / "html")
@@ -191,6 +191,8 @@ def test_generated_artefacts_are_skipped_by_default_and_counted(tmp_path: Path) 
     line = generated_summary(result.generated)
     assert line.startswith("skipped 9 generated files and 4 generated folders (genindex*.html")
     assert "\n" not in line and generated_summary({}) == ""
+    report = IngestReport("kb", generated=tuple(result.generated.items()))
+    assert report.exit_code == 0 and generated_summary(report.generated) == line
 
 
 def test_default_exclusions_can_be_replaced_and_named_files_are_always_read(
