@@ -205,13 +205,44 @@ class RetrievalSettings:
     dense_weight: float = 0.1
 
 
+#: Generated artefacts a folder walk skips unless told otherwise (gitwildmatch globs,
+#: relative to the walked folder): Sphinx's ``_sources`` twins, search index, static assets
+#: and index pages, minified and mapped bundles, lock files, dependency and build folders.
+#: Not what a user means by "my documents", and half of a Sphinx build's chunks.
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    "_sources/",
+    "_static/",
+    "_build/",
+    "node_modules/",
+    "__pycache__/",
+    "searchindex.js",
+    "genindex*.html",
+    "*modindex*.html",
+    "search.html",
+    "*.min.js",
+    "*.min.css",
+    "*.map",
+    "*.lock",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pnpm-lock.yaml",
+)
+
+
 @dataclass(frozen=True)
 class IngestSettings:
-    """Chunking and file limits for ``chat-tui ingest``."""
+    """Chunking and file limits for ``chat-tui ingest``.
+
+    Attributes:
+        default_excludes: globs a folder walk skips by default (``DEFAULT_EXCLUDES``); set
+            ``[ingest] default_excludes = []`` to read everything. A file named on the
+            command line is always read.
+    """
 
     chunk_tokens: int = 500
     chunk_overlap: int = 50
     max_file_mb: float = 20.0
+    default_excludes: tuple[str, ...] = DEFAULT_EXCLUDES
 
 
 @dataclass(frozen=True)
@@ -342,6 +373,14 @@ class _Reader:
         if self.data.get(key) is None:
             return None
         return self.float(key, 0.0, minimum, maximum)
+
+    def str_list(
+        self, key: builtins.str, default: tuple[builtins.str, ...]
+    ) -> tuple[builtins.str, ...]:
+        value = self.data.get(key, default)
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise self._fail(key, "a list of strings", value)
+        return tuple(value)
 
     def bool(self, key: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self.data.get(key, default)
@@ -528,6 +567,7 @@ def load_settings(
             chunk_tokens=chunk_tokens,
             chunk_overlap=overlap,
             max_file_mb=ing.float("max_file_mb", 20.0, 0.001, 100_000.0),
+            default_excludes=ing.str_list("default_excludes", DEFAULT_EXCLUDES),
         ),
         keymap=keymap,
         theme=root.str("theme", "textual-dark"),

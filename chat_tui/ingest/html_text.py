@@ -1,39 +1,78 @@
-"""Readable text from HTML, as Markdown-ish text so the Markdown chunker can follow its headings.
+"""Readable main content from HTML, as Markdown so the Markdown chunker can follow its headings.
 
-Scripts, styles, navigation and other chrome are dropped; ``h1``..``h6`` become ``#`` headings,
-``pre`` blocks become code fences, list items get a dash, and block elements are separated by
-blank lines so paragraphs survive.
+What a user means by a page is its main content: navigation, sidebars, footers, search
+boxes, breadcrumbs, prev/next links, scripts and Sphinx's ``¶`` header links are dropped
+(measured on the Python docs: half of the chunks were such chrome). When the page marks
+its content (``<main>``, ``role="main"``; failing that ``<article>`` or Sphinx's
+``div.body``) only that is kept. ``h1``..``h6`` become ``#`` headings without their anchor
+symbols, ``pre`` blocks become code fences, list items get a dash, table rows become
+``| a | b |`` lines, and block elements are separated by blank lines so paragraphs survive.
+Where each element with an ``id`` (or ``<a name>``) starts in the produced text is recorded,
+so a chunk can cite ``page.html#id``.
 
-Main content only: when a page marks it (``<main>``, ``role="main"``, Sphinx's
-``div.body``, ``<article>``), only that is kept; chrome is recognised by tag (``nav``,
-``footer``), by ARIA role (``navigation``, ``search``, ``banner``, ``contentinfo``) and
-by the class names the common generators give it (Sphinx's ``sphinxsidebar``,
-``related``, ``headerlink`` ¶ links; DocBook's ``navheader``/``navfooter`` and chapter
-``toc``; breadcrumbs). Measured on Python's docs by ``bench/bench_html_junk.py``.
-
-Anchors: every element with an ``id`` (and ``<a name>``) is remembered with its offset
-in the produced text, so a chunk knows the nearest anchor above it and a source can be
-shown as ``page.html#anchor``.
-
-Why a streaming parser (the standard library's ``html.parser``) rather than a tree: the
-conversion must be linear in the page's size whatever its nesting. Building and editing a
-beautifulsoup tree was quadratic in depth (2k/4k/8k nested ``div``: 3.0/9.2/35.6 s, 100k:
-hours); events with a small stack of open elements cost O(size). Nesting deeper than
-``MAX_DEPTH`` open elements is refused with a reason rather than processed.
+Why own rules on a streaming parser (the standard library's ``html.parser``) rather than a
+tree or an extraction library: the conversion must be linear in the page's size whatever its
+nesting. Building and editing a beautifulsoup tree was quadratic in depth (2k/4k/8k nested
+``div``: 3.0/9.2/35.6 s, 100k: hours); events with a small stack of open elements cost
+O(size). trafilatura recalled less of the Python docs' text (0.889 against 0.929 for these
+rules), ran 3-5x slower and gives no anchors. Nesting deeper than ``MAX_DEPTH`` open
+elements is refused with a reason rather than processed.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from chat_tui.ingest.loaders import tidy_blank_lines
 from chat_tui.ingest.report import FileRefused
 
 DROPPED_TAGS = frozenset(
-    {"script", "style", "nav", "noscript", "template", "svg", "iframe", "head", "form"}
+    {
+        "script",
+        "style",
+        "nav",
+        "noscript",
+        "template",
+        "svg",
+        "iframe",
+        "head",
+        "form",
+        "button",
+        "select",
+    }
 )
+#: ``role`` values of page chrome (``div role="navigation"`` is Sphinx's, not ``<nav>``).
+DROPPED_ROLES = frozenset({"navigation", "search", "banner", "contentinfo"})
+#: Class names of page chrome: Sphinx sidebars, related (prev/next) bars, footers, the
+#: ``¶`` header links, breadcrumbs and pagers of common themes; DocBook's navigation
+#: header/footer and the table of contents it puts atop every chapter (Debian's
+#: manuals: without these, chapter tables of contents outrank the chapters).
+DROPPED_CLASSES = frozenset(
+    {
+        "navheader",
+        "navfooter",
+        "toc",
+        "sphinxsidebar",
+        "sphinxsidebarwrapper",
+        "related",
+        "footer",
+        "headerlink",
+        "breadcrumb",
+        "breadcrumbs",
+        "wy-breadcrumbs",
+        "pagination",
+        "pager",
+        "prev-next-area",
+        "prev-next-footer",
+        "rst-footer-buttons",
+        "skip-link",
+        "version_switcher_placeholder",
+        "language_switcher_placeholder",
+    }
+)
+DROPPED_IDS = frozenset({"footer", "breadcrumbs", "sidebar"})
 BLOCK_TAGS = frozenset(
     {
         "p",
@@ -50,8 +89,6 @@ BLOCK_TAGS = frozenset(
         "dl",
         "dt",
         "dd",
-        "table",
-        "tr",
         "figure",
         "figcaption",
         "address",
@@ -60,6 +97,7 @@ BLOCK_TAGS = frozenset(
         "body",
         "details",
         "summary",
+        "caption",
     }
 )
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -67,126 +105,157 @@ _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
+#: Elements inside which a ``<header>``/``<footer>`` belongs to the content, not the page.
+_CONTAINERS = frozenset({"article", "section", "main"})
 #: Open elements at once beyond which a page is refused (real pages stay far below 1,000).
 MAX_DEPTH = 200_000
+#: Longest ``id`` kept as an anchor (longer ones are not link targets anyone types).
+MAX_ANCHOR_CHARS = 200
 _SPACES = re.compile(r"[ \t\f\v\u00a0]+")
-#: ARIA roles and class names of page chrome (navigation, sidebars, footers, ¶ links).
-CHROME_ROLES = frozenset({"navigation", "search", "banner", "contentinfo", "complementary"})
-CHROME_CLASSES = frozenset(
-    {
-        "sphinxsidebar",
-        "sphinxsidebarwrapper",
-        "related",
-        "headerlink",
-        "footer",
-        "navheader",
-        "navfooter",
-        "toc",
-        "breadcrumb",
-        "breadcrumbs",
-        "sidebar",
-        "skip-link",
-        "mobile-nav",
-        "navigation",
-    }
-)
-#: Elements that hold a page's main content when a page marks one.
-_MAIN_CLASSES = frozenset({"body", "main-content"})
-#: Where an anchor sits in the text while it is being built (private-use characters,
-#: removed from the page's own text first).
-_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
-_MARKS = re.compile(f"{_MARK_OPEN}([^{_MARK_CLOSE}]*){_MARK_CLOSE}")
-_ANCHOR_ID = re.compile(r"[\w.:\-]{1,200}")
-_BLANK_RUN = re.compile(r"\n(?:[ \t]*\n){2,}")
-_HEADING_SYMBOLS = re.compile(r"\s*[¶#§]+\s*$")
+# Private-use characters mark anchors and fences in the text while it is tidied; the page's
+# own are removed first so a page cannot forge them.
+_MARK, _MARK_END, _FENCE, _FENCE_END = "\ue000", "\ue001", "\ue002", "\ue003"
+_OWN_MARKS = str.maketrans("", "", _MARK + _MARK_END + _FENCE + _FENCE_END)
+_MARKS = re.compile(f"{_MARK}(\\d+){_MARK_END}")
+_FENCES = re.compile(f"{_FENCE}(\\d+){_FENCE_END}")
+_HEADING_TAIL = re.compile(r"(?:\s*[¶§\U0001f517]|\s+#+)+$")
+_TAIL_CHARS = 64
+_HEADING_HEAD = re.compile(r"^(?:#+\s+|[¶§\U0001f517]\s*)+")
+# Marked content: <main> or role="main" first; failing those, <article> or Sphinx's div.body.
+# (Searched in the lowered page: IGNORECASE made these searches 30x slower.)
+_HAS_MAIN = re.compile(r"<main[\s>]|role\s*=\s*[\"']?main[\s\"'>]")
+# (A class value is looked into for 100 characters at most: unbounded, a page of
+# "class=class=..." made the search quadratic.)
+_HAS_ARTICLE = re.compile(r"<article[\s>]|class\s*=\s*[\"']?(?:[^\"'>]{0,100}\s)?body[\s\"'>]")
+_ANCHOR_ID = re.compile(r"[^\x00-\x20\x7f]+")
+
+_DROP, _MAIN, _CONTAINER, _CELL, _TABLE = 1, 2, 4, 8, 16
 
 
-def _attr(attrs: list[tuple[str, str | None]], name: str) -> str:
-    for key, value in attrs:
-        if key == name:
-            return value or ""
-    return ""
+@dataclass(frozen=True)
+class HtmlText:
+    """A page reduced to Markdown, and where its ``id`` anchors start in it.
 
+    Attributes:
+        text: the Markdown.
+        anchors: ``(offset, id)`` pairs sorted by offset: the ``id`` (or ``<a name>``) of an
+            element and where its first text (or its heading line) starts in ``text``.
+    """
 
-def _is_chrome(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
-    if tag in DROPPED_TAGS:
-        return True
-    if _attr(attrs, "role") in CHROME_ROLES:
-        return True
-    classes = _attr(attrs, "class").split()
-    return any(name in CHROME_CLASSES for name in classes)
-
-
-def _is_main(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
-    if tag in ("main", "article") or _attr(attrs, "role") == "main":
-        return True
-    return tag == "div" and any(name in _MAIN_CLASSES for name in _attr(attrs, "class").split())
-
-
-_PLAIN, _DROPPED, _MAIN = 0, 1, 2
+    text: str
+    anchors: tuple[tuple[int, str], ...] = ()
 
 
 class _TextCollector(HTMLParser):
-    """Collects text, headings, fences and block breaks from parser events."""
+    """Collects text, headings, fences, block breaks and anchors from parser events."""
 
-    def __init__(self) -> None:
+    def __init__(self, main_level: int) -> None:
         super().__init__(convert_charrefs=True)
+        #: 0: keep the whole body; 1: only <main>/role=main; 2: only <article>/div.body.
+        self.main_level = main_level
         self.out: list[str] = []
         self.stack: list[str] = []
-        self.kinds: list[int] = []  # per open element: _PLAIN, _DROPPED or _MAIN
+        self.flags: list[int] = []
         self.dropped = 0  # open elements whose content is dropped
-        self.main: tuple[int, int] | None = None  # out[start:end] of the main content
-        self.main_start = -1
+        self.mains = 0  # open main-content elements
+        self.containers = 0
+        self.cells = 0
+        self.tables: list[list[int]] = []  # per open table: [rows done, th in this row]
         self.title: list[str] = []
         self.in_title = False
         self.heading: tuple[int, list[str]] | None = None
         self.pre: list[str] | None = None
         self.pre_depth = 0
         self.has_h1 = False
+        self.ids: list[str] = []
+        self.pending: list[int] = []  # anchors waiting for the next text
+        self.fences: list[str] = []
+        self.seen_main = False
+        self.in_item = False  # a list item opened and no text yet: its <p> starts no block
+
+    def emitting(self) -> bool:
+        """Whether content seen now is kept (not in chrome, and in the main content if any)."""
+        return not self.dropped and (self.mains > 0 or not self.main_level)
 
     # -- structure
+
+    def _classify(self, tag: str, attrs: list[tuple[str, str | None]]) -> int:
+        # Called for every start tag: one pass over the attributes, no dict or set built.
+        flags = _DROP if tag in DROPPED_TAGS else 0
+        classes: list[str] = []
+        role = ""
+        for name, value in attrs:
+            if not value:
+                continue
+            if name == "class":
+                classes = value.split()
+            elif name == "role":
+                role = value.strip().lower()
+            elif (
+                (name == "id" and value.strip().lower() in DROPPED_IDS)
+                or (name == "aria-label" and "breadcrumb" in value.lower())
+                or (name == "rel" and tag == "a" and value.strip().lower() in ("prev", "next"))
+            ):
+                flags |= _DROP
+        if (
+            role in DROPPED_ROLES
+            or (classes and not DROPPED_CLASSES.isdisjoint(classes))
+            or (tag in ("header", "footer") and not self.containers)
+        ):
+            flags |= _DROP
+        if (self.main_level == 1 and (tag == "main" or role == "main")) or (
+            self.main_level == 2 and (tag == "article" or (tag == "div" and "body" in classes))
+        ):
+            flags |= _MAIN
+        if tag in _CONTAINERS or role == "main" or flags & _MAIN:
+            flags |= _CONTAINER
+        if tag in ("td", "th"):
+            flags |= _CELL
+        if tag == "table":
+            flags |= _TABLE
+        return flags
+
+    def _anchor(self, attrs: list[tuple[str, str | None]], tag: str) -> None:
+        if not attrs or not self.emitting():
+            return
+        for name, value in attrs:
+            if value and (name == "id" or (name == "name" and tag == "a")):
+                value = value.strip().translate(_OWN_MARKS)
+                if 0 < len(value) <= MAX_ANCHOR_CHARS and _ANCHOR_ID.fullmatch(value):
+                    self.pending.append(len(self.ids))
+                    self.ids.append(value)
+                return
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
             self.in_title = True
         if tag in _VOID:
+            self._anchor(attrs, tag)
             self._open_effects(tag)
             return
         if len(self.stack) >= MAX_DEPTH:
             raise FileRefused(f"HTML nested deeper than {MAX_DEPTH:,} elements")
-        kind = _PLAIN
-        if _is_chrome(tag, attrs):
-            kind = _DROPPED
-        elif self.main_start < 0 and not self.dropped and _is_main(tag, attrs):
-            kind = _MAIN
-            self.main_start = len(self.out)
+        flags = self._classify(tag, attrs)
         self.stack.append(tag)
-        self.kinds.append(kind)
-        if kind == _DROPPED:
-            self.dropped += 1
-        self._anchor(attrs)
+        self.flags.append(flags)
+        self.dropped += flags & _DROP
+        if flags & _MAIN:
+            self.mains += 1
+            self.seen_main = True
+        self.containers += bool(flags & _CONTAINER)
+        self.cells += bool(flags & _CELL)
+        self._anchor(attrs, tag)
         self._open_effects(tag)
-
-    def _anchor(self, attrs: list[tuple[str, str | None]]) -> None:
-        if self.dropped:
-            return
-        anchor = _attr(attrs, "id") or _attr(attrs, "name")
-        if anchor and _ANCHOR_ID.fullmatch(anchor):
-            mark = f"{_MARK_OPEN}{anchor}{_MARK_CLOSE}"
-            if self.pre is not None:
-                self.pre.append(mark)
-            elif self.heading is not None:
-                self.heading[1].append(mark)
-            else:
-                self.out.append(mark)
+        if flags & _TABLE:
+            self.tables.append([0, 0])
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._anchor(attrs)
+        self._anchor(attrs, tag)
         self._open_effects(tag)
         self._close_effects(tag)
 
     def _open_effects(self, tag: str) -> None:
-        if self.dropped:
+        if not self.emitting():
             return
         if self.pre is not None:
             if tag == "pre":
@@ -196,9 +265,19 @@ class _TextCollector(HTMLParser):
             self.pre, self.pre_depth = [], 1
         elif tag in _HEADINGS:
             self.heading = (_HEADINGS[tag], [])
+        elif self.cells:
+            if tag in ("td", "th"):
+                self.out.append(" ")
+                if tag == "th" and self.tables:
+                    self.tables[-1][1] += 1
+            elif tag in BLOCK_TAGS or tag == "li":
+                self.out.append(" ")
+        elif tag == "tr":
+            self.out.append("\n|")
         elif tag == "li":
             self.out.append("\n- ")
-        elif tag in BLOCK_TAGS:
+            self.in_item = True
+        elif (tag in BLOCK_TAGS or tag == "table") and not (self.in_item and tag in ("p", "div")):
             self.out.append("\n\n")
 
     def handle_endtag(self, tag: str) -> None:
@@ -207,139 +286,142 @@ class _TextCollector(HTMLParser):
         if tag in _VOID or tag not in self.stack[-64:]:
             return  # a stray end tag (only the nearest open elements are looked at: O(1))
         while self.stack:
-            open_tag, kind = self.stack.pop(), self.kinds.pop()
-            if kind == _DROPPED:
-                self.dropped -= 1
-            else:
-                self._close_effects(open_tag)
-                if kind == _MAIN:
-                    self.main = (self.main_start, len(self.out))
+            open_tag = self.stack.pop()
+            flags = self.flags.pop()
+            self._close_effects(open_tag)
+            self.dropped -= flags & _DROP
+            self.mains -= bool(flags & _MAIN)
+            self.containers -= bool(flags & _CONTAINER)
+            self.cells -= bool(flags & _CELL)
+            if flags & _TABLE and self.tables:
+                self.tables.pop()
             if open_tag == tag:
                 break
 
+    def _marks(self) -> str:
+        marks = "".join(f"{_MARK}{index}{_MARK_END}" for index in self.pending)
+        self.pending.clear()
+        return marks
+
     def _close_effects(self, tag: str) -> None:
-        if self.dropped:
+        if not self.emitting():
             return
         if self.pre is not None:
             if tag == "pre":
                 self.pre_depth -= 1
                 if self.pre_depth == 0:
-                    body = "".join(self.pre).strip("\n")
-                    self.out.append(f"\n\n```\n{body}\n```\n\n")
-                    self.pre = None
+                    self._fence("".join(self.pre).strip("\n"))
             return
         if tag in _HEADINGS and self.heading is not None:
             level, parts = self.heading
             self.heading = None
-            text = _HEADING_SYMBOLS.sub("", " ".join("".join(parts).split()))
-            if _MARKS.sub("", text).strip():
+            text = " ".join("".join(parts).split())
+            # The tail rule looks at the last characters only: searched over the whole of a
+            # hostile heading ("# # # ... x") it would be quadratic.
+            cut = max(0, len(text) - _TAIL_CHARS)
+            text = _HEADING_HEAD.sub("", text[:cut] + _HEADING_TAIL.sub("", text[cut:]))
+            if text:
                 self.has_h1 = self.has_h1 or level == 1
-                self.out.append(f"\n\n{'#' * level} {text}\n\n")
+                self.out.append(f"\n\n{self._marks()}{'#' * level} {text}\n\n")
             else:
                 self.out.append("\n\n")
+        elif tag in ("td", "th"):
+            self.out.append(" |")
+        elif tag == "tr" and not self.cells:
+            row = self.tables[-1] if self.tables else [1, 0]
+            if row[0] == 0 and row[1]:  # a header row: Markdown's separator line under it
+                self.out.append("\n|" + " --- |" * row[1])
+            row[0] += 1
+            row[1] = 0
+        elif self.cells:
+            if tag in BLOCK_TAGS or tag == "li":
+                self.out.append(" ")
         elif tag == "li":
             self.out.append("\n")
-        elif tag in ("td", "th"):
-            self.out.append(" | ")
-        elif tag in BLOCK_TAGS:
+        elif tag in BLOCK_TAGS or tag == "table":
             self.out.append("\n\n")
+
+    def _fence(self, body: str) -> None:
+        self.pre = None
+        fence = "```"
+        while fence in body:  # a body holding ``` gets a longer fence, as CommonMark allows
+            fence += "`"
+        self.fences.append(f"{fence}\n{body}\n{fence}")
+        index = len(self.fences) - 1
+        self.out.append(f"\n\n{self._marks()}{_FENCE}{index}{_FENCE_END}\n\n")
 
     # -- text
 
     def handle_data(self, data: str) -> None:
-        if _MARK_OPEN in data or _MARK_CLOSE in data:
-            data = data.replace(_MARK_OPEN, "").replace(_MARK_CLOSE, "")
+        data = data.translate(_OWN_MARKS)
         if self.in_title:
             self.title.append(data)
-        if self.dropped:
+        if not self.emitting():
             return
         if self.pre is not None:
             self.pre.append(data)
         elif self.heading is not None:
             self.heading[1].append(data)
         else:
+            if self.cells:
+                data = data.replace("\n", " ")
+            elif self.tables and not data.strip():
+                return  # the source's line breaks between cells would split a row
+            if self.in_item and data.strip():
+                self.in_item = False
+            if self.pending and data.strip():
+                stripped = data.lstrip()
+                data = data[: len(data) - len(stripped)] + self._marks() + stripped
             self.out.append(data)
 
 
-def html_to_document(html: str) -> tuple[str, tuple[tuple[int, str], ...]]:
-    """The page's readable text and its anchors, in time linear in its size.
+def _collect(html: str, main_level: int) -> _TextCollector:
+    collector = _TextCollector(main_level)
+    collector.feed(html)
+    collector.close()
+    return collector
+
+
+def html_to_text(html: str) -> HtmlText:
+    """The page's main content as Markdown, and its anchors, in time linear in its size.
 
     Args:
         html: the page source.
 
     Returns:
-        ``(text, anchors)``: text with headings as ``#`` lines and paragraphs separated by
-        blank lines (empty when the page has no text); anchors as ``(offset, id)`` pairs
-        in text order, the offset where the element with that ``id`` starts.
+        Text with paragraphs separated by blank lines (empty when the page has no text),
+        and the ``(offset, id)`` anchors in it.
 
     Raises:
         FileRefused: the page nests more than ``MAX_DEPTH`` elements.
     """
-    collector = _TextCollector()
-    collector.feed(html)
-    collector.close()
-    if collector.main_start >= 0 and collector.main is None:
-        collector.main = (collector.main_start, len(collector.out))  # never closed
-    out = collector.out
-    if collector.main is not None:
-        start, end = collector.main
-        out = out[start:end]
-    # Fences keep their own spacing; everything else has runs of spaces collapsed.
-    pieces = re.split(r"(\n\n```\n.*?\n```\n\n)", "".join(out), flags=re.S)
-    cleaned: list[str] = []
-    for index, piece in enumerate(pieces):
-        if index % 2:
-            cleaned.append(piece)
-        else:
-            cleaned.append("\n".join(_SPACES.sub(" ", line).strip() for line in piece.split("\n")))
-    text = tidy_blank_lines("".join(cleaned))
-    title = " ".join("".join(collector.title).split())
-    if title and not collector.has_h1 and _MARKS.sub("", text).strip():
-        text = f"# {title}\n\n{text}"
-    return _take_anchors(text)
-
-
-def _take_anchors(marked: str) -> tuple[str, tuple[tuple[int, str], ...]]:
-    """The text without its anchor marks, and where each mark was."""
-    parts: list[str] = []
-    anchors: list[tuple[int, str]] = []
-    length = 0
-    position = 0
-    for match in _MARKS.finditer(marked):
-        piece = marked[position : match.start()]
-        parts.append(piece)
-        length += len(piece)
-        anchors.append((length, match.group(1)))
-        position = match.end()
-    parts.append(marked[position:])
-    text = "".join(parts)
-    # A mark alone on a line left a run of blank lines behind: make it one blank line
-    # again, and move the offsets with the text.
-    squeezed: list[str] = []
-    moves: list[tuple[int, int]] = []  # (end of a run in the old text, characters removed)
-    removed = 0
-    position = 0
-    for run in _BLANK_RUN.finditer(text):
-        squeezed.append(text[position : run.start()] + "\n\n")
-        removed += len(run.group()) - 2
-        moves.append((run.end(), removed))
-        position = run.end()
-    squeezed.append(text[position:])
-    text = "".join(squeezed)
-
-    def moved(offset: int) -> int:
-        index = bisect.bisect_right(moves, (offset, float("inf"))) - 1
-        return offset - (moves[index][1] if index >= 0 else 0)
-
-    stripped = text.lstrip()
-    shift = len(text) - len(stripped)
-    text = stripped.rstrip()
-    kept = tuple(
-        (max(0, min(moved(offset) - shift, len(text))), anchor) for offset, anchor in anchors
+    lowered = html.lower()
+    level = 1 if _HAS_MAIN.search(lowered) else 2 if _HAS_ARTICLE.search(lowered) else 0
+    collector = _collect(html, level)
+    if level and (not collector.seen_main or not "".join(collector.out).strip()):
+        collector = _collect(html, 0)  # the marks were in a script or the content empty
+    cleaned = "\n".join(
+        _SPACES.sub(" ", line).strip() for line in "".join(collector.out).split("\n")
     )
-    return text, kept
+    text = tidy_blank_lines(cleaned)
+    title = " ".join("".join(collector.title).split())
+    if title and not collector.has_h1 and text:
+        text = f"# {title}\n\n{text}"
+    fences = collector.fences
+    text = _FENCES.sub(lambda match: fences[int(match.group(1))], text)
+    pieces: list[str] = []
+    anchors: list[tuple[int, str]] = []
+    length = position = 0
+    for match in _MARKS.finditer(text):
+        piece = text[position : match.start()]
+        pieces.append(piece)
+        length += len(piece)
+        anchors.append((length, collector.ids[int(match.group(1))]))
+        position = match.end()
+    pieces.append(text[position:])
+    return HtmlText("".join(pieces), tuple(anchors))
 
 
 def html_to_markdown(html: str) -> str:
-    """The page's readable text with headings as ``#`` lines (``html_to_document``'s text)."""
-    return html_to_document(html)[0]
+    """The page's main content as Markdown (``html_to_text`` without the anchors)."""
+    return html_to_text(html).text

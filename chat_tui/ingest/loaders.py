@@ -301,12 +301,15 @@ def _load_plain(kind: str) -> Callable[[bytes, str], LoadedDocument]:
 
 
 def load_html(data: bytes, language: str = "") -> LoadedDocument:
-    """Readable text of an HTML page, headings kept as Markdown headings."""
-    from chat_tui.ingest.html_text import html_to_document
+    """The main content of an HTML page as Markdown, with where its ``id`` anchors start.
 
-    text, anchors = html_to_document(decode_text(data))
+    Navigation, sidebars, footers and ``¶`` links are dropped (see ``html_text``).
+    """
+    from chat_tui.ingest.html_text import html_to_text
+
+    page = html_to_text(decode_text(data))
     return LoadedDocument(
-        kind="markdown", text=_require_text(text), has_lines=False, anchors=anchors
+        kind="markdown", text=_require_text(page.text), has_lines=False, anchors=page.anchors
     )
 
 

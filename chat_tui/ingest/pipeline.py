@@ -544,6 +544,7 @@ async def ingest_paths(
             include=include,
             exclude=exclude,
             follow_links=follow_links,
+            default_excludes=settings.ingest.default_excludes,
         )
         files = walked.files
         if rebuild and not files:
@@ -589,4 +590,5 @@ async def ingest_paths(
         embedded=outcome.embedded,
         dense=active is not None,
         elapsed=time.monotonic() - began,
+        generated=tuple(sorted(walked.generated.items())),
     )

@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from chat_tui.domain.text import clean_line
-from chat_tui.ingest.report import IngestReport, SkippedFile
+from chat_tui.ingest.report import IngestReport, SkippedFile, generated_summary
 
 _MAX_SKIPS_SHOWN = 20
 _MAX_REASONS_SHOWN = 12
@@ -127,6 +127,10 @@ def render_summary(report: IngestReport) -> Table:
     table.add_row("unchanged", str(len(report.unchanged)), "")
     # The files were listed as they were skipped; here only how many for each reason.
     table.add_row("skipped", str(len(report.skipped)), Text(_reason_counts(report.skipped)))
+    generated = generated_summary(report.generated)
+    if generated:
+        count = sum(count for _, count in report.generated)
+        table.add_row("generated (left out)", f"{count:,}", Text(clean_line(generated)))
     removed = "\n".join(clean_line(path) for path in report.removed[:_MAX_SKIPS_SHOWN])
     if len(report.removed) > _MAX_SKIPS_SHOWN:
         removed += f"\n... and {len(report.removed) - _MAX_SKIPS_SHOWN} more"

@@ -10,6 +10,7 @@ import stat
 from dataclasses import dataclass
 from typing import Protocol
 
+from chat_tui.domain.text import clean_line
 from chat_tui.errors import IngestError
 
 
@@ -32,6 +33,29 @@ def file_type_name(mode: int) -> str:
 class FileRefused(IngestError):
     """A file skipped by policy (binary, unsupported, too large, a link out, not a regular
     file...): it will be skipped on every run, so it does not make the exit status 1."""
+
+
+def generated_summary(generated: dict[str, int] | tuple[tuple[str, int], ...]) -> str:
+    """One line for the entries a walk skipped as generated artefacts, or "" when none.
+
+    ``skipped 1,819 generated files and 2 folders (genindex*.html, _sources/, …)``: the
+    globs that matched most come first. Listed one by one they would drown the skips that
+    matter (there can be thousands), and they are skipped on every run by design, so they
+    never count as failures.
+    """
+    counts = dict(generated)
+    if not counts:
+        return ""
+    folders = sum(count for glob, count in counts.items() if glob.endswith("/"))
+    files = sum(counts.values()) - folders
+    parts = []
+    if files:
+        parts.append(f"{files:,} generated file{'s' if files != 1 else ''}")
+    if folders:
+        parts.append(f"{folders:,} generated folder{'s' if folders != 1 else ''}")
+    ranked = sorted(counts, key=lambda glob: (-counts[glob], glob))
+    shown = ", ".join(ranked[:4]) + (", …" if len(ranked) > 4 else "")
+    return clean_line(f"skipped {' and '.join(parts)} ({shown}; see ingest.default_excludes)")
 
 
 class IngestProgress(Protocol):
@@ -97,6 +121,9 @@ class IngestReport:
         unchanged: files whose stored content hash matched (no embedding calls).
         skipped: files not ingested, with reasons.
         removed: stored files pruned because they are gone (``prune=True``).
+        generated: entries the walk skipped as generated artefacts, as ``(glob, count)``
+            (``WalkResult.generated``); shown as one line (``generated_summary``), never
+            failures.
         chunks: chunks stored by this run.
         embedded: chunks sent to the embedder by this run.
         dense: whether vectors were computed (False: BM25 only).
@@ -109,6 +136,7 @@ class IngestReport:
     unchanged: tuple[str, ...] = ()
     skipped: tuple[SkippedFile, ...] = ()
     removed: tuple[str, ...] = ()
+    generated: tuple[tuple[str, int], ...] = ()
     chunks: int = 0
     embedded: int = 0
     dense: bool = False

@@ -1,7 +1,9 @@
 """Which files an ingest looks at.
 
-Walking a project folder must not drag in ``.git`` objects, ``node_modules``, virtual
-environments, caches or whatever the project's ``.gitignore`` files exclude; the user can
+Walking a project folder must not drag in ``.git`` objects, virtual environments, caches,
+whatever the project's ``.gitignore`` files exclude, or generated artefacts (``DEFAULT_EXCLUDES``
+in the config: Sphinx's ``_sources`` and ``searchindex.js``, minified bundles, lock files,
+``node_modules``...; those are counted, not listed, and the list can be replaced); the user can
 narrow further with ``--include`` / ``--exclude`` globs (gitwildmatch syntax: ``*.md`` matches
 at any depth, ``docs/**/*.txt`` is anchored at the walked folder). The order is deterministic
 (sorted by name at each level) so two runs over the same tree do the same work.
@@ -19,17 +21,17 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
 
+from chat_tui.config import DEFAULT_EXCLUDES
 from chat_tui.ingest.report import SkippedFile, file_type_name
 
-#: Folder names that never hold documents worth indexing.
-SKIPPED_DIR_NAMES = frozenset(
-    {".git", "node_modules", "__pycache__", ".venv", "venv", ".hg", ".svn", ".tox", ".nox"}
-)
+#: Folder names that never hold documents worth indexing (``node_modules`` and
+#: ``__pycache__`` are in ``DEFAULT_EXCLUDES`` instead, so a user can take them back).
+SKIPPED_DIR_NAMES = frozenset({".git", ".venv", "venv", ".hg", ".svn", ".tox", ".nox"})
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,18 @@ def _compile(globs: Sequence[str]) -> pathspec.GitIgnoreSpec | None:
 
 @dataclass
 class WalkResult:
-    """What a walk found: files to ingest and entries skipped with a reason."""
+    """What a walk found: files to ingest and entries skipped with a reason.
+
+    Attributes:
+        files: the files to ingest.
+        skipped: entries skipped with a reason (listed to the user one by one).
+        generated: entries skipped by a default exclusion, counted per glob (shown in one
+            line, see ``report.generated_summary``): ``{"searchindex.js": 1, "_sources/": 1}``.
+    """
 
     files: list[Path]
     skipped: list[SkippedFile]
+    generated: dict[str, int] = field(default_factory=dict)
 
 
 def _inside(path: Path, roots: Sequence[Path]) -> bool:
@@ -111,10 +121,13 @@ class _Walker:
         include: pathspec.GitIgnoreSpec | None,
         exclude: pathspec.GitIgnoreSpec | None,
         follow_links: bool,
+        default_excludes: Sequence[str],
     ) -> None:
         self.roots = roots
         self.include = include
         self.exclude = exclude
+        self.default_globs = [glob for glob in default_excludes if glob.strip()]
+        self.defaults = _compile(self.default_globs)
         self.follow_links = follow_links
         self.seen: set[Path] = set()
         self.visited_dirs: set[tuple[int, int]] = set()
@@ -125,6 +138,17 @@ class _Walker:
         if str(path) not in self.skipped_paths:  # named twice (a folder and itself): once
             self.skipped_paths.add(str(path))
             self.result.skipped.append(SkippedFile(str(path), reason))
+
+    def generated(self, relative: str) -> bool:
+        """Whether a default exclusion matches ``relative``; counted under its glob if so."""
+        if self.defaults is None:
+            return False
+        verdict = self.defaults.check_file(relative)
+        if not verdict.include or verdict.index is None:
+            return False  # no glob matched, or a ``!glob`` took it back
+        glob = self.default_globs[verdict.index]
+        self.result.generated[glob] = self.result.generated.get(glob, 0) + 1
+        return True
 
     def add(self, path: Path) -> None:
         if path not in self.seen:
@@ -229,6 +253,7 @@ class _Walker:
                 or _is_virtualenv(path)
                 or _ignored(path, True, ignores)
                 or (self.exclude is not None and self.exclude.match_file(relative + "/"))
+                or self.generated(relative + "/")
             ):
                 return None
             return path
@@ -237,6 +262,8 @@ class _Walker:
         if self.exclude is not None and self.exclude.match_file(relative):
             return None
         if self.include is not None and not self.include.match_file(relative):
+            return None
+        if self.generated(relative):
             return None
         if not stat.S_ISREG(mode):
             self.skip(path, file_type_name(mode))
@@ -251,14 +278,17 @@ def walk(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     follow_links: bool = False,
+    default_excludes: Sequence[str] = DEFAULT_EXCLUDES,
 ) -> WalkResult:
     """The files to ingest under ``paths``, and what was skipped on the way (with reasons).
 
-    Folders are walked recursively, skipping hidden entries, ``.git``, ``node_modules``,
-    ``__pycache__``, virtual environments (``.venv``, ``venv``, any folder holding
-    ``pyvenv.cfg``) and whatever ``.gitignore`` files (nested ones included, and those above
-    the folder up to its git work tree's top) exclude: those silently. A path naming a file
-    is taken as is (the user asked for it), if it is a regular file. Links inside the
+    Folders are walked recursively, skipping hidden entries, ``.git``, virtual environments
+    (``.venv``, ``venv``, any folder holding ``pyvenv.cfg``) and whatever ``.gitignore``
+    files (nested ones included, and those above the folder up to its git work tree's top)
+    exclude: those silently; and what ``default_excludes`` matches (generated artefacts:
+    counted in ``WalkResult.generated``). A path naming a file is taken as is (the user
+    asked for it, even if a default exclusion matches it), if it is a regular file; a
+    folder named is walked even if its own name matches (globs apply below it). Links inside the
     walked folders are followed; links out of them only with ``follow_links``. Non-regular
     files, loops and dangling links are skipped with a reason.
 
@@ -267,10 +297,13 @@ def walk(
         include: globs a walked file must match (any of them), relative to its walked folder.
         exclude: globs that drop walked files and folders.
         follow_links: follow symbolic links whose target is outside the given paths.
+        default_excludes: globs of generated artefacts skipped in walked folders (the
+            config's ``ingest.default_excludes``; empty: none).
 
     Returns:
         The files (absolute, resolved, without duplicates) in a deterministic order (given
-        order, then name order inside folders), and the skipped entries.
+        order, then name order inside folders), the skipped entries and the counts of
+        generated ones.
     """
     roots = []
     for given in paths:
@@ -278,7 +311,7 @@ def walk(
             roots.append(Path(given).expanduser().resolve())
         except (OSError, RuntimeError):
             continue
-    walker = _Walker(roots, _compile(include), _compile(exclude), follow_links)
+    walker = _Walker(roots, _compile(include), _compile(exclude), follow_links, default_excludes)
     for given in paths:
         walker.given(Path(given))
     return walker.result

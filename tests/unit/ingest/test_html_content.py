@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chat_tui.ingest.chunking import chunk_document
-from chat_tui.ingest.html_text import html_to_document
+from chat_tui.ingest.html_text import html_to_text
 from chat_tui.ingest.loaders import load_html
 
 SPHINX_PAGE = """<!DOCTYPE html><html><head><title>os — Miscellaneous interfaces</title>
@@ -30,6 +30,11 @@ SPHINX_PAGE = """<!DOCTYPE html><html><head><title>os — Miscellaneous interfac
   <li><a href="_sources/os.rst.txt">Show Source</a></li></ul></div></div>
 <div class="footer">&copy; Copyright 2001-2023, Python Software Foundation.</div>
 </body></html>"""
+
+
+def html_to_document(html: str) -> tuple[str, tuple[tuple[int, str], ...]]:
+    page = html_to_text(html)
+    return page.text, page.anchors
 
 
 def test_sphinx_page_keeps_its_body_and_drops_the_chrome() -> None:

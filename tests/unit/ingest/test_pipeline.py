@@ -456,3 +456,48 @@ async def test_rebuild_embeds_everything_again_at_the_new_dimension(
         assert reopened.dense_dim == 48 and len(reopened.sources()) == 2
     finally:
         reopened.close()
+
+
+async def test_a_sphinx_build_goes_in_without_its_generated_files_and_sources_locate(
+    tmp_path: Path, milvus_data_dir: Path, kb_name: str
+) -> None:
+    from dataclasses import replace
+
+    import io
+
+    from rich.console import Console
+
+    from chat_tui.ingest.progress import render_summary
+
+    build = tmp_path / "html"
+    (build / "_sources").mkdir(parents=True)
+    (build / "_static").mkdir()
+    (build / "_sources" / "os.rst.txt").write_text("os\n==\n\nThe walrus module.\n")
+    (build / "_static" / "basic.css").write_text("body { color: red }\n")
+    (build / "searchindex.js").write_text("Search.setIndex({docnames:['os'], 449, 452})\n")
+    (build / "genindex.html").write_text("<html><body><main>walrus, 1</main></body></html>")
+    (build / "os.html").write_text(
+        '<html><body><div role="navigation">next | previous</div><div class="body"'
+        ' role="main"><section id="walrus-api"><h1>Walrus API<a class="headerlink"'
+        ' href="#walrus-api">¶</a></h1><p>The walrus module counts tusks.</p></section>'
+        "</div></body></html>"
+    )
+    settings = ingest_settings(milvus_data_dir)
+    report = await ingest(build, settings, kb_name)
+    store = KnowledgeStore(settings, kb_name)
+    try:
+        assert report.added == (key(build / "os.html"),) and report.skipped == ()
+        assert sum(count for _, count in report.generated) == 4
+        hits = store.search_bm25("walrus tusks", 5)
+        assert [hit.chunk.source for hit in hits] == [key(build / "os.html")]
+        assert hits[0].citation().label() == "os.html#walrus-api > Walrus API"
+        shown = Console(file=io.StringIO(), width=200)
+        shown.print(render_summary(report))
+        assert "generated (left out)" in shown.file.getvalue()  # type: ignore[attr-defined]
+        # Emptying the default list reads the generated files too.
+        everything = replace(settings, ingest=replace(settings.ingest, default_excludes=()))
+        again = await ingest(build, everything, kb_name)
+        assert key(build / "searchindex.js") in again.added and again.generated == ()
+    finally:
+        store.drop()
+        store.close()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
+from chat_tui.errors import ConfigError
 from chat_tui.ingest.walk import is_under, walk_paths
 from tests.support.corpus import INGESTED, SILENTLY_IGNORED, SKIPPED_WITH_REASON, make_corpus
 
@@ -149,3 +152,77 @@ def test_two_hundred_deep_folders_are_walked(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "bottom.md").write_text("x", encoding="utf-8")
     assert walked([tmp_path])[0] == {"bottom.md"}
+
+
+def _sphinx_build(root: Path) -> None:
+    for relative in (
+        "index.html",
+        "library/os.html",
+        "genindex.html",
+        "genindex-A.html",
+        "py-modindex.html",
+        "search.html",
+        "searchindex.js",
+        "_sources/index.rst.txt",
+        "_sources/library/os.rst.txt",
+        "_static/basic.css",
+        "_static/jquery.min.js",
+        "app.min.css",
+        "app.js.map",
+        "poetry.lock",
+        "package-lock.json",
+        "node_modules/lib/readme.md",
+        "docs/_build/html/page.html",
+    ):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text("<p>x</p>", encoding="utf-8")
+
+
+def test_generated_artefacts_are_skipped_by_default_and_counted(tmp_path: Path) -> None:
+    from chat_tui.ingest.report import IngestReport, generated_summary
+    from chat_tui.ingest.walk import walk
+
+    _sphinx_build(tmp_path / "html")
+    result = walk([tmp_path / "html"])
+    found = {path.relative_to((tmp_path / "html").resolve()).as_posix() for path in result.files}
+    assert found == {"index.html", "library/os.html"}
+    assert not result.skipped  # counted, not listed one by one (and never failures)
+    assert sum(result.generated.values()) == 13 and result.generated["genindex*.html"] == 2
+    line = generated_summary(result.generated)
+    assert line.startswith("skipped 9 generated files and 4 generated folders (genindex*.html")
+    assert "\n" not in line and generated_summary({}) == ""
+    report = IngestReport("kb", generated=tuple(result.generated.items()))
+    assert report.exit_code == 0 and generated_summary(report.generated) == line
+
+
+def test_default_exclusions_can_be_replaced_and_named_files_are_always_read(
+    tmp_path: Path,
+) -> None:
+    from chat_tui.ingest.walk import walk
+
+    root = tmp_path / "html"
+    _sphinx_build(root)
+    everything = walk([root], default_excludes=[])
+    assert len(everything.files) == 17 and not everything.generated
+    only_lock = walk([root], default_excludes=["*.lock"])
+    assert len(only_lock.files) == 16 and only_lock.generated == {"*.lock": 1}
+    named = walk([root / "searchindex.js", root / "_sources"])
+    names = sorted(path.name for path in named.files)
+    assert names == ["index.rst.txt", "os.rst.txt", "searchindex.js"]
+
+
+def test_default_exclusions_come_from_the_config(tmp_path: Path) -> None:
+    from chat_tui.config import DEFAULT_EXCLUDES, load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text("[ingest]\ndefault_excludes = ['*.lock']\n", encoding="utf-8")
+
+    def excludes() -> tuple[str, ...]:
+        return load_settings(config_file=config, env={}, data_dir=tmp_path).ingest.default_excludes
+
+    assert excludes() == ("*.lock",)
+    config.write_text("[ingest]\ndefault_excludes = '*.lock'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="ingest.default_excludes must be a list of strings"):
+        excludes()
+    config.write_text("[ingest]\nchunk_tokens = 400\n", encoding="utf-8")
+    assert excludes() == DEFAULT_EXCLUDES
