@@ -461,9 +461,8 @@ async def test_rebuild_embeds_everything_again_at_the_new_dimension(
 async def test_a_sphinx_build_goes_in_without_its_generated_files_and_sources_locate(
     tmp_path: Path, milvus_data_dir: Path, kb_name: str
 ) -> None:
-    from dataclasses import replace
-
     import io
+    from dataclasses import replace
 
     from rich.console import Console
 
