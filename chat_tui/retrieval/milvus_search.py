@@ -66,17 +66,25 @@ class KnowledgeSearch(MilvusConnection):
         """Full-text (BM25) search; [] when the KB doesn't exist or the query is blank."""
         if not query.strip() or not self._open():
             return []
-        result = self._call(
-            "searching",
-            lambda c: c.search(
-                self.collection,
-                data=[query],
-                anns_field="sparse",
-                limit=with_slack(limit),
-                search_params={"metric_type": "BM25"},
-                output_fields=[*OUTPUT_FIELDS, *self._locations],
-            ),
-        )
+
+        def run(client: Any) -> Any:
+            try:
+                return client.search(
+                    self.collection,
+                    data=[query],
+                    anns_field="sparse",
+                    limit=with_slack(limit),
+                    search_params={"metric_type": "BM25"},
+                    output_fields=[*OUTPUT_FIELDS, *self._locations],
+                )
+            except Exception as error:
+                # Milvus Lite 2.5 cannot score BM25 over a collection with no rows yet
+                # (its average document length is 0/0): an empty KB finds nothing.
+                if "NaN or Inf" in str(error):
+                    return []
+                raise
+
+        result = self._call("searching", run)
         return self._passages(result[0] if result else [], limit, bm25=True)
 
     def search_dense(self, vector: Sequence[float], limit: int) -> list[Passage]:

@@ -255,3 +255,13 @@ def test_registry_rows_of_the_old_key_format_are_rekeyed_on_open(
     )
     assert [r["key"] for r in keys] == [file_key(source)]
     assert reopened.remove_file(source) == 1 and reopened.sources() == []
+
+
+def test_an_empty_knowledge_base_finds_nothing_without_an_error(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    store = make_store(kb_name)
+    store.ensure()  # exists, no rows yet (an ingest has just created it)
+    assert store.search_bm25("anything at all", 5) == []
+    store.replace_file("/a.md", "h", make_chunks("/a.md", ["the first quokka"]), None)
+    assert [p.chunk.text for p in store.search_bm25("quokka", 5)] == ["the first quokka"]
