@@ -45,11 +45,15 @@ EVAL_DIR = Path(__file__).resolve().parent / "eval"
 TOP_K = 5
 DIMENSIONS = 256
 MODES = ("bm25", "dense", "hybrid", "rrf")
-#: Whole-book renderings of a manual (Debian ships each manual as HTML chapters and again
-#: as one text or PDF file). A passage from one answers the question as well as the
-#: chapter does when it holds the question's key words, so it counts as right: the
-#: standard "answer-bearing passage" judgement, limited to copies of the same manual.
-BOOK_COPY = re.compile(r"(^|/)(debian-reference|debian-faq|maint-guide)\.[\w-]+\.(txt|pdf)(\.gz)?$")
+#: Whole-book renderings of a manual: Debian ships each manual as HTML chapters and again
+#: as one text or PDF file, python3-doc ships Python's docs again as one GNU info file.
+#: A passage from one answers the question as well as the chapter does when it holds the
+#: question's key words, so it counts as right: the standard "answer-bearing passage"
+#: judgement, limited to copies of the same manual.
+BOOK_COPY = re.compile(
+    r"(^|/)((debian-reference|debian-faq|maint-guide)\.[\w-]+\.(txt|pdf)(\.gz)?"
+    r"|python3\.\d+\.info(-\d+)?\.gz)$"
+)
 
 
 @dataclass(frozen=True)
