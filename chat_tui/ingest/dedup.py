@@ -5,59 +5,23 @@ Bug / Show Source" on every page, licences repeat paragraphs, a page is copied i
 two folders. Storing each copy costs an embedding, a row and, worse, fills the top
 hits with one text. Chunks whose *key* is equal are the same passage: the key is a
 hash of the text normalised so that copies that differ only in case, punctuation,
-full-width forms (NFKC) or whitespace collapse, while different words never do.
+full-width forms (NFKC) or whitespace collapse, while different words never do
+(:mod:`chat_tui.retrieval.chunk_key`, re-exported here).
 
-This module is pure (no I/O): :func:`dedup_key` and :class:`DuplicateBook`, which
+This module is pure (no I/O): :class:`DuplicateBook`, which
 decides, in the order files are chunked, which chunk is stored and which ones are
 recorded as copies of it (with their own sources, for citations).
 """
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from chat_tui.retrieval.chunk_key import dedup_key, normalise
 from chat_tui.retrieval.types import Chunk
 
-#: Unicode categories dropped by the key: punctuation (P*) and symbols (S*), so
-#: "Report a Bug ¶" and "report a bug" are one passage.
-_DROPPED_CATEGORIES = ("P", "S")
-
-
-class _Blanking(dict[int, int]):
-    """``str.translate`` table mapping punctuation and symbols to a space, filled on demand.
-
-    Each distinct character is classified once per process; later lookups are dict hits
-    in C, which makes keying ~10x faster than classifying every character.
-    """
-
-    def __missing__(self, code: int) -> int:
-        value = 32 if unicodedata.category(chr(code))[0] in _DROPPED_CATEGORIES else code
-        self[code] = value
-        return value
-
-
-_BLANKING = _Blanking()
-
-
-def normalise(text: str) -> str:
-    """``text`` as the key sees it: NFKC, casefolded, punctuation/symbols gone, spaces collapsed."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(folded.translate(_BLANKING).split())
-
-
-def dedup_key(text: str) -> str:
-    """The key of a passage: equal for copies (see :func:`normalise`), 32 hex digits.
-
-    A text with nothing left after normalising (only punctuation) keys on its raw
-    text, so unrelated punctuation-only fragments never merge.
-    """
-    normal = normalise(text)
-    basis = ("n:" + normal) if normal else ("r:" + text)
-    digest = hashlib.blake2b(basis.encode("utf-8", "surrogateescape"), digest_size=16)
-    return digest.hexdigest()
+__all__ = ["DuplicateBook", "FileSplit", "also_in_label", "dedup_key", "normalise"]
 
 
 @dataclass
