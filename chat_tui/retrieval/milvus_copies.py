@@ -135,29 +135,65 @@ def rows_by_keys(
     return rows
 
 
-def split_chunks(
-    chunks: Sequence[Chunk],
-    vectors: Sequence[Sequence[float]] | None,
-    claimed: set[str],
-) -> tuple[list[Chunk], list[Sequence[float]] | None, list[tuple[Chunk, str]]]:
-    """``(stored chunks, their vectors, (copy, key) pairs)`` of one file.
+class MissingVectors(RetrievalError):
+    """A write would store chunks that came without a vector (they were expected to be copies).
 
-    ``claimed`` holds the keys stored elsewhere (committed files, earlier files of the
-    write); the keys this file stores are added to it.
+    Nothing was written. ``needed`` is ``(item index, Chunk.index)`` of each such chunk:
+    embed them and write again.
     """
-    kept: list[Chunk] = []
-    kept_vectors: list[Sequence[float]] | None = None if vectors is None else []
-    copies: list[tuple[Chunk, str]] = []
-    for i, chunk in enumerate(chunks):
-        key = dedup_key(chunk.text)
-        if key in claimed:
-            copies.append((chunk, key))
-            continue
-        claimed.add(key)
-        kept.append(chunk)
-        if kept_vectors is not None and vectors is not None:
-            kept_vectors.append(vectors[i])
-    return kept, kept_vectors, copies
+
+    def __init__(self, needed: list[tuple[int, int]]) -> None:
+        super().__init__(f"{len(needed)} chunks to store came without a vector")
+        self.needed = needed
+
+
+StoredSplit = tuple[list[Chunk], list["Sequence[float] | None"] | None, list[tuple[Chunk, str]]]
+
+
+def split_items(
+    items: Sequence[tuple[Sequence[Chunk], Sequence[Sequence[float] | None] | None]],
+    claimed: set[str],
+    dense: bool,
+) -> list[StoredSplit]:
+    """``(stored chunks, their vectors, (copy, key) pairs)`` per file of one write.
+
+    ``claimed`` holds the keys stored elsewhere (committed files). Of the other
+    occurrences of a passage, the first one with a vector is stored (the first one at
+    all when ``dense`` is False or none has a vector); the rest are copies.
+    """
+    keys = [[dedup_key(chunk.text) for chunk in chunks] for chunks, _ in items]
+    owner: dict[str, tuple[int, int]] = {}
+    for with_vector in (True, False):
+        for f, (_, vectors) in enumerate(items):
+            for i, key in enumerate(keys[f]):
+                has = not dense or (vectors is not None and vectors[i] is not None)
+                if has == with_vector and key not in claimed and key not in owner:
+                    owner[key] = (f, i)
+    result: list[StoredSplit] = []
+    for f, (chunks, vectors) in enumerate(items):
+        kept: list[Chunk] = []
+        kept_vectors: list[Sequence[float] | None] | None = None if vectors is None else []
+        copies: list[tuple[Chunk, str]] = []
+        for i, (chunk, key) in enumerate(zip(chunks, keys[f], strict=True)):
+            if owner.get(key) != (f, i):
+                copies.append((chunk, key))
+                continue
+            kept.append(chunk)
+            if kept_vectors is not None and vectors is not None:
+                kept_vectors.append(vectors[i])
+        result.append((kept, kept_vectors, copies))
+    return result
+
+
+def check_vectors(items: Sequence[tuple[str, str, Sequence[Chunk], Any]]) -> None:
+    """Raise ``MissingVectors`` if a chunk to be stored in a dense KB has no vector."""
+    needed: list[tuple[int, int]] = []
+    for f, (_, _, chunks, vectors) in enumerate(items):
+        for i, chunk in enumerate(chunks):
+            if vectors is None or vectors[i] is None:
+                needed.append((f, chunk.index))
+    if needed:
+        raise MissingVectors(needed)
 
 
 def promoted_rows(

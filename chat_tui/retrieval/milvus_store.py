@@ -100,8 +100,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: One file to store: ``(source, file_hash, chunks, vectors or None)``.
-FileWrite = tuple[str, str, Sequence[Chunk], Sequence[Sequence[float]] | None]
+#: One file to store: ``(source, file_hash, chunks, vectors or None)``; a vector may be
+#: None for a chunk the caller expects to be a copy (see ``MissingVectors``).
+FileWrite = tuple[str, str, Sequence[Chunk], Sequence[Sequence[float] | None] | None]
 #: Row bytes per insert request: far below the 256 MB gRPC limit of Milvus (Lite and
 #: standalone), and small enough that one request never holds the server for long.
 INSERT_REQUEST_BYTES = 16 * 1024 * 1024
@@ -557,7 +558,7 @@ class KnowledgeStore(KnowledgeSearch):
             )
         if vectors is not None and len(vectors) != len(chunks):
             raise RetrievalError(f"{len(chunks)} chunks but {len(vectors)} vectors for {source}")
-        if vectors and any(len(v) != self._dense_dim for v in vectors):
+        if vectors and any(v is not None and len(v) != self._dense_dim for v in vectors):
             raise RetrievalError(
                 f"knowledge base {self.knowledge_base!r} stores {self._dense_dim}-dimensional "
                 "vectors; re-ingest with --rebuild to change the embedding model or dimensions"
@@ -641,6 +642,12 @@ class KnowledgeStore(KnowledgeSearch):
         self._clean_pending_locked(set(sources))
         committed = self._committed(sources)
         versions = [uuid.uuid4().hex[:16] for _ in items]
+        copy_rows: list[dict[str, Any]] = []
+        stored = items
+        if self._dedup:  # decided before anything is written: MissingVectors leaves no trace
+            stored, copy_rows = self._split_copies(items, versions, list(committed.values()))
+        if self._dense_dim:
+            milvus_copies.check_vectors(stored)
         pending_rows = [
             _registry_row("pending", source, file_hash, version, len(chunks))
             for (source, file_hash, chunks, _), version in zip(items, versions, strict=True)
@@ -652,10 +659,7 @@ class KnowledgeStore(KnowledgeSearch):
             for source, version in committed.items()
         ]
         self._call("registering", lambda c: c.upsert(self.registry, pending_rows + superseded))
-        copy_rows: list[dict[str, Any]] = []
-        if self._dedup:
-            items, copy_rows = self._split_copies(items, versions, list(committed.values()))
-        requests = self._insert_requests(items, versions)
+        requests = self._insert_requests(stored, versions)
         for rows in requests:
             self._insert(rows)
         for start in range(0, len(copy_rows), 1000):
@@ -677,11 +681,26 @@ class KnowledgeStore(KnowledgeSearch):
         claimed = self._stored_keys(keys, leaving)
         kept: list[FileWrite] = []
         copy_rows: list[dict[str, Any]] = []
-        for (source, file_hash, chunks, vectors), version in zip(items, versions, strict=True):
-            stored, stored_vectors, copies = milvus_copies.split_chunks(chunks, vectors, claimed)
+        splits = milvus_copies.split_items(
+            [(chunks, vectors) for _, _, chunks, vectors in items], claimed, bool(self._dense_dim)
+        )
+        for (source, file_hash, _, _), version, (stored, stored_vectors, copies) in zip(
+            items, versions, splits, strict=True
+        ):
             kept.append((source, file_hash, stored, stored_vectors))
             copy_rows.extend(milvus_copies.copy_row(c, key, version) for c, key in copies)
         return kept, copy_rows
+
+    def stored_keys(self, keys: Iterable[str], other_than: str = "") -> set[str]:
+        """The passage ``keys`` stored by committed files other than ``other_than``.
+
+        What an ingest need not embed: such chunks will be copies (unless the file that
+        stores them goes before the write, which ``MissingVectors`` reports).
+        """
+        if not self._open() or not self._dedup:
+            return set()
+        leaving = list(self._committed([other_than]).values()) if other_than else []
+        return self._stored_keys(keys, leaving)
 
     def copy_sources(self, keys: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
         """``key -> other committed sources`` of the passages ``(key, source)`` (search hits)."""

@@ -192,3 +192,82 @@ def test_citations_show_the_other_files_and_old_ones_load() -> None:
     assert Citation.from_dict(many.to_dict()) == many
     hostile = Citation(source="/d/a.md", also_in=("/d/\x1b]0;pwn\x07.md",))
     assert "\x1b" not in hostile.label() and "\x07" not in hostile.label()
+
+
+class RemoveOnFirstEmbedding:
+    """Progress that removes a file from the KB when the first vectors arrive (a race)."""
+
+    def __init__(self, settings: Settings, kb_name: str, source: str) -> None:
+        self.store = KnowledgeStore(settings, kb_name)
+        self.source = source
+        self.removed = False
+
+    def started(self, total_files: int) -> None: ...
+
+    def file_done(self, path: str, chunks: int) -> None: ...
+
+    def file_skipped(self, path: str, reason: str) -> None: ...
+
+    def chunks_embedded(self, n: int) -> None:
+        if not self.removed:
+            self.removed = True
+            self.store.remove_file(self.source)
+            self.store.close()
+
+
+async def test_copies_are_not_embedded_and_a_passage_gone_meanwhile_is_embedded_after_all(
+    milvus_data_dir: Path, fake_jina: FakeJina, kb_name: str, tree: dict[str, Path]
+) -> None:
+    settings = ingest_settings(milvus_data_dir, jina_embedding(fake_jina))
+    store = KnowledgeStore(settings, kb_name)
+    try:
+        report = await ingest_paths([tree["a"]], settings=settings, knowledge_base=kb_name)
+        assert report.embedded == 2
+        # b.md and c.md: each has its own chunk and the licence stored by a.md.
+        report = await ingest_paths(
+            [tree["b"], tree["c"]], settings=settings, knowledge_base=kb_name
+        )
+        assert report.chunks == 4 and report.embedded == 2
+        assert set(shared_hits(store)[0].also_in) == {key(tree["b"]), key(tree["c"])}
+        # a.md is removed by someone else after d.md was found to need no vector for
+        # the licence: the write finds out and embeds it.
+        d = write(tree["a"].parent / "d.md", "Delta", "Herons fish in the fjord at dawn.")
+        for source in (key(tree["b"]), key(tree["c"])):
+            store.remove_file(source)
+        race = RemoveOnFirstEmbedding(settings, kb_name, key(tree["a"]))
+        report = await ingest_paths([d], settings=settings, knowledge_base=kb_name, progress=race)
+        assert race.removed and report.added == (key(d),) and report.embedded == 2
+        hits = shared_hits(store)
+        assert [(h.chunk.source, h.also_in) for h in hits] == [(key(d), ())]
+        found = [
+            p
+            for p in store.search_dense([1.0] + [0.0] * (DIMENSIONS - 1), 10)
+            if "walrus almanac" in p.chunk.text
+        ]
+        assert [p.chunk.source for p in found] == [key(d)]
+    finally:
+        store.drop()
+        store.close()
+
+
+def test_a_dense_write_without_the_vectors_it_needs_writes_nothing(
+    milvus_data_dir: Path, kb_name: str
+) -> None:
+    from chat_tui.retrieval.milvus_copies import MissingVectors
+    from chat_tui.retrieval.types import Chunk
+
+    store = KnowledgeStore(ingest_settings(milvus_data_dir), kb_name, dense_dim=4)
+    try:
+        store.ensure()
+        chunks = [Chunk(id=f"c{i}", source="/x'.md", text=f"text {i}", index=i) for i in range(2)]
+        with pytest.raises(MissingVectors) as raised:
+            store.replace_files([("/x'.md", "h", chunks, [[1.0, 0.0, 0.0, 0.0], None])])
+        assert raised.value.needed == [(0, 1)]
+        assert store.sources() == []
+        # The same write with its vectors goes in whole.
+        store.replace_files([("/x'.md", "h", chunks, [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])])
+        assert store.sources() == [("/x'.md", "h", 2)]
+        assert sorted(p.chunk.text for p in store.search_bm25("text", 5)) == ["text 0", "text 1"]
+    finally:
+        store.drop()
+        store.close()
