@@ -218,6 +218,8 @@ class KnowledgeStore(KnowledgeSearch):
         self._opened = False
         self._dense_dim: int | None = None
         self._analyzer = ""
+        #: Whether the copies collection is known to exist (it is made with the first copy).
+        self._has_copies = False
 
     # ------------------------------------------------------------------ schema
 
@@ -264,11 +266,8 @@ class KnowledgeStore(KnowledgeSearch):
                 )
             if not client.has_collection(self.registry):
                 create_registry_collection(client, self.registry)
-            if not client.has_collection(self.copies):
-                milvus_copies.create_copies_collection(client, self.copies)
             client.load_collection(self.collection)
             client.load_collection(self.registry)
-            client.load_collection(self.copies)
             self._dense_dim, self._analyzer, fields = read_schema(client, self.collection)
             self._locations = tuple(name for name in LOCATION_FIELDS if name in fields)
             _upgrade_legacy_keys(client, self.registry)
@@ -376,10 +375,32 @@ class KnowledgeStore(KnowledgeSearch):
         unique = sorted(set(versions))
         for start in range(0, len(unique), _VERSIONS_PER_DELETE):
             expression = _versions_filter(unique[start : start + _VERSIONS_PER_DELETE])
-            if self._dedup:
+            copies = self._dedup and self._copies_exist()
+            if copies:
                 self._promote(expression)
             self._delete_rows(expression)
-            self._delete_copies(expression)
+            if copies:
+                self._delete_copies(expression)
+
+    def _copies_exist(self, create: bool = False) -> bool:
+        """Whether the copies collection exists (loaded; created first when ``create``).
+
+        Made with the first copy, not with the KB, so creating a KB stays as quick as it
+        was; asked again until found, since another process may have made it.
+        """
+        if self._has_copies:
+            return True
+
+        def run(client: Any) -> bool:
+            if not client.has_collection(self.copies):
+                if not create:
+                    return False
+                milvus_copies.create_copies_collection(client, self.copies)
+            client.load_collection(self.copies)
+            return True
+
+        self._has_copies = bool(self._call("opening the copies", run))
+        return self._has_copies
 
     @property
     def _dedup(self) -> bool:
@@ -662,6 +683,8 @@ class KnowledgeStore(KnowledgeSearch):
         requests = self._insert_requests(stored, versions)
         for rows in requests:
             self._insert(rows)
+        if copy_rows:
+            self._copies_exist(create=True)
         for start in range(0, len(copy_rows), 1000):
             self._insert_copies(copy_rows[start : start + 1000])
         file_rows = [
@@ -704,7 +727,7 @@ class KnowledgeStore(KnowledgeSearch):
 
     def copy_sources(self, keys: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
         """``key -> other committed sources`` of the passages ``(key, source)`` (search hits)."""
-        if not self._dedup or not keys:
+        if not self._dedup or not keys or not self._copies_exist():
             return {}
         rows = self._call(
             "reading copies",
@@ -752,6 +775,7 @@ class KnowledgeStore(KnowledgeSearch):
 
         self._call("dropping", run)
         self._opened = False
+        self._has_copies = False
 
     # ------------------------------------------------------------------ misc
 
