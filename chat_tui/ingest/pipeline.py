@@ -189,9 +189,15 @@ class _Run:
         self.unflushed = 0
         #: Passage keys a file of this run embeds (its copies elsewhere need no vector).
         self.embedded_keys: set[str] = set()
+        #: Whether the store keeps passages once (a KB made before that stores copies).
+        self.stores_once = False  # asked in run(): it may reach the store
 
     async def run(self, files: Sequence[Path]) -> None:
         queue: asyncio.Queue[_FileJob | None] = asyncio.Queue(QUEUED_FILES)
+        if self.embedder is not None and files:
+            self.stores_once = await asyncio.to_thread(
+                lambda: bool(getattr(self.store, "stores_once", False))
+            )
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._produce(files, queue))
@@ -294,6 +300,8 @@ class _Run:
 
     async def _to_embed(self, job: _FileJob) -> list[int]:
         """Positions of the job's chunks to embed: not copies of a passage embedded elsewhere."""
+        if not self.stores_once:
+            return list(range(len(job.chunks)))
         keys = [dedup_key(chunk.text) for chunk in job.chunks]
         stored = await asyncio.to_thread(self.store.stored_keys, set(keys), job.source)
         wanted: list[int] = []

@@ -714,6 +714,11 @@ class KnowledgeStore(KnowledgeSearch):
             copy_rows.extend(milvus_copies.copy_row(c, key, version) for c, key in copies)
         return kept, copy_rows
 
+    @property
+    def stores_once(self) -> bool:
+        """Whether this KB stores each passage once (made before that: it stores copies)."""
+        return self._open() and self._dedup
+
     def stored_keys(self, keys: Iterable[str], other_than: str = "") -> set[str]:
         """The passage ``keys`` stored by committed files other than ``other_than``.
 
