@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -76,6 +77,7 @@ class Citation:
         knowledge_base: the knowledge base the passage came from.
         anchor: the ``id`` anchor of the spot in an HTML page (``page.html#anchor``), or "".
         root: the folder that was ingested; the label shows ``source`` relative to it.
+        also_in: other files holding a copy of the passage (stored once), as ingested.
     """
 
     source: str
@@ -87,6 +89,7 @@ class Citation:
     knowledge_base: str = "default"
     anchor: str = ""
     root: str = ""
+    also_in: tuple[str, ...] = ()
 
     @property
     def location(self) -> str:
@@ -112,6 +115,8 @@ class Citation:
         elif self.line_start is not None:
             end = self.line_end if self.line_end is not None else self.line_start
             parts.append(f" (lines {self.line_start}-{end})")
+        if self.also_in:
+            parts.append(" " + _also_in_label(self.also_in, self.root))
         return clean_line("".join(parts))
 
     def to_dict(self) -> dict[str, Any]:
@@ -129,7 +134,16 @@ class Citation:
             knowledge_base=str(data.get("knowledge_base", "default") or "default"),
             anchor=str(data.get("anchor", "") or ""),
             root=str(data.get("root", "") or ""),
+            also_in=tuple(str(s) for s in data.get("also_in") or () if isinstance(s, str)),
         )
+
+
+def _also_in_label(sources: Sequence[str], root: str, shown: int = 2) -> str:
+    """``"(also in: a.md, b.md +3)"``: the other files of a passage, relative to ``root``."""
+    names = [Citation(source=source, root=root).location for source in dict.fromkeys(sources)]
+    head = ", ".join(names[:shown])
+    rest = len(names) - shown
+    return f"(also in: {head} +{rest})" if rest > 0 else f"(also in: {head})"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,12 @@ Why it is shaped this way:
 * **One bad file is not fatal.** When the embedder refuses a batch as bad input (400),
   its files are tried one at a time and a file still refused is skipped with the reason;
   a bad key, no balance or an outage that outlasts the retries stays fatal.
+* **Copies are not embedded.** A chunk whose passage (``chunk_key.dedup_key``) another
+  committed file stores, or an earlier file of this run embeds, gets no vector: the
+  store records it as a copy (``milvus_copies``). The store decides under its lock; if
+  a chunk sent without a vector must be stored after all (the file holding the passage
+  was refused or removed meanwhile), the write raises ``MissingVectors`` and the writer
+  embeds those chunks and writes again.
 * **Flushed at the end.** Rows are visible (and safe from a killed process) once inserted;
   flushing only makes searches over them fast (unflushed rows cost ~1 s per search at 10k)
   and is slow to repeat, so the writer flushes every ``FLUSH_CHUNKS`` chunks and once at
@@ -51,10 +57,12 @@ from chat_tui.ingest.report import (
     SkippedFile,
 )
 from chat_tui.ingest.walk import is_gone, is_under, walk
+from chat_tui.retrieval.chunk_key import dedup_key
+from chat_tui.retrieval.milvus_copies import MissingVectors
 from chat_tui.retrieval.types import Chunk, Embedder
 
 if TYPE_CHECKING:
-    from chat_tui.retrieval.milvus_store import KnowledgeStore
+    from chat_tui.retrieval.milvus_store import FileWrite, KnowledgeStore
 
 logger = logging.getLogger(__name__)
 
@@ -184,9 +192,17 @@ class _Run:
         self.consuming = True
         self.embedding = 0
         self.unflushed = 0
+        #: Passage keys a file of this run embeds (its copies elsewhere need no vector).
+        self.embedded_keys: set[str] = set()
+        #: Whether the store keeps passages once (a KB made before that stores copies).
+        self.stores_once = False  # asked in run(): it may reach the store
 
     async def run(self, files: Sequence[Path]) -> None:
         queue: asyncio.Queue[_FileJob | None] = asyncio.Queue(QUEUED_FILES)
+        if self.embedder is not None and files:
+            self.stores_once = await asyncio.to_thread(
+                lambda: bool(getattr(self.store, "stores_once", False))
+            )
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._produce(files, queue))
@@ -266,8 +282,12 @@ class _Run:
                 self._hand_over(job)
                 continue
             job.vectors = [None] * len(job.chunks)
-            job.missing = len(job.chunks)
-            pending.extend((job, index) for index in range(len(job.chunks)))
+            wanted = await self._to_embed(job)
+            job.missing = len(wanted)
+            if not wanted:
+                self._hand_over(job)
+                continue
+            pending.extend((job, index) for index in wanted)
             while len(pending) >= self.batch_size:
                 batch, pending = pending[: self.batch_size], pending[self.batch_size :]
                 await self._dispatch(batch, group)
@@ -275,6 +295,20 @@ class _Run:
             await self._dispatch(pending, group)
         self.consuming = False
         self.ready_changed.set()
+
+    async def _to_embed(self, job: _FileJob) -> list[int]:
+        """Positions of the job's chunks to embed: not copies of a passage embedded elsewhere."""
+        if not self.stores_once:
+            return list(range(len(job.chunks)))
+        keys = [dedup_key(chunk.text) for chunk in job.chunks]
+        stored = await asyncio.to_thread(self.store.stored_keys, set(keys), job.source)
+        wanted: list[int] = []
+        for index, key in enumerate(keys):
+            if key in stored or key in self.embedded_keys:
+                continue
+            self.embedded_keys.add(key)
+            wanted.append(index)
+        return wanted
 
     async def _dispatch(self, batch: list[tuple[_FileJob, int]], group: asyncio.TaskGroup) -> None:
         await self.embed_slots.acquire()  # back-pressure: wait for a free request slot
@@ -396,22 +430,15 @@ class _Run:
                 await self._flush()
 
     async def _store(self, batch: list[_FileJob]) -> None:
-        items = [
-            (
-                job.source,
-                job.file_hash,
-                job.chunks,
-                None if self.embedder is None else [v for v in job.vectors if v is not None],
-            )
-            for job in batch
-        ]
-        write = asyncio.ensure_future(
-            asyncio.to_thread(self.store.replace_files, items, flush=False)
-        )
-        self.writes.add(write)
-        write.add_done_callback(self.writes.discard)
         try:
-            await asyncio.shield(write)
+            for _ in range(3):
+                try:
+                    await self._write(batch)
+                    break
+                except MissingVectors as missing:
+                    await self._embed_missing(batch, missing.needed)
+            else:
+                await self._write(batch)
         finally:
             for _ in batch:
                 self.unstored.release()
@@ -421,6 +448,34 @@ class _Run:
             (self.outcome.added if job.is_new else self.outcome.updated).append(job.source)
             job.vectors = []
             self.progress.file_done(job.source, len(job.chunks))
+
+    async def _write(self, batch: list[_FileJob]) -> None:
+        items: list[FileWrite] = [
+            (job.source, job.file_hash, job.chunks, None if self.embedder is None else job.vectors)
+            for job in batch
+        ]
+        write = asyncio.ensure_future(
+            asyncio.to_thread(self.store.replace_files, items, flush=False)
+        )
+        self.writes.add(write)
+        write.add_done_callback(self.writes.discard)
+        await asyncio.shield(write)
+
+    async def _embed_missing(self, batch: list[_FileJob], needed: list[tuple[int, int]]) -> None:
+        """Embed the chunks a write needs after all (expected copies whose passage went)."""
+        entries: list[tuple[_FileJob, int]] = []
+        for file_index, chunk_index in needed:
+            job = batch[file_index]
+            position = next(i for i, c in enumerate(job.chunks) if c.index == chunk_index)
+            entries.append((job, position))
+        for start in range(0, len(entries), self.batch_size):
+            part = entries[start : start + self.batch_size]
+            async with self.embed_slots:
+                results = await self._vectors(part)
+            for job, index, vector in results:
+                job.vectors[index] = vector
+            self.outcome.embedded += len(results)
+            self.progress.chunks_embedded(len(results))
 
     async def _flush(self) -> None:
         """Flush what was written since the last flush (searches over unflushed rows are slow)."""

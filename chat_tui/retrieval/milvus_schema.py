@@ -20,7 +20,8 @@ HASH_MAX_BYTES = 128
 ANCHOR_MAX_BYTES = 1_024
 #: Fields added after the first knowledge bases were made: read and written only where
 #: the collection has them (a KB on a Milvus server from before keeps working).
-LOCATION_FIELDS = ("anchor", "root")
+#: ``key`` is the passage key (``chunk_key.dedup_key``): a KB without it stores copies.
+LOCATION_FIELDS = ("anchor", "root", "key")
 #: Tokens BM25 should not count: jieba emits spaces and punctuation as tokens of their
 #: own (without these, "how to run it?" matches every text with a space or a "?").
 _NOT_WORDS = (
@@ -124,11 +125,13 @@ def create_chunks_collection(
             schema.add_field(number_field, DataType.INT64)
         schema.add_field("anchor", DataType.VARCHAR, max_length=ANCHOR_MAX_BYTES)
         schema.add_field("root", DataType.VARCHAR, max_length=SOURCE_MAX_BYTES)
+        schema.add_field("key", DataType.VARCHAR, max_length=64)
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         index = client.prepare_index_params()
         index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         # replace_file / remove_file delete and look up rows by source.
         index.add_index(field_name="source", index_type="INVERTED")
+        index.add_index(field_name="key", index_type="INVERTED")
         if dense_dim:
             schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dense_dim)
             # Milvus Lite 2.5 builds FLAT, IVF_FLAT or AUTOINDEX locally (not HNSW).

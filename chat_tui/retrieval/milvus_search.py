@@ -8,6 +8,7 @@ are never returned (see :mod:`chat_tui.retrieval.milvus_store` for the write sid
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from chat_tui.retrieval.fusion import (
@@ -34,6 +35,10 @@ class KnowledgeSearch(MilvusConnection):
         """``source -> committed version`` (the store's registry)."""
         raise NotImplementedError
 
+    def copy_sources(self, keys: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+        """``key -> other sources`` of passages ``(key, source)``; none without copies."""
+        return {}
+
     def _passages(self, hits: Sequence[Any], limit: int, *, bm25: bool = False) -> list[Passage]:
         entities = [(hit, hit.get("entity", {})) for hit in hits]
         committed = self._committed(sorted({str(e.get("source", "")) for _, e in entities}))
@@ -56,11 +61,16 @@ class KnowledgeSearch(MilvusConnection):
                 anchor=str(entity.get("anchor", "") or ""),
                 root=str(entity.get("root", "") or ""),
             )
-            passages.append(Passage(chunk, abs(score) if bm25 else score, self.knowledge_base))
+            key = str(entity.get("key", "") or "")
+            passages.append(
+                Passage(chunk, abs(score) if bm25 else score, self.knowledge_base, key=key)
+            )
         # Milvus returns equal scores in no fixed order: rank them in document order
         # (the searches fetch ``with_slack(limit)`` so ties at the cut are seen).
         passages.sort(key=lambda p: (-p.score, document_order(p)))
-        return passages[:limit]
+        passages = passages[:limit]
+        others = self.copy_sources([(p.key, p.chunk.source) for p in passages if p.key])
+        return [replace(p, also_in=others.get(p.key, ())) for p in passages]
 
     def search_bm25(self, query: str, limit: int) -> list[Passage]:
         """Full-text (BM25) search; [] when the KB doesn't exist or the query is blank."""

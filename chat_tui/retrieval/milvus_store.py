@@ -16,6 +16,9 @@ Layout per knowledge base ``kb`` (``prefix`` = ``milvus.collection_prefix``):
   function output) and, when the KB was created with a known dimension,
   ``dense`` (HNSW, COSINE). A KB created without dense vectors stays BM25-only:
   vectors given later are ignored, and ``re-ingest with --rebuild`` adds them.
+* ``{prefix}_dups_{name}`` holds the copies: a chunk whose passage (``key``) is
+  already stored by a committed file or an earlier chunk of the same write is a row
+  here, under its own file's version (see :mod:`~chat_tui.retrieval.milvus_copies`).
 * ``{prefix}_files_{name}`` is the registry: one ``f:<sha256 of source>`` row per
   file stored completely (source, hash, version, chunk count), plus
   ``pending:<version>`` rows while a file is being written.
@@ -71,11 +74,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chat_tui.errors import RetrievalError
+from chat_tui.retrieval import milvus_copies
+from chat_tui.retrieval.chunk_key import dedup_key
 from chat_tui.retrieval.milvus_schema import (
     ANCHOR_MAX_BYTES,
     HASH_MAX_BYTES,
     HEADING_MAX_BYTES,
     LOCATION_FIELDS,
+    OUTPUT_FIELDS,
     SOURCE_MAX_BYTES,
     TEXT_MAX_BYTES,
     create_chunks_collection,
@@ -94,8 +100,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: One file to store: ``(source, file_hash, chunks, vectors or None)``.
-FileWrite = tuple[str, str, Sequence[Chunk], Sequence[Sequence[float]] | None]
+#: One file to store: ``(source, file_hash, chunks, vectors or None)``; a vector may be
+#: None for a chunk the caller expects to be a copy (see ``MissingVectors``).
+FileWrite = tuple[str, str, Sequence[Chunk], Sequence[Sequence[float] | None] | None]
 #: Row bytes per insert request: far below the 256 MB gRPC limit of Milvus (Lite and
 #: standalone), and small enough that one request never holds the server for long.
 INSERT_REQUEST_BYTES = 16 * 1024 * 1024
@@ -202,6 +209,7 @@ class KnowledgeStore(KnowledgeSearch):
         encoded = encode_name(knowledge_base)
         self.collection = f"{prefix}_kb_{encoded}"
         self.registry = f"{prefix}_files_{encoded}"
+        self.copies = f"{prefix}_dups_{encoded}"
         if len(self.registry) > 255:
             raise RetrievalError(f"knowledge base name {knowledge_base!r} is too long")
         super().__init__()
@@ -210,6 +218,8 @@ class KnowledgeStore(KnowledgeSearch):
         self._opened = False
         self._dense_dim: int | None = None
         self._analyzer = ""
+        #: Whether the copies collection is known to exist (it is made with the first copy).
+        self._has_copies = False
 
     # ------------------------------------------------------------------ schema
 
@@ -357,10 +367,129 @@ class KnowledgeStore(KnowledgeSearch):
             self._call("registering", lambda c: c.delete(self.registry, ids=list(keys)))
 
     def _delete_versions(self, versions: Iterable[str]) -> None:
-        """Delete the chunk rows of these versions (each belongs to one write of one file)."""
+        """Delete the chunk and copy rows of these versions (each is one write of one file).
+
+        Passages stored by these rows that have committed copies elsewhere are stored
+        again under the first copy first (``milvus_copies``), so they stay findable.
+        """
         unique = sorted(set(versions))
         for start in range(0, len(unique), _VERSIONS_PER_DELETE):
-            self._delete_rows(_versions_filter(unique[start : start + _VERSIONS_PER_DELETE]))
+            expression = _versions_filter(unique[start : start + _VERSIONS_PER_DELETE])
+            copies = self._dedup and self._copies_exist()
+            if copies:
+                self._promote(expression)
+            self._delete_rows(expression)
+            if copies:
+                self._delete_copies(expression)
+
+    def _copies_exist(self, create: bool = False) -> bool:
+        """Whether the copies collection exists (loaded; created first when ``create``).
+
+        Made with the first copy, not with the KB, so creating a KB stays as quick as it
+        was; asked again until found, since another process may have made it.
+        """
+        if self._has_copies:
+            return True
+
+        def run(client: Any) -> bool:
+            if not client.has_collection(self.copies):
+                if not create:
+                    return False
+                milvus_copies.create_copies_collection(client, self.copies)
+            client.load_collection(self.copies)
+            return True
+
+        self._has_copies = bool(self._call("opening the copies", run))
+        return self._has_copies
+
+    @property
+    def _dedup(self) -> bool:
+        """Whether this KB stores passages once (its chunks have the ``key`` field)."""
+        return "key" in self._locations
+
+    def _stored_keys(self, keys: Iterable[str], leaving: Sequence[str]) -> set[str]:
+        """The ``keys`` stored by committed chunk rows of versions not in ``leaving``."""
+        wanted = set(keys)
+        if not wanted:
+            return set()
+        rows = self._call(
+            "reading passage keys",
+            lambda c: milvus_copies.rows_by_keys(
+                c, self.collection, wanted, ["key", "source", "version"]
+            ),
+        )
+        gone = set(leaving)
+        committed = self._committed(sorted({str(r["source"]) for r in rows}))
+        return {
+            str(r["key"])
+            for r in rows
+            if r["version"] not in gone and committed.get(str(r["source"])) == r["version"]
+        }
+
+    def _promote(self, doomed_versions: str) -> None:
+        """Store again, under their first remaining copy, passages whose rows are doomed."""
+        doomed = self._call(
+            "reading passage keys",
+            lambda c: milvus_copies.query_all(c, self.collection, doomed_versions, ["key"]),
+        )
+        keys = {str(r["key"]) for r in doomed if r.get("key")}
+        if not keys:
+            return
+        copies = self._call(
+            "reading copies",
+            lambda c: milvus_copies.rows_by_keys(
+                c,
+                self.copies,
+                keys,
+                ["id", *milvus_copies.COPY_FIELDS],
+                doomed_versions.replace("version in [", "version not in [", 1),
+            ),
+        )
+        registry = self._files([str(r["source"]) for r in copies])
+        copies = [r for r in copies if registry.get(str(r["source"]), ("", ""))[0] == r["version"]]
+        orphans = {str(r["key"]) for r in copies} - self._stored_keys(
+            {str(r["key"]) for r in copies}, []
+        )
+        if not orphans:
+            return
+        fields = [*OUTPUT_FIELDS, *self._locations, *(["dense"] if self._dense_dim else [])]
+        old_rows = self._call(
+            "reading passages",
+            lambda c: milvus_copies.rows_by_keys(
+                c, self.collection, orphans, fields, doomed_versions
+            ),
+        )
+        one_each = list({str(r["key"]): r for r in old_rows}.values())
+        rows, used = milvus_copies.promoted_rows(
+            one_each,
+            [r for r in copies if str(r["key"]) in orphans],
+            {source: file_hash for source, (_, file_hash) in registry.items()},
+        )
+        for start in range(0, len(rows), 200):
+            self._insert(rows[start : start + 200])
+        if used:
+            self._call("deleting copies", lambda c: c.delete(self.copies, ids=used))
+
+    def _files(self, sources: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """``source -> (committed version, file hash)`` of the given sources."""
+        unique = sorted(set(sources))
+        if not unique:
+            return {}
+        rows = self._call(
+            "reading the file registry",
+            lambda c: c.get(
+                self.registry,
+                ids=[file_key(s) for s in unique],
+                output_fields=["source", "version", "file_hash"],
+            ),
+        )
+        return {str(r["source"]): (str(r["version"]), str(r["file_hash"])) for r in rows}
+
+    def _delete_copies(self, expression: str) -> None:
+        self._call("deleting old copies", lambda c: c.delete(self.copies, filter=expression))
+
+    def _insert_copies(self, rows: list[dict[str, Any]]) -> None:
+        self._call("inserting copies", lambda c: c.insert(self.copies, rows))
 
     def _delete_rows(self, expression: str) -> None:
         self._call("deleting old rows", lambda c: c.delete(self.collection, filter=expression))
@@ -429,6 +558,8 @@ class KnowledgeStore(KnowledgeSearch):
             row["anchor"] = truncate_utf8(chunk.anchor, ANCHOR_MAX_BYTES)
         if "root" in self._locations:
             row["root"] = truncate_utf8(chunk.root, SOURCE_MAX_BYTES)
+        if "key" in self._locations:
+            row["key"] = dedup_key(chunk.text)
         if self._dense_dim:
             row["dense"] = [float(x) for x in vector] if vector is not None else None
         return row
@@ -448,7 +579,7 @@ class KnowledgeStore(KnowledgeSearch):
             )
         if vectors is not None and len(vectors) != len(chunks):
             raise RetrievalError(f"{len(chunks)} chunks but {len(vectors)} vectors for {source}")
-        if vectors and any(len(v) != self._dense_dim for v in vectors):
+        if vectors and any(v is not None and len(v) != self._dense_dim for v in vectors):
             raise RetrievalError(
                 f"knowledge base {self.knowledge_base!r} stores {self._dense_dim}-dimensional "
                 "vectors; re-ingest with --rebuild to change the embedding model or dimensions"
@@ -532,6 +663,12 @@ class KnowledgeStore(KnowledgeSearch):
         self._clean_pending_locked(set(sources))
         committed = self._committed(sources)
         versions = [uuid.uuid4().hex[:16] for _ in items]
+        copy_rows: list[dict[str, Any]] = []
+        stored = items
+        if self._dedup:  # decided before anything is written: MissingVectors leaves no trace
+            stored, copy_rows = self._split_copies(items, versions, list(committed.values()))
+        if self._dense_dim:
+            milvus_copies.check_vectors(stored)
         pending_rows = [
             _registry_row("pending", source, file_hash, version, len(chunks))
             for (source, file_hash, chunks, _), version in zip(items, versions, strict=True)
@@ -543,9 +680,13 @@ class KnowledgeStore(KnowledgeSearch):
             for source, version in committed.items()
         ]
         self._call("registering", lambda c: c.upsert(self.registry, pending_rows + superseded))
-        requests = self._insert_requests(items, versions)
+        requests = self._insert_requests(stored, versions)
         for rows in requests:
             self._insert(rows)
+        if copy_rows:
+            self._copies_exist(create=True)
+        for start in range(0, len(copy_rows), 1000):
+            self._insert_copies(copy_rows[start : start + 1000])
         file_rows = [
             {**row, "key": file_key(row["source"]), "kind": "file"} for row in pending_rows
         ]
@@ -554,6 +695,52 @@ class KnowledgeStore(KnowledgeSearch):
         self._delete_registry_keys([row["key"] for row in pending_rows + superseded])
         if flush and (requests or committed):
             self.flush()
+
+    def _split_copies(
+        self, items: Sequence[FileWrite], versions: Sequence[str], leaving: Sequence[str]
+    ) -> tuple[list[FileWrite], list[dict[str, Any]]]:
+        """The items without the chunks stored elsewhere, and those chunks' copy rows."""
+        keys = {dedup_key(chunk.text) for _, _, chunks, _ in items for chunk in chunks}
+        claimed = self._stored_keys(keys, leaving)
+        kept: list[FileWrite] = []
+        copy_rows: list[dict[str, Any]] = []
+        splits = milvus_copies.split_items(
+            [(chunks, vectors) for _, _, chunks, vectors in items], claimed, bool(self._dense_dim)
+        )
+        for (source, file_hash, _, _), version, (stored, stored_vectors, copies) in zip(
+            items, versions, splits, strict=True
+        ):
+            kept.append((source, file_hash, stored, stored_vectors))
+            copy_rows.extend(milvus_copies.copy_row(c, key, version) for c, key in copies)
+        return kept, copy_rows
+
+    @property
+    def stores_once(self) -> bool:
+        """Whether this KB stores each passage once (made before that: it stores copies)."""
+        return self._open() and self._dedup
+
+    def stored_keys(self, keys: Iterable[str], other_than: str = "") -> set[str]:
+        """The passage ``keys`` stored by committed files other than ``other_than``.
+
+        What an ingest need not embed: such chunks will be copies (unless the file that
+        stores them goes before the write, which ``MissingVectors`` reports).
+        """
+        if not self._open() or not self._dedup:
+            return set()
+        leaving = list(self._committed([other_than]).values()) if other_than else []
+        return self._stored_keys(keys, leaving)
+
+    def copy_sources(self, keys: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+        """``key -> other committed sources`` of the passages ``(key, source)`` (search hits)."""
+        if not self._dedup or not keys or not self._copies_exist():
+            return {}
+        rows = self._call(
+            "reading copies",
+            lambda c: milvus_copies.rows_by_keys(
+                c, self.copies, {k for k, _ in keys}, ["key", "source", "version"]
+            ),
+        )
+        return milvus_copies.also_in(keys, rows, self._committed)
 
     def flush(self) -> None:
         """Persist the rows written so far into segments, where searches over them are fast."""
@@ -587,12 +774,13 @@ class KnowledgeStore(KnowledgeSearch):
         """Delete the whole knowledge base."""
 
         def run(client: Any) -> None:
-            for name in (self.collection, self.registry):
+            for name in (self.collection, self.registry, self.copies):
                 if client.has_collection(name):
                     client.drop_collection(name)
 
         self._call("dropping", run)
         self._opened = False
+        self._has_copies = False
 
     # ------------------------------------------------------------------ misc
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from chat_tui.domain.models import Citation
@@ -166,9 +166,7 @@ class Retriever:
         except EmbeddingError as error:
             return passages, f"reranking failed ({error}); kept search order"
         return [
-            Passage(passages[i].chunk, score, passages[i].knowledge_base)
-            for i, score in order
-            if 0 <= i < len(passages)
+            replace(passages[i], score=score) for i, score in order if 0 <= i < len(passages)
         ], None
 
     @staticmethod

@@ -46,7 +46,9 @@ class Chunk:
     anchor: str = ""
     root: str = ""
 
-    def citation(self, score: float = 0.0, knowledge_base: str = "default") -> Citation:
+    def citation(
+        self, score: float = 0.0, knowledge_base: str = "default", also_in: Sequence[str] = ()
+    ) -> Citation:
         """The citation of this chunk, safe to store and show (names pass ``clean_line``).
 
         Citations are stored with the answer and shown wherever it is; a file name or a
@@ -65,19 +67,26 @@ class Chunk:
             knowledge_base=knowledge_base,
             anchor=clean_line(self.anchor),
             root=clean_line(self.root),
+            also_in=tuple(clean_line(source) for source in also_in),
         )
 
 
 @dataclass(frozen=True)
 class Passage:
-    """A chunk found by a search, with its score (higher is better)."""
+    """A chunk found by a search, with its score (higher is better).
+
+    ``key`` is the passage key (``chunk_key.dedup_key``) when the KB stores passages
+    once, and ``also_in`` the other files holding a copy of the passage.
+    """
 
     chunk: Chunk
     score: float
     knowledge_base: str = "default"
+    key: str = ""
+    also_in: tuple[str, ...] = ()
 
     def citation(self) -> Citation:
-        return self.chunk.citation(self.score, self.knowledge_base)
+        return self.chunk.citation(self.score, self.knowledge_base, self.also_in)
 
 
 class Embedder(Protocol):
