@@ -131,7 +131,9 @@ async def test_prune_and_hostile_file_names(
     folder.mkdir()
     names = ["x'] or key not in ['.md", 'q"uote\\back.md', "new\nline.md", "\x1b[31mred.md"]
     paths = [
-        write(folder / n, f"T{i}", f"Unique body number {i} about kites.")
+        # Bodies over 40 characters: a shorter one is merged into the next chunk (the
+        # shared section), which then differs per file.
+        write(folder / n, f"T{i}", f"Unique body number {i} about kites and their strings.")
         for i, n in enumerate(names)
     ]
     await ingest_paths([folder], settings=settings, knowledge_base=kb_name, embedder=None)
