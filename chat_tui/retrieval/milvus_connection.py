@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: pymilvus pings every 10 s, also between calls; a gRPC server that keeps its default
+#: policy (Milvus Lite 2.5's engine, many Milvus servers) accepts a ping without data only
+#: every 5 minutes and answers the third early one with ``GOAWAY too_many_pings``, after
+#: which every new client on that channel fails to connect. Ping less often than that.
+KEEPALIVE: dict[str, int | bool] = {
+    "grpc.keepalive_time_ms": 330_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+    "grpc.keepalive_permit_without_calls": False,
+}
+
 
 def _is_connection_error(error: Exception) -> bool:
     text = str(error)
@@ -111,7 +121,7 @@ class MilvusConnection:
             settings.knowledge_dir, settings.milvus.uri, settings.milvus.token
         )
         try:
-            return MilvusClient(uri=uri, token=token), uri
+            return MilvusClient(uri=uri, token=token, grpc_options=KEEPALIVE), uri
         except Exception as error:  # noqa: BLE001 - pymilvus raises many kinds
             raise RetrievalError(
                 f"cannot connect to Milvus at {scrub_uri(uri)}: {_short(error)}"
@@ -135,7 +145,13 @@ class MilvusConnection:
     def _call(self, what: str, action: Callable[[Any], T]) -> T:
         """Run ``action(client)``; on a lost connection, reconnect once (maybe a new server)."""
         for attempt in (1, 2):
-            client = self._get_client()
+            try:
+                client = self._get_client()
+            except RetrievalError:
+                if attempt == 2 or self.settings.milvus.uri:
+                    raise
+                self._reset()  # a channel the local server closed: connect afresh once
+                continue
             self._keep_server_up()
             try:
                 return action(client)
