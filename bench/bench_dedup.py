@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -102,16 +100,6 @@ def main() -> None:
         bench_store(args.folder, texts[top[0][0]] if top else "", args.chunk_tokens)
 
 
-FAKE_SERVER = """
-import sys
-from tests.support.fake_jina import FakeJina
-server = FakeJina().start()
-print(server.url, server.api_key, flush=True)
-sys.stdin.read()
-server.stop()
-"""
-
-
 def bench_store(folder: Path, repeated: str, chunk_tokens: int) -> None:
     """Ingest ``folder`` into a temporary KB and print what dedup did there."""
     from chat_tui.config import (
@@ -123,18 +111,10 @@ def bench_store(folder: Path, repeated: str, chunk_tokens: int) -> None:
     from chat_tui.ingest.pipeline import ingest_paths
     from chat_tui.retrieval.milvus_server import ensure_local_server, stop_local_server
     from chat_tui.retrieval.milvus_store import KnowledgeStore
+    from tests.support.fake_jina import FakeJina
 
-    repo = Path(__file__).resolve().parents[1]
-    fake = subprocess.Popen(
-        [sys.executable, "-c", FAKE_SERVER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=repo,
-        env={**os.environ, "PYTHONPATH": str(repo)},
-    )
-    assert fake.stdout is not None
-    url, key = fake.stdout.readline().split()
+    fake = FakeJina().start()  # in this process: no CPU is attributed here, unlike bench_ingest
+    url, key = fake.url, fake.api_key
     work = Path(tempfile.mkdtemp(prefix="bench-dedup-"))
     provider = ProviderSettings(name="openai", base_url="http://127.0.0.1:9/v1", model="fake")
     settings = replace(
@@ -178,9 +158,7 @@ def bench_store(folder: Path, repeated: str, chunk_tokens: int) -> None:
         )
     finally:
         stop_local_server(settings.knowledge_dir)
-        assert fake.stdin is not None
-        fake.stdin.close()
-        fake.wait(timeout=10)
+        fake.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

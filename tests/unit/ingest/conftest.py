@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from chat_tui.config import EmbeddingSettings, IngestSettings, ProviderSettings, Settings
+from chat_tui.retrieval.milvus_store import KnowledgeStore
 from tests.support.corpus import SMALL_MAX_FILE_MB
 from tests.support.fake_jina import FakeJina
 
@@ -54,3 +56,14 @@ def jina_embedding(fake: FakeJina, **changes: object) -> EmbeddingSettings:
 def kb_name(request: pytest.FixtureRequest) -> str:
     """A knowledge-base name unique to the test (all tests share one server)."""
     return f"ingest{next(_names)}_{request.node.name[:24]}"
+
+
+@pytest.fixture
+def store(settings: Settings, kb_name: str) -> Iterator[KnowledgeStore]:
+    """The test's knowledge base (``settings`` is each module's own), dropped afterwards."""
+    opened = KnowledgeStore(settings, kb_name)
+    yield opened
+    try:
+        opened.drop()
+    finally:
+        opened.close()

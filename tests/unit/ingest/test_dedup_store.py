@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,16 +37,6 @@ def shared_hits(store: KnowledgeStore) -> list[Passage]:
 @pytest.fixture
 def settings(milvus_data_dir: Path) -> Settings:
     return ingest_settings(milvus_data_dir)
-
-
-@pytest.fixture
-def store(settings: Settings, kb_name: str) -> Iterator[KnowledgeStore]:
-    opened = KnowledgeStore(settings, kb_name)
-    yield opened
-    try:
-        opened.drop()
-    finally:
-        opened.close()
 
 
 @pytest.fixture

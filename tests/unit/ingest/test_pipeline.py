@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,16 +53,6 @@ def corpus(tmp_path: Path) -> dict[str, Path]:
 @pytest.fixture
 def settings(milvus_data_dir: Path, fake_jina: FakeJina) -> Settings:
     return ingest_settings(milvus_data_dir, jina_embedding(fake_jina))
-
-
-@pytest.fixture
-def store(settings: Settings, kb_name: str) -> Iterator[KnowledgeStore]:
-    opened = KnowledgeStore(settings, kb_name)
-    yield opened
-    try:
-        opened.drop()
-    finally:
-        opened.close()
 
 
 def key(path: Path) -> str:
