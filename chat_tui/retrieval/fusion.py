@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from chat_tui.config import RetrievalSettings
 from chat_tui.retrieval.types import Passage
 
-#: ``[retrieval] fusion`` values.
-FUSIONS = ("weighted", "rrf")
-DEFAULT_RRF_K = 10
-DEFAULT_DENSE_WEIGHT = 0.1
+#: The defaults are the settings' (``[retrieval] rrf_k``, ``dense_weight``): one copy.
+DEFAULT_RRF_K = RetrievalSettings.rrf_k
+DEFAULT_DENSE_WEIGHT = RetrievalSettings.dense_weight
 #: Milvus's own RRF constant, used by ``fusion = "rrf"`` (equal weights).
 PLAIN_RRF_K = 60
 
@@ -72,4 +72,4 @@ def fuse(
     return [replace(found[key], score=scores[key]) for key in ranked[:limit]]
 
 
-__all__ = ["DEFAULT_DENSE_WEIGHT", "DEFAULT_RRF_K", "FUSIONS", "fuse", "with_slack"]
+__all__ = ["DEFAULT_DENSE_WEIGHT", "DEFAULT_RRF_K", "fuse", "with_slack"]
