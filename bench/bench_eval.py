@@ -247,6 +247,7 @@ async def evaluate(
     key: str,
     *,
     quiet: bool = False,
+    analyzer: str = "",
 ) -> tuple[Settings, dict[tuple[str, str], Score], list[str]]:
     """Ingest the questions' corpora into ``data_dir`` and score every mode per language.
 
@@ -254,6 +255,8 @@ async def evaluate(
     The caller stops the local Milvus Lite server (``settings.knowledge_dir``).
     """
     settings = make_settings(data_dir, url, key)
+    if analyzer:  # the BM25 analyzer the knowledge bases are created with
+        settings, _ = with_retrieval(settings, analyzer=analyzer)
     for corpus in sorted({q.corpus for q in questions}):
         took = await ingest(settings, corpora, corpus)
         if not quiet:
@@ -301,7 +304,7 @@ async def run(args: argparse.Namespace) -> int:
         began = time.monotonic()
         try:
             settings, scores, notes = await evaluate(
-                corpora, questions, modes, data_dir, fake.url, fake.api_key
+                corpora, questions, modes, data_dir, fake.url, fake.api_key, analyzer=args.analyzer
             )
             for note in notes:
                 print(f"note: {note}")
@@ -345,6 +348,12 @@ def main() -> int:
     parser.add_argument("--misses", action="store_true", help="list missed questions")
     parser.add_argument("--sweep", action="store_true", help="fusion k x dense weight")
     parser.add_argument("--embedder", default="fake", choices=("fake", "minilm"))
+    parser.add_argument(
+        "--analyzer",
+        default="",
+        choices=("", "jieba", "english", "standard"),
+        help="BM25 analyzer of the knowledge bases (default: the settings')",
+    )
     parser.add_argument("--data-dir", default=None, help="where the temporary data dir goes")
     return asyncio.run(run(parser.parse_args()))
 
