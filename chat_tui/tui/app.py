@@ -510,15 +510,7 @@ class ChatApp(SettingsActions):
 
     def action_scroll_chat(self, where: str) -> None:
         """PageUp/PageDown, ctrl+home/ctrl+end from the prompt scroll the chat."""
-        chat = self.chat_view
-        if where == "page_up":
-            chat.scroll_page_up(animate=False)
-        elif where == "page_down":
-            chat.scroll_page_down(animate=False)
-        elif where == "home":
-            chat.scroll_home(animate=False)
-        elif where == "end":
-            chat.scroll_end(animate=False)
+        self.chat_view.scroll_by_key(where)
 
     def action_focus_chat(self) -> None:
         # set_focus now, not focus() (which waits a turn): keys typed right after

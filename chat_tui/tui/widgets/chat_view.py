@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import os.path
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -38,6 +39,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Static
@@ -72,6 +74,10 @@ CATCH_UP_BACKLOG = 16_000
 CATCH_UP_FLUSH_CHARS = 4_000
 #: A backlog this small is drawn even after Esc (a few frames' worth).
 SMALL_BACKLOG = 4 * MAX_FLUSH_CHARS
+#: The whole screen is repainted this long after layouts stop, or this often while
+#: they go on (see ``ChatView._layout_refreshed``).
+REPAINT_SETTLE = 0.1
+REPAINT_MAX_WAIT = 0.5
 
 
 #: The key hint of an answer refused as too long for the model's context window.
@@ -455,6 +461,75 @@ class ChatView(VerticalScroll):
         super().__init__(id=id)
         self.hidden_count = 0
         self._all: list[Message] = []
+
+    def on_mount(self) -> None:
+        self._repaint_timer: Timer | None = None
+        self._repaint_due = 0.0
+        self.watch(self, "virtual_size", self._follow, init=False)
+        self.screen.screen_layout_refresh_signal.subscribe(
+            self, self._layout_refreshed, immediate=True
+        )
+
+    def _layout_refreshed(self, _screen: object) -> None:
+        """After layouts settle (or every ``REPAINT_MAX_WAIT`` while they go on), repaint
+        the whole screen once.
+
+        Textual computes a frame laid out while a batch update is open and then drops
+        its output (``App.batch_update``: nothing is drawn in a batch, yet the frame's
+        dirty regions are cleared), and batches stay open across awaits in
+        ``Markdown.append``/``update``, ``recompose`` (the footer recomposes when the
+        bindings change) and start-up. What such a frame changed reached the terminal
+        only where a later frame happened to cover it: seen in tmux as an answer cut
+        short, a blank status line or an empty sidebar that stayed until the next key,
+        while the widgets' own state was right. Every such frame follows a layout, which
+        the screen's public layout signal reports; the repaint is only marked here and
+        drawn when no batch is open.
+        """
+        now = time.monotonic()
+        if self._repaint_timer is None:
+            self._repaint_due = now + REPAINT_MAX_WAIT
+        else:
+            self._repaint_timer.stop()
+        delay = max(0.0, min(REPAINT_SETTLE, self._repaint_due - now))
+        self._repaint_timer = self.set_timer(delay, self._repaint)
+
+    def _repaint(self) -> None:
+        self._repaint_timer = None
+        if self.is_attached:
+            self.screen.refresh()
+
+    def _follow(self, old: Size, new: Size) -> None:
+        """Keep the end in view while it grows, if it was in view before it grew.
+
+        Textual's ``anchor`` alone let the pane stop short of a growing answer now and
+        then (seen in tmux under load: the rest of an answer below the fold, no key
+        pressed; and a PageDown at the bottom releases the anchor for good). The rule
+        here reads only the scroll position: at the bottom before the growth means
+        at the bottom after it; scrolled up, the user's place is kept.
+        """
+        if new.height <= old.height:
+            return
+        visible = self.container_size.height - self.scrollbar_size_horizontal
+        if self.scroll_y >= old.height - visible - 1:
+            self.scroll_end(animate=False, immediate=True)
+
+    def scroll_by_key(self, where: str) -> None:
+        """PageUp/PageDown, ctrl+home/ctrl+end: scroll now, not after the next frame.
+
+        Textual's ``scroll_page_down`` and friends scroll after a refresh and let go of
+        the anchor again when they do: a PageDown pressed at the bottom of a growing
+        answer then pulled the pane back to where the bottom *had* been. Reaching the
+        end goes through ``scroll_end``, which keeps following.
+        """
+        page = max(1, self.container_size.height - 1)
+        if where == "end" or (where == "page_down" and self.scroll_y + page >= self.max_scroll_y):
+            self.scroll_end(animate=False, immediate=True)
+        elif where == "page_down":
+            self.scroll_to(y=self.scroll_y + page, animate=False, immediate=True)
+        elif where == "page_up":
+            self.scroll_to(y=max(0, self.scroll_y - page), animate=False, immediate=True)
+        elif where == "home":
+            self.scroll_to(y=0, animate=False, immediate=True)
 
     async def show_messages(self, messages: Sequence[Message]) -> None:
         """Replace the pane with a session's messages (the most recent page)."""
