@@ -29,17 +29,47 @@ from chat_tui.errors import ConfigError, MissingKeyError
 
 DEFAULT_PROVIDER = "openai"
 
-#: Built-in provider profiles: (base_url, env var holding the key, default model, context window).
-BUILTIN_PROVIDERS: dict[str, tuple[str, str | None, str, int]] = {
-    "openai": ("https://api.openai.com/v1", "OPENAI_API_KEY", "gpt-4o-mini", 128_000),
-    "deepseek": ("https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", "deepseek-chat", 64_000),
-    "qwen": (
-        "https://dashscope.aliyuncs.com/compatible-mode/v1",
-        "DASHSCOPE_API_KEY",
-        "qwen-plus",
-        128_000,
+
+@dataclass(frozen=True)
+class BuiltinProvider:
+    """A provider chat-tui knows without configuration; ``[providers.<name>]`` overrides it.
+
+    The field names are :class:`ProviderSettings`' own: they are that profile's defaults.
+    """
+
+    base_url: str
+    api_key_env: str | None
+    """The environment variable holding the key (None: a local server needs none)."""
+    model: str
+    context_window: int
+
+
+#: Built-in provider profiles, by name.
+BUILTIN_PROVIDERS: dict[str, BuiltinProvider] = {
+    "openai": BuiltinProvider(
+        base_url="https://api.openai.com/v1",
+        api_key_env="OPENAI_API_KEY",
+        model="gpt-4o-mini",
+        context_window=128_000,
     ),
-    "ollama": ("http://127.0.0.1:11434/v1", None, "llama3.2", 8_192),
+    "deepseek": BuiltinProvider(
+        base_url="https://api.deepseek.com/v1",
+        api_key_env="DEEPSEEK_API_KEY",
+        model="deepseek-chat",
+        context_window=64_000,
+    ),
+    "qwen": BuiltinProvider(
+        base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
+        api_key_env="DASHSCOPE_API_KEY",
+        model="qwen-plus",
+        context_window=128_000,
+    ),
+    "ollama": BuiltinProvider(
+        base_url="http://127.0.0.1:11434/v1",
+        api_key_env=None,
+        model="llama3.2",
+        context_window=8_192,
+    ),
 }
 
 
@@ -105,7 +135,10 @@ class ProviderSettings:
 
 def key_env_of(provider: ProviderSettings) -> str | None:
     """The environment variable holding ``provider``'s key (its own, else the built-in's)."""
-    return provider.api_key_env or BUILTIN_PROVIDERS.get(provider.name, ("", None, "", 0))[1]
+    if provider.api_key_env:
+        return provider.api_key_env
+    builtin = BUILTIN_PROVIDERS.get(provider.name)
+    return builtin.api_key_env if builtin else None
 
 
 def missing_key_message(provider: ProviderSettings) -> str | None:
@@ -405,7 +438,12 @@ def _providers(table: _Reader, env: Mapping[str, str]) -> dict[str, ProviderSett
     for name in names:
         entry = table.table(name)
         entry.only(_PROVIDER_KEYS)
-        base_url, key_env, model, window = BUILTIN_PROVIDERS.get(name, ("", None, "", 8_192))
+        builtin = BUILTIN_PROVIDERS.get(name)
+        base_url, key_env, model, window = (
+            (builtin.base_url, builtin.api_key_env, builtin.model, builtin.context_window)
+            if builtin
+            else ("", None, "", 8_192)
+        )
         key_env = entry.opt_str("api_key_env") or key_env
         base_url = entry.str("base_url", base_url)
         if name == "openai":
