@@ -98,21 +98,12 @@ class ProviderSettings:
     @property
     def host(self) -> str:
         """The endpoint's host name or address, lower-case ("" when the URL has none)."""
-        try:
-            return (urlsplit(self.base_url).hostname or "").lower()
-        except ValueError:
-            return ""
+        return url_host(self.base_url)
 
     @property
     def is_local(self) -> bool:
         """The endpoint is on this machine (Ollama, vLLM, llama.cpp): it needs no key."""
-        host = self.host
-        if host in {"localhost", "0.0.0.0"} or host.endswith(".localhost"):
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return is_this_machine(self.host)
 
     @property
     def needs_key(self) -> bool:
@@ -125,12 +116,55 @@ class ProviderSettings:
         host = self.host
         if not host or self.is_local:
             return False
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            self_hosted = "." not in host or host.rsplit(".", 1)[-1] in {"local", "lan", "internal"}
+        address = ip_address_of(host)
+        if address is None:
+            name = host.rstrip(".")
+            self_hosted = "." not in name or name.rsplit(".", 1)[-1] in {"local", "lan", "internal"}
             return not self_hosted
         return not (address.is_private or address.is_link_local)
+
+
+def url_host(url: str) -> str:
+    """``url``'s host as ``urllib.parse`` reads it: lower-case, IPv6 without brackets.
+
+    "" when the URL has no host or cannot be parsed (an unclosed ``[``, a bad IPv6
+    literal): such an endpoint is not local and is never sent a key by mistake.
+    """
+    try:
+        return (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def ip_address_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` as an IP address (an IPv4-mapped IPv6 one as its IPv4), or None for a name.
+
+    Only the canonical forms count: ``127.1`` or ``0x7f000001`` are names here, so an
+    odd spelling is never taken for this machine.
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1 (and is_private says
+        # True for every mapped address on Python 3.11, public ones included)
+    return address
+
+
+def is_this_machine(host: str) -> bool:
+    """Whether a URL host (as :func:`url_host` gives it) always means this machine.
+
+    ``localhost`` and ``*.localhost`` (RFC 6761, with or without the trailing root
+    dot), 127.0.0.0/8, ``::1`` (with or without a zone), their IPv4-mapped forms, and
+    the unspecified ``0.0.0.0`` / ``::``, which connect to this machine. A look-alike
+    such as ``localhost.example.com`` or ``127.0.0.1.nip.io`` is not.
+    """
+    name = host.lower().removesuffix(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    address = ip_address_of(host)
+    return address is not None and (address.is_loopback or address.is_unspecified)
 
 
 def key_env_of(provider: ProviderSettings) -> str | None:
