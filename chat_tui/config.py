@@ -332,15 +332,23 @@ class Settings:
 
     @property
     def history_dir(self) -> Path:
-        return self.data_dir / "history"
+        return locations.history_dir(self.data_dir)
 
     @property
     def knowledge_dir(self) -> Path:
-        return self.data_dir / "knowledge"
+        return locations.knowledge_dir(self.data_dir)
 
     @property
     def roles_dir(self) -> Path:
-        return self.config_dir / "roles"
+        return locations.roles_dir(self.config_dir)
+
+    @property
+    def state_file(self) -> Path:
+        return locations.state_file(self.data_dir)
+
+    @property
+    def log_file(self) -> Path:
+        return locations.log_file(self.data_dir)
 
     def with_provider(self, name: str) -> Settings:
         """The same settings with another provider profile active."""
