@@ -773,44 +773,6 @@ class TinyDBRepository:
                 self._index_db = None
             self._history_lock.close()
 
-    # -- extras beyond the Protocol
-
-    def import_sessions(self, items: Iterable[tuple[Session, Sequence[Message]]]) -> int:
-        """Store whole sessions at once: one write per session file, one index write.
-
-        Used to import history and to build large test and benchmark data sets.
-        A session whose id is already stored is replaced.
-
-        Returns:
-            How many sessions were stored.
-        """
-        with self._exclusive(), self._writing():
-            self._check_open()
-            assert self._index_db is not None
-            stored = 0
-            index_storage: AtomicCachedStorage = self._index_db.storage  # type: ignore[assignment]
-            with index_storage.batch():
-                for session, messages in items:
-                    own = [
-                        m if m.session_id == session.id else replace(m, session_id=session.id)
-                        for m in messages
-                    ]
-                    last = max((m.created_at for m in own), default=session.updated_at)
-                    complete = replace(
-                        session, message_count=len(own), updated_at=max(session.updated_at, last)
-                    )
-                    old = self._loaded.pop(session.id, None)
-                    if old is not None:
-                        old.close()
-                    path = self._path(session.id)
-                    data = build_session_file(complete, message_docs(own))
-                    self._announce(path)
-                    signature = write_database(path, data, durable=False)
-                    self._put_index(complete, signature)
-                    stored += 1
-                os.sync()  # one flush for the whole import instead of two fsyncs per file
-            return stored
-
     def __enter__(self) -> TinyDBRepository:
         return self
 
