@@ -9,6 +9,7 @@ that sends them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from chat_tui.errors import RetrievalError
@@ -17,6 +18,7 @@ from chat_tui.retrieval.milvus_schema import (
     ANCHOR_MAX_BYTES,
     HASH_MAX_BYTES,
     HEADING_MAX_BYTES,
+    OUTPUT_FIELDS,
     SOURCE_MAX_BYTES,
     TEXT_MAX_BYTES,
     truncate_utf8,
@@ -26,6 +28,26 @@ from chat_tui.retrieval.types import Chunk
 #: One file to store: ``(source, file_hash, chunks, vectors or None)``; a vector may be
 #: None for a chunk the caller expects to be a copy (see ``MissingVectors``).
 FileWrite = tuple[str, str, Sequence[Chunk], Sequence[Sequence[float] | None] | None]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a KB's chunks collection has (read from its schema when the store opens it)."""
+
+    #: The dense dimension, or None for a BM25-only KB.
+    dense_dim: int | None = None
+    #: The ``LOCATION_FIELDS`` the collection has.
+    locations: tuple[str, ...] = ()
+
+    @property
+    def dedup(self) -> bool:
+        """Whether this KB stores passages once (its chunks have the ``key`` field)."""
+        return "key" in self.locations
+
+    def fields(self, *, dense: bool = False) -> list[str]:
+        """The chunk fields searches return (and the vector too, for ``dense``, if any)."""
+        vector = ["dense"] if dense and self.dense_dim else []
+        return [*OUTPUT_FIELDS, *self.locations, *vector]
 
 
 def chunk_row(
@@ -116,4 +138,4 @@ def insert_requests(
     return [rows for rows in requests if rows]
 
 
-__all__ = ["FileWrite", "check_write", "chunk_row", "insert_requests"]
+__all__ = ["FileWrite", "Layout", "check_write", "chunk_row", "insert_requests"]

@@ -27,18 +27,15 @@ Layout per knowledge base ``kb`` (``prefix`` = ``milvus.collection_prefix``):
   ``pending:<version>`` rows while a file is being written.
 
 No data in expressions: Milvus Lite 3.2.2 has no filter templates (``filter_params``
-is ignored there), and pymilvus builds ``get``/``delete`` by ids by pasting the
-ids into ``key in ['...']`` unescaped. So every key and every filter this module
-sends is built only from a safe alphabet: registry keys are hashes of the source,
-versions are hex we generate (checked on read back), and old rows are deleted by
-version, never by source: a file named ``x'] or key not in ['.md`` is just a name.
+is ignored there), and pymilvus pastes ids into ``key in ['...']`` unescaped. So every
+key and filter sent is built from a safe alphabet (see
+:mod:`~chat_tui.retrieval.milvus_registry`): a file named ``x'] or key not in ['.md``
+is just a name.
 
 ``name`` is the KB name with everything except ASCII letters and digits written
 as ``_<hex>_`` (reversible, so ``list_knowledge_bases`` returns real names).
 
-Writers of one KB are serialised by a lock file in ``knowledge_dir`` (two ingests
-on overlapping trees would otherwise both see the same old version and one's rows
-would be left behind unregistered).
+Writers of one KB are serialised by a lock file in ``knowledge_dir`` (``write_lock``).
 
 All-or-none: ``replace_files`` (``replace_file`` for one file) writes ``pending``
 markers, inserts the new rows under a fresh ``version`` per file, upserts the
@@ -66,13 +63,12 @@ analyzer and ``stats`` says so.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from chat_tui.errors import RetrievalError
-from chat_tui.retrieval import milvus_copies, milvus_search
+from chat_tui.retrieval import milvus_search
 from chat_tui.retrieval.fusion import DEFAULT_DENSE_WEIGHT, DEFAULT_RRF_K, fuse
 from chat_tui.retrieval.milvus_connection import MilvusConnection
 from chat_tui.retrieval.milvus_dedup import Copies
@@ -80,16 +76,12 @@ from chat_tui.retrieval.milvus_registry import (
     WRITE_LOCK_SECONDS,
     Registry,
     file_key,
-    owner_gone,
-    registry_row,
     upgrade_legacy_keys,
-    versions_filter,
     write_lock,
 )
-from chat_tui.retrieval.milvus_rows import FileWrite, check_write, insert_requests
+from chat_tui.retrieval.milvus_rows import FileWrite, Layout, check_write
 from chat_tui.retrieval.milvus_schema import (
     LOCATION_FIELDS,
-    OUTPUT_FIELDS,
     create_chunks_collection,
     create_registry_collection,
     decode_name,
@@ -98,6 +90,7 @@ from chat_tui.retrieval.milvus_schema import (
     scrub_uri,
     truncate_utf8,
 )
+from chat_tui.retrieval.milvus_writes import FileWriter
 from chat_tui.retrieval.types import Chunk, Passage
 
 if TYPE_CHECKING:
@@ -106,8 +99,6 @@ if TYPE_CHECKING:
 #: Row bytes per insert request: far below the 256 MB gRPC limit of Milvus (Lite and
 #: standalone), and small enough that one request never holds the server for long.
 INSERT_REQUEST_BYTES = 16 * 1024 * 1024
-#: Versions per delete filter (Milvus parses the whole expression).
-_VERSIONS_PER_DELETE = 2000
 
 
 class KnowledgeStore:
@@ -141,11 +132,10 @@ class KnowledgeStore:
         self._files = Registry(self.connection, self.registry)
         #: The connection generation the collections were loaded on (None: not loaded).
         self._loaded_on: int | None = None
-        self._dense_dim: int | None = None
+        self._layout = Layout()
         self._analyzer = ""
-        #: The location fields (``LOCATION_FIELDS``) this KB's collection has.
-        self._locations: tuple[str, ...] = ()
         self._copies = Copies(self.connection, self._files, self.collection, self.copies)
+        self._writer = FileWriter(self.connection, self._files, self._copies, self.collection)
 
     # ------------------------------------------------------------------ schema
 
@@ -172,7 +162,7 @@ class KnowledgeStore:
     def dense_dim(self) -> int | None:
         """The KB's dense dimension, or None for BM25-only (known after ``ensure``/a search)."""
         self._open()
-        return self._dense_dim
+        return self._layout.dense_dim
 
     def _open(self, create: bool = False) -> bool:
         """Load both collections (creating them when ``create``); False if the KB doesn't exist."""
@@ -194,8 +184,8 @@ class KnowledgeStore:
                 create_registry_collection(client, self.registry)
             client.load_collection(self.collection)
             client.load_collection(self.registry)
-            self._dense_dim, self._analyzer, fields = read_schema(client, self.collection)
-            self._locations = tuple(name for name in LOCATION_FIELDS if name in fields)
+            dense_dim, self._analyzer, fields = read_schema(client, self.collection)
+            self._layout = Layout(dense_dim, tuple(f for f in LOCATION_FIELDS if f in fields))
             upgrade_legacy_keys(client, self.registry)
             return True
 
@@ -215,14 +205,15 @@ class KnowledgeStore:
             RetrievalError: Milvus failed, or the KB stores vectors of another dimension.
         """
         self._open(create=True)
-        if self._requested_dim and self._dense_dim and self._requested_dim != self._dense_dim:
+        stored_dim = self._layout.dense_dim
+        if self._requested_dim and stored_dim and self._requested_dim != stored_dim:
             raise RetrievalError(
-                f"knowledge base {self.knowledge_base!r} stores {self._dense_dim}-dimensional "
+                f"knowledge base {self.knowledge_base!r} stores {stored_dim}-dimensional "
                 f"vectors but the "
                 f"embedder gives {self._requested_dim}; re-ingest with --rebuild"
             )
         with self._write_lock():
-            self._clean_pending_locked(None)
+            self._writer.clean_pending(None, layout=self._layout)
 
     def _need_open(self) -> None:
         if not self._open():
@@ -237,11 +228,6 @@ class KnowledgeStore:
             yield
 
     # ------------------------------------------------------------------ searches
-
-    def _fields(self, *, dense: bool = False) -> list[str]:
-        """The chunk fields searches return (and the vector too, for ``dense``, if any)."""
-        vector = ["dense"] if dense and self._dense_dim else []
-        return [*OUTPUT_FIELDS, *self._locations, *vector]
 
     def _passages(self, hits: Sequence[Any], limit: int, *, bm25: bool = False) -> list[Passage]:
         return milvus_search.passages(
@@ -258,16 +244,16 @@ class KnowledgeStore:
         if not query.strip() or not self._open():
             return []
         hits = milvus_search.bm25_hits(
-            self.connection, self.collection, query, limit, self._fields()
+            self.connection, self.collection, query, limit, self._layout.fields()
         )
         return self._passages(hits, limit, bm25=True)
 
     def search_dense(self, vector: Sequence[float], limit: int) -> list[Passage]:
         """Vector search; [] when the KB doesn't exist or has no dense vectors."""
-        if not self._open() or not self._dense_dim:
+        if not self._open() or not self._layout.dense_dim:
             return []
         hits = milvus_search.dense_hits(
-            self.connection, self.collection, vector, limit, self._fields()
+            self.connection, self.collection, vector, limit, self._layout.fields()
         )
         return self._passages(hits, limit)
 
@@ -285,7 +271,7 @@ class KnowledgeStore:
         """BM25 + dense, fused on our side (``fusion.fuse``); BM25 only without vectors."""
         if not self._open():
             return []
-        if not self._dense_dim:
+        if not self._layout.dense_dim:
             return self.search_bm25(query, limit)
         if not query.strip():
             return self.search_dense(vector, limit)
@@ -295,39 +281,6 @@ class KnowledgeStore:
         return fuse(lexical, dense, limit, method=fusion, k=rrf_k, dense_weight=dense_weight)
 
     # ------------------------------------------------------------------ registry
-
-    def _clean_pending_locked(self, sources: set[str] | None) -> None:
-        """Delete rows and markers of writers that are gone (only of ``sources`` if given)."""
-        for row in self._files.rows("pending"):
-            if sources is not None and str(row["source"]) not in sources:
-                continue
-            if not owner_gone(str(row.get("owner", "")), float(row.get("updated") or 0.0)):
-                continue
-            version = str(row["version"])
-            if self._files.committed([str(row["source"])]).get(str(row["source"])) != version:
-                self._delete_versions([version])
-            self._files.delete_keys([str(row["key"])])
-
-    def _delete_versions(self, versions: Iterable[str]) -> None:
-        """Delete the chunk and copy rows of these versions (each is one write of one file).
-
-        Passages stored by these rows that have committed copies elsewhere are stored
-        again under the first copy first (``milvus_copies``), so they stay findable.
-        """
-        unique = sorted(set(versions))
-        for start in range(0, len(unique), _VERSIONS_PER_DELETE):
-            expression = versions_filter(unique[start : start + _VERSIONS_PER_DELETE])
-            copies = self._dedup and self._copies.exist()
-            if copies:
-                self._copies.promote(expression, self._fields(dense=True))
-            self._delete_rows(expression)
-            if copies:
-                self._copies.delete(expression)
-
-    def _delete_rows(self, expression: str) -> None:
-        self.connection.call(
-            "deleting old rows", lambda c: c.delete(self.collection, filter=expression)
-        )
 
     def file_hashes(self) -> dict[str, str]:
         """``source -> file_hash`` of the files stored completely."""
@@ -347,14 +300,9 @@ class KnowledgeStore:
     # ------------------------------------------------------------------ copies
 
     @property
-    def _dedup(self) -> bool:
-        """Whether this KB stores passages once (its chunks have the ``key`` field)."""
-        return "key" in self._locations
-
-    @property
     def stores_once(self) -> bool:
         """Whether this KB stores each passage once (made before that: it stores copies)."""
-        return self._open() and self._dedup
+        return self._open() and self._layout.dedup
 
     def stored_keys(self, keys: Iterable[str], other_than: str = "") -> set[str]:
         """The passage ``keys`` stored by committed files other than ``other_than``.
@@ -362,19 +310,16 @@ class KnowledgeStore:
         What an ingest need not embed: such chunks will be copies (unless the file that
         stores them goes before the write, which ``MissingVectors`` reports).
         """
-        if not self._open() or not self._dedup:
+        if not self._open() or not self._layout.dedup:
             return set()
         leaving = list(self._files.committed([other_than]).values()) if other_than else []
         return self._copies.stored_keys(keys, leaving)
 
     def copy_sources(self, keys: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
         """``key -> other committed sources`` of the passages ``(key, source)`` (search hits)."""
-        return self._copies.sources(keys) if self._dedup else {}
+        return self._copies.sources(keys) if self._layout.dedup else {}
 
     # ------------------------------------------------------------------ writes
-
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
-        self.connection.call("inserting", lambda c: c.insert(self.collection, rows))
 
     def replace_file(
         self,
@@ -422,52 +367,13 @@ class KnowledgeStore:
             raise RetrievalError("the same file was given twice in one write")
         self._open(create=True)
         for item in items:
-            check_write(item, knowledge_base=self.knowledge_base, dense_dim=self._dense_dim)
+            check_write(item, knowledge_base=self.knowledge_base, dense_dim=self._layout.dense_dim)
         with self._write_lock():
-            self._replace_locked(items, sources, flush)
-
-    def _replace_locked(self, items: Sequence[FileWrite], sources: list[str], flush: bool) -> None:
-        # Rows of a source exist only for its registered version or a pending marker's, so
-        # the old rows are exactly those versions: deleted by version, never by source.
-        self._clean_pending_locked(set(sources))
-        committed = self._files.committed(sources)
-        versions = [uuid.uuid4().hex[:16] for _ in items]
-        copy_rows: list[dict[str, Any]] = []
-        stored = items
-        if self._dedup:  # decided before anything is written: MissingVectors leaves no trace
-            stored, copy_rows = self._copies.split(
-                items, versions, list(committed.values()), bool(self._dense_dim)
+            written = self._writer.replace(
+                items, sources, layout=self._layout, request_bytes=INSERT_REQUEST_BYTES
             )
-        if self._dense_dim:
-            milvus_copies.check_vectors(stored)
-        pending_rows = [
-            registry_row("pending", source, file_hash, version, len(chunks))
-            for (source, file_hash, chunks, _), version in zip(items, versions, strict=True)
-        ]
-        # The old versions get markers too: a writer killed after the commit leaves them
-        # named, so the next clean-up deletes them (they are no longer the registered ones).
-        superseded = [
-            registry_row("pending", source, "", version, 0) for source, version in committed.items()
-        ]
-        self._files.upsert(pending_rows + superseded)
-        requests = insert_requests(
-            stored,
-            versions,
-            request_bytes=INSERT_REQUEST_BYTES,
-            locations=self._locations,
-            dense_dim=self._dense_dim,
-        )
-        for rows in requests:
-            self._insert(rows)
-        self._copies.insert(copy_rows)
-        file_rows = [
-            {**row, "key": file_key(row["source"]), "kind": "file"} for row in pending_rows
-        ]
-        self._files.upsert(file_rows)  # the commit point
-        self._delete_versions(committed.values())
-        self._files.delete_keys([row["key"] for row in pending_rows + superseded])
-        if flush and (requests or committed):
-            self.flush()
+            if flush and written:
+                self.flush()
 
     def flush(self) -> None:
         """Persist the rows written so far into segments, where searches over them are fast."""
@@ -481,16 +387,7 @@ class KnowledgeStore:
         self._need_open()
         count = self._files.chunk_count(source)
         with self._write_lock():
-            self._clean_pending_locked({source})
-            version = self._files.committed([source]).get(source)
-            # The marker keeps "rows exist only for registered or marked versions" true if
-            # killed: it names the version whose rows are about to go.
-            marker = registry_row("pending", source, "", version or uuid.uuid4().hex[:16], 0)
-            self._files.upsert([marker])
-            self._files.delete_keys([file_key(source)])
-            if version is not None:
-                self._delete_versions([version])
-            self._files.delete_keys([marker["key"]])
+            self._writer.remove(source, layout=self._layout)
         return count
 
     def drop(self) -> None:
@@ -515,7 +412,7 @@ class KnowledgeStore:
             "knowledge_base": self.knowledge_base,
             "chunks": sum(int(r["chunk_count"]) for r in files),
             "files": len(files),
-            "dense_dim": self._dense_dim,
+            "dense_dim": self._layout.dense_dim,
             "analyzer": self._analyzer,
             "collection": self.collection,
             "uri": scrub_uri(self.connection.uri),
