@@ -13,6 +13,10 @@ differs from the index (a kill between the two writes), files missing from the i
 (a kill during create) and index entries without a file (a kill during delete), and
 repairs the index from the session files.
 
+Reading damaged, missing or old-format files back is :mod:`chat_tui.storage.recovery`;
+the index cache is :mod:`chat_tui.storage.session_index`; this module is the CRUD and
+the coordination between processes.
+
 Many processes, one history: every read-modify-write runs under the history's
 cross-process lock (:mod:`chat_tui.storage.lock`). On taking it a process first
 catches up with what others changed since it last held it (the lock file's change
@@ -31,15 +35,11 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
-
-from tinydb import TinyDB
-from tinydb.table import Table
 
 from chat_tui.domain.models import Message, Session, now
 from chat_tui.errors import StorageError
@@ -62,18 +62,15 @@ from chat_tui.storage.recovery import Recovery
 from chat_tui.storage.schema import (
     INDEX_NAME,
     SESSIONS_DIR,
-    SESSIONS_TABLE,
     file_signature,
-    index_record,
     session_file_name,
     validate_index,
 )
 from chat_tui.storage.session_file import SessionFile
+from chat_tui.storage.session_index import SessionIndex
 from chat_tui.storage.tinydb_storage import AtomicCachedStorage, Tables
 
 DAY_SECONDS = 86_400.0
-#: Longest a message save leaves the index unwritten (see ``_lazy_index``).
-INDEX_FLUSH_SECONDS = 30.0
 
 
 class TinyDBRepository:
@@ -107,11 +104,9 @@ class TinyDBRepository:
         self._lock = threading.RLock()
         self._max_loaded = max(1, max_loaded_sessions)
         self._loaded: OrderedDict[str, SessionFile] = OrderedDict()
-        self._sessions: dict[str, Session] = {}
-        self._signatures: dict[str, str] = {}
-        self._index_ids: dict[str, int] = {}
-        self._index_db: TinyDB | None = None
-        self._index_flushed_at = time.monotonic()
+        self._index = SessionIndex(self._index_path)
+        self._sessions = self._index.sessions  # the same dicts, for reading
+        self._signatures = self._index.signatures
         self._closed = False
         self._history_lock = HistoryLock(lock_path(self.history_dir), timeout=lock_timeout)
         self._files = Recovery(self.history_dir, self.notices, self._announce)
@@ -152,22 +147,7 @@ class TinyDBRepository:
         return data
 
     def _use_index(self, data: Tables) -> None:
-        if self._index_db is not None:
-            self._index_db.close()
-        self._index_db = TinyDB(
-            self._index_path, initial=data, durable=False, storage=AtomicCachedStorage
-        )
-        self._sessions.clear()
-        self._signatures.clear()
-        self._index_ids.clear()
-        for doc_id, record in data.get(SESSIONS_TABLE, {}).items():
-            session = Session.from_dict(record)
-            previous = self._index_ids.get(session.id)
-            if previous is not None:  # a duplicate: keep one record, drop the other
-                self._index_table.remove(doc_ids=[previous])
-            self._sessions[session.id] = session
-            self._signatures[session.id] = str(record.get("sig", ""))
-            self._index_ids[session.id] = int(doc_id)
+        self._index.use(data)
 
     def _reconcile_with_files(self) -> set[str]:
         """Repair the index from what is really in the sessions directory.
@@ -239,57 +219,20 @@ class TinyDBRepository:
     # -- the index
 
     @property
-    def _index_table(self) -> Table:
-        assert self._index_db is not None
-        return self._index_db.table(SESSIONS_TABLE)
-
-    @property
     def _index_storage(self) -> AtomicCachedStorage:
-        assert self._index_db is not None
-        return self._index_db.storage  # type: ignore[return-value]
+        return self._index.storage
 
-    @contextmanager
-    def _lazy_index(self) -> Iterator[None]:
-        """Message saves: the session file is written now, the index by the first save
-        ``INDEX_FLUSH_SECONDS`` after the last index write (and by any session-level change
-        and by ``close``).
-
-        The index is a cache of the session files (``_reconcile_with_files`` repairs it
-        at open from their signatures), and rewriting it is the only part of a save that
-        grows with the number of sessions: ~2 of 5.5 ms per save with 1,000 sessions.
-        """
-        if self._index_db is None:  # closed: the body's _check_open says so
-            yield
-            return
-        storage = self._index_storage
-        with storage.deferred():
-            yield
-        if time.monotonic() - self._index_flushed_at >= INDEX_FLUSH_SECONDS:
-            self._flush_index()
+    def _lazy_index(self) -> AbstractContextManager[None]:
+        return self._index.lazy()
 
     def _flush_index(self) -> None:
-        if self._index_db is not None:
-            self._index_storage.flush_pending()  # writes only if something is pending
-        self._index_flushed_at = time.monotonic()
+        self._index.flush()
 
     def _put_index(self, session: Session, signature: str) -> None:
-        record = index_record(session, signature)
-        doc_id = self._index_ids.get(session.id)
-        if doc_id is None:
-            self._index_ids[session.id] = self._index_table.insert(record)
-        else:
-            self._index_table.update(record, doc_ids=[doc_id])
-        self._sessions[session.id] = session
-        self._signatures[session.id] = signature
+        self._index.put(session, signature)
 
     def _drop_from_index(self, session_ids: Iterable[str]) -> None:
-        ids = [sid for sid in session_ids if sid in self._index_ids]
-        if ids:
-            self._index_table.remove(doc_ids=[self._index_ids[sid] for sid in ids])
-        for sid in ids:
-            del self._index_ids[sid]
-            self._sessions.pop(sid, None)
-            self._signatures.pop(sid, None)
+        for sid in self._index.drop(session_ids):
             loaded = self._loaded.pop(sid, None)
             if loaded is not None:
                 loaded.close()
@@ -609,9 +552,7 @@ class TinyDBRepository:
             for loaded in self._loaded.values():
                 loaded.close()
             self._loaded.clear()
-            if self._index_db is not None:
-                self._index_db.close()
-                self._index_db = None
+            self._index.close()
             self._history_lock.close()
 
     def __enter__(self) -> TinyDBRepository:
