@@ -182,7 +182,7 @@ def register(
         ] = False,
     ) -> None:
         """Add documents to the knowledge base (incremental: unchanged files are skipped)."""
-        from chat_tui.services.knowledge import run_ingest
+        from chat_tui.cli_ingest import run_ingest
 
         settings = cli.load()
         cli.check_data_dir(settings)

@@ -14,6 +14,7 @@ from chat_tui.tui.widgets.chat_view import UserMessage
 from chat_tui.tui.widgets.prompt import PromptInput
 from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
+from tests.support.history import import_sessions
 from tests.tui.conftest import make_app, reopen, send, until
 
 
@@ -202,13 +203,17 @@ async def test_sidebar_lists_the_most_recent_sessions_per_role_and_reaches_older
     from chat_tui.tui.widgets.sidebar import MAX_PER_ROLE, SessionSidebar
 
     count = MAX_PER_ROLE + 20
-    services.repository.import_sessions(
-        (
-            Session(role="teacher", title=f"lesson {n:03d}", created_at=n, updated_at=n),
-            [Message(session_id="", role="user", content=f"q{n}", created_at=n)],
-        )
-        for n in range(count)
+    import_sessions(
+        services.settings.history_dir,
+        [
+            (
+                Session(role="teacher", title=f"lesson {n:03d}", created_at=n, updated_at=n),
+                [Message(session_id="", role="user", content=f"q{n}", created_at=n)],
+            )
+            for n in range(count)
+        ],
     )
+    services.repository.refresh()  # take in the files written beside it
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("alt+2")

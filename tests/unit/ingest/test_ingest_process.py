@@ -98,7 +98,7 @@ def test_two_ingests_on_overlapping_trees_leave_one_consistent_registry(
     try:
         sources = store.sources()
         assert len(sources) == 300
-        rows = store._call(  # counting raw rows: superseded versions must be gone too
+        rows = store.connection.call(  # counting raw rows: superseded versions must be gone too
             "counting", lambda c: c.query(store.collection, filter="", output_fields=["count(*)"])
         )
         assert rows[0]["count(*)"] == sum(count for _, _, count in sources)

@@ -241,7 +241,7 @@ def test_registry_rows_of_the_old_key_format_are_rekeyed_on_open(
     chunk = Chunk(id="c0", source=source, text="legacy quokka text", index=0)
     store.replace_file(source, "h1", [chunk], None)
     # Rewrite the registry as the old code stored it: key "file:<source>".
-    client = store._get_client()
+    client = store.connection.client()
     row = client.get(store.registry, ids=[file_key(source)], output_fields=["*"])[0]
     client.insert(store.registry, [{**row, "key": f"file:{source}"}])
     client.delete(store.registry, ids=[file_key(source)])
@@ -250,7 +250,7 @@ def test_registry_rows_of_the_old_key_format_are_rekeyed_on_open(
     reopened = make_store(kb_name)
     assert reopened.sources() == [(source, "h1", 1)]
     assert [p.chunk.source for p in reopened.search_bm25("quokka", 5)] == [source]
-    keys = reopened._get_client().query(
+    keys = reopened.connection.client().query(
         reopened.registry, filter="", output_fields=["key"], limit=100
     )
     assert [r["key"] for r in keys] == [file_key(source)]
