@@ -6,7 +6,6 @@ Importing this package is cheap (``openai`` is imported only when a ``ChatClient
 from chat_tui.llm.client import ChatClient
 from chat_tui.llm.deltas import ContentDelta, Delta, ReasoningDelta, StreamEnded, UsageReport
 from chat_tui.llm.redaction import scrub
-from chat_tui.llm.tokens import estimate_message_tokens, estimate_tokens
 
 __all__ = [
     "ChatClient",
@@ -15,7 +14,5 @@ __all__ = [
     "ReasoningDelta",
     "StreamEnded",
     "UsageReport",
-    "estimate_message_tokens",
-    "estimate_tokens",
     "scrub",
 ]

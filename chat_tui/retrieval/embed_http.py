@@ -6,9 +6,9 @@ on 429/5xx and turning failures into one-line ``EmbeddingError`` messages that
 never contain the key is the same for both.
 
 Batching rule: a request carries at most ``min(batch_size, max_inputs)`` inputs
-and at most ``max_request_tokens`` estimated tokens (4 characters per token, 1
-per CJK character, 1,000 per image). One input is cut to ``max_input_tokens``
-estimated tokens (8,192 by default, the smallest context among the supported
+and at most ``max_request_tokens`` estimated tokens (``chat_tui.domain.tokens``, the
+estimate the chunker sizes chunks with; 1,000 per image). One input is cut to
+``max_input_tokens`` estimated tokens (8,192 by default, the smallest context among the supported
 Jina models) so a huge chunk cannot make the service reject the whole batch.
 """
 
@@ -30,36 +30,6 @@ if TYPE_CHECKING:
 
 IMAGE_TOKENS = 1_000
 MAX_RETRY_AFTER = 60.0
-
-
-def _is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0x3040 <= code <= 0x30FF
-        or 0xAC00 <= code <= 0xD7AF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x2FFFF
-    )
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap token estimate: 1 per CJK character, 1 per 4 other characters."""
-    cjk = sum(1 for ch in text if _is_cjk(ch))
-    return cjk + (len(text) - cjk + 3) // 4
-
-
-def cut_to_tokens(text: str, max_tokens: int) -> str:
-    """``text`` shortened so that ``estimate_tokens`` is at most ``max_tokens``."""
-    if len(text) <= max_tokens or estimate_tokens(text) <= max_tokens:
-        return text
-    budget = max_tokens * 4
-    for i, ch in enumerate(text):
-        budget -= 4 if _is_cjk(ch) else 1
-        if budget < 0:
-            return text[:i]
-    return text
 
 
 def plan_batches(costs: Sequence[int], max_inputs: int, max_tokens: int) -> list[range]:

@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from chat_tui.config import EmbeddingSettings
+from chat_tui.domain.tokens import cut_to_tokens, estimate_tokens
 from chat_tui.errors import EmbeddingError
 from chat_tui.retrieval.embed_http import (
     IMAGE_TOKENS,
     HttpEmbeddingClient,
-    cut_to_tokens,
-    estimate_tokens,
     plan_batches,
     vectors_from,
 )

@@ -32,6 +32,7 @@ from chat_tui.domain.prompt import (
     title_from,
 )
 from chat_tui.domain.text import StreamSanitizer
+from chat_tui.domain.tokens import estimate_tokens
 from chat_tui.errors import ChatTuiError, ProviderError
 from chat_tui.services.sessions import SessionService
 from chat_tui.storage.base import SessionRepository
@@ -135,12 +136,6 @@ class ContextProvider(Protocol):
 
 
 # ----------------------------------------------------------------------------- service
-
-
-def _count_tokens(text: str) -> int:
-    from chat_tui.llm.tokens import estimate_tokens
-
-    return estimate_tokens(text)
 
 
 def trailing_answers(history: Sequence[Message]) -> list[Message]:
@@ -336,7 +331,7 @@ class ChatService:
                 self.role(session.role).system_prompt,
                 history,
                 budget=self._budget(),
-                count_tokens=_count_tokens,
+                count_tokens=estimate_tokens,
             )
             sent = max(0, len(request) - 2)
         if sent == 0:
@@ -515,7 +510,7 @@ class ChatService:
                 role.system_prompt,
                 history,
                 budget=self._budget(),
-                count_tokens=_count_tokens,
+                count_tokens=estimate_tokens,
                 context_block=context_block,
                 max_earlier=max_earlier,
             )

@@ -7,8 +7,9 @@ import asyncio
 import pytest
 
 from chat_tui.config import EmbeddingSettings
+from chat_tui.domain.tokens import cut_to_tokens, estimate_tokens
 from chat_tui.errors import EmbeddingError
-from chat_tui.retrieval.embed_http import cut_to_tokens, estimate_tokens, plan_batches
+from chat_tui.retrieval.embed_http import plan_batches
 from chat_tui.retrieval.jina import JinaEmbedder
 from chat_tui.retrieval.openai_embed import OpenAIEmbedder, make_embedder
 from chat_tui.retrieval.types import Chunk
