@@ -15,12 +15,11 @@ Jina models) so a huge chunk cannot make the service reject the whole batch.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from chat_tui.domain.retry_after import parse_retry_after
 from chat_tui.errors import EmbeddingError
 
 if TYPE_CHECKING:
@@ -44,21 +43,6 @@ def plan_batches(costs: Sequence[int], max_inputs: int, max_tokens: int) -> list
     if start < len(costs):
         batches.append(range(start, len(costs)))
     return batches
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return min(MAX_RETRY_AFTER, max(0.0, float(value)))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return min(MAX_RETRY_AFTER, max(0.0, when - time.time()))
 
 
 def _detail(response: httpx.Response, secret: str | None) -> str:
@@ -166,8 +150,8 @@ class HttpEmbeddingClient:
                 status = response.status_code
                 if status == 429 or status >= 500:
                     if attempt < retries:
-                        wait = _retry_after(response)
-                        await asyncio.sleep(delay if wait is None else wait)
+                        wait = parse_retry_after(response.headers.get("retry-after"))
+                        await asyncio.sleep(delay if wait is None else min(MAX_RETRY_AFTER, wait))
                         continue
                     raise self._error(response, retries)
                 if status >= 400:
