@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_tui.config import Settings
 from chat_tui.domain.models import Citation, Message, MessageStatus, Role, Session, Usage, now
+from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import (
     build_messages,
     context_budget,
@@ -75,13 +76,7 @@ class RetrievalFinished:
         """'3 passages from 2 files' style text."""
         if self.notice and not self.citations:
             return self.notice
-        files = len({c.source for c in self.citations})
-        passages = len(self.citations)
-        text = (
-            f"{passages} passage{'s' * (passages != 1)} from {files} file{'s' * (files != 1)}"
-            if passages
-            else "no matching passages"
-        )
+        text = passages_summary(len(self.citations), len({c.source for c in self.citations}))
         return f"{text} ({self.notice})" if self.notice else text
 
 
