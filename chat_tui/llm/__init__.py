@@ -4,7 +4,7 @@ Importing this package is cheap (``openai`` is imported only when a ``ChatClient
 """
 
 from chat_tui.llm.client import ChatClient
-from chat_tui.llm.deltas import ContentDelta, Delta, ReasoningDelta, StreamEnded, UsageReport
+from chat_tui.llm.deltas import ContentDelta, Delta, ReasoningDelta, StreamEnded, Usage
 from chat_tui.llm.redaction import scrub
 
 __all__ = [
@@ -13,6 +13,6 @@ __all__ = [
     "Delta",
     "ReasoningDelta",
     "StreamEnded",
-    "UsageReport",
+    "Usage",
     "scrub",
 ]

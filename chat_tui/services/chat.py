@@ -510,7 +510,7 @@ class ChatService:
                 max_earlier=max_earlier,
             )
             self._sent_earlier[session.id] = max(0, len(request) - 2)  # less system, question
-            from chat_tui.llm.client import ContentDelta, ReasoningDelta, UsageReport
+            from chat_tui.llm.client import ContentDelta, ReasoningDelta
 
             client = await self.client()
             stream = client.stream_reply(
@@ -534,10 +534,8 @@ class ChatService:
                         if piece:
                             reasoning.append(piece)
                             await on_event(ReasoningReceived(piece))
-                    elif isinstance(delta, UsageReport):
-                        usage = Usage(
-                            delta.prompt_tokens, delta.completion_tokens, delta.total_tokens
-                        )
+                    elif isinstance(delta, Usage):
+                        usage = delta
                     if full:
                         cap_error = (
                             f"The answer was cut at {MAX_ANSWER_CHARS // 1_000_000} million "
