@@ -98,6 +98,10 @@ class InstantEmbedder:
 
     model = "instant"
     dimensions = 1024
+    dimensions_known = True
+    multimodal = False
+    batch_size = EmbeddingSettings.batch_size  # what the pipeline used before (the default)
+    can_rerank = False
 
     def __init__(self) -> None:
         self.vector = [0.0] * self.dimensions
@@ -107,6 +111,14 @@ class InstantEmbedder:
 
     async def embed_query(self, text: str) -> list[float]:
         return self.vector
+
+    async def detect_dimensions(self) -> int:
+        return self.dimensions
+
+    async def rerank(
+        self, query: str, documents: Sequence[str], top_n: int
+    ) -> list[tuple[int, float]]:
+        raise NotImplementedError("can_rerank is False")
 
     async def aclose(self) -> None:
         pass

@@ -88,17 +88,11 @@ BATCH_FILES = 48
 BATCH_CHUNKS = 2000
 #: Chunks written between flushes during a long ingest (there is always one at the end).
 FLUSH_CHUNKS = 20_000
-_MULTIMODAL_MODELS = ("jina-embeddings-v4", "jina-clip")
 
 
 def is_multimodal(embedder: Embedder | None) -> bool:
-    """Whether the embedder takes images (an explicit ``multimodal`` attribute wins)."""
-    if embedder is None:
-        return False
-    flag = getattr(embedder, "multimodal", None)
-    if isinstance(flag, bool):
-        return flag
-    return any(name in str(getattr(embedder, "model", "")) for name in _MULTIMODAL_MODELS)
+    """Whether the embedder takes images (so image files are loaded, not refused)."""
+    return embedder is not None and embedder.multimodal
 
 
 @dataclass
@@ -181,7 +175,7 @@ class _Run:
         self.roots = roots
         self.allow_images = is_multimodal(embedder)
         self.batch_size = max(
-            1, int(getattr(embedder, "batch_size", 0) or settings.embedding.batch_size)
+            1, embedder.batch_size if embedder is not None else settings.embedding.batch_size
         )
         self.embed_slots = asyncio.Semaphore(max(1, settings.embedding.concurrency))
         self.unstored = asyncio.Semaphore(UNSTORED_FILES)

@@ -11,7 +11,7 @@ constructing it imports nothing heavy and connects to nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -105,8 +105,10 @@ class Retriever:
         """
         self.last_notice = None
         store = self._store(knowledge_base)
-        rerank = bool(self.settings.embedding.rerank and hasattr(self.embedder, "rerank"))
-        pool = max(top_k, self.settings.retrieval.candidates) if rerank else top_k
+        reranker = self.embedder if self.settings.embedding.rerank else None
+        if reranker is not None and not reranker.can_rerank:
+            reranker = None
+        pool = max(top_k, self.settings.retrieval.candidates) if reranker is not None else top_k
 
         def open_store() -> int | None:
             return store.dense_dim if store.exists() else -1
@@ -149,20 +151,18 @@ class Retriever:
                 )
         else:
             passages = await self._in_thread(lambda: store.search_bm25(question, pool))
-        if rerank and len(passages) > 1:
-            passages, rerank_notice = await self._rerank(question, passages, top_k)
+        if reranker is not None and len(passages) > 1:
+            passages, rerank_notice = await self._rerank(reranker, question, passages, top_k)
             notice = notice or rerank_notice
         self.last_notice = notice
         return passages[:top_k]
 
+    @staticmethod
     async def _rerank(
-        self, question: str, passages: list[Passage], top_k: int
+        reranker: Embedder, question: str, passages: list[Passage], top_k: int
     ) -> tuple[list[Passage], str | None]:
-        rerank: Callable[..., Awaitable[list[tuple[int, float]]]] = getattr(  # noqa: B009
-            self.embedder, "rerank"
-        )
         try:
-            order = await rerank(question, [p.chunk.text for p in passages], top_k)
+            order = await reranker.rerank(question, [p.chunk.text for p in passages], top_k)
         except EmbeddingError as error:
             return passages, f"reranking failed ({error}); kept search order"
         return [
