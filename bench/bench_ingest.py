@@ -54,6 +54,9 @@ WORDS = (
 class MemoryStore:
     """The ``KnowledgeStore`` calls ingest makes, kept in memory (isolates our side)."""
 
+    #: Stores every copy (the pipeline embeds each chunk), as a KB made before dedup.
+    stores_once = False
+
     def __init__(self) -> None:
         self.files: dict[str, tuple[str, int]] = {}
         self.chunks = 0

@@ -194,9 +194,7 @@ class _Run:
     async def run(self, files: Sequence[Path]) -> None:
         queue: asyncio.Queue[_FileJob | None] = asyncio.Queue(QUEUED_FILES)
         if self.embedder is not None and files:
-            self.stores_once = await asyncio.to_thread(
-                lambda: bool(getattr(self.store, "stores_once", False))
-            )
+            self.stores_once = await asyncio.to_thread(lambda: self.store.stores_once)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._produce(files, queue))

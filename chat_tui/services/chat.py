@@ -129,6 +129,10 @@ class ContextProvider(Protocol):
 
     async def gather(self, question: str, knowledge_base: str) -> ContextResultLike: ...
 
+    async def aclose(self) -> None:
+        """Close the clients the retrieval step opened (embedder, Milvus)."""
+        ...
+
 
 # ----------------------------------------------------------------------------- service
 
@@ -584,10 +588,9 @@ class ChatService:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-        close_context = getattr(self.context, "aclose", None)
-        if close_context is not None:
+        if self.context is not None:
             with contextlib.suppress(Exception):  # quitting: a failed close must not block it
-                await close_context()
+                await self.context.aclose()
 
 
 def _log_checkpoint_failure(done: asyncio.Future[None]) -> None:
