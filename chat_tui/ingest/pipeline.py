@@ -41,10 +41,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from chat_tui.config import Settings
+from chat_tui.domain.defaults import DEFAULT, Default
 from chat_tui.errors import ChatTuiError, EmbeddingError, IngestError
 from chat_tui.ingest.chunking import chunk_document
 from chat_tui.ingest.knowledge_target import open_store, probe_embedder
@@ -545,7 +545,7 @@ async def ingest_paths(
     follow_links: bool = False,
     progress: IngestProgress | None = None,
     store: KnowledgeStore | None = None,
-    embedder: Embedder | None | EllipsisType = ...,
+    embedder: Embedder | None | Default = DEFAULT,
 ) -> IngestReport:
     """Ingest files and folders into a knowledge base.
 
@@ -566,7 +566,7 @@ async def ingest_paths(
         progress: callbacks for a progress display.
         store: the store to use (default: a ``KnowledgeStore`` for ``knowledge_base``,
             closed at the end; a given store is left open).
-        embedder: the embedder; ``...`` (default) builds one from ``settings.embedding``
+        embedder: the embedder; ``DEFAULT`` (left out) builds one from ``settings.embedding``
             (and closes it at the end); None stores chunks for BM25 search only.
 
     Returns:
@@ -579,10 +579,8 @@ async def ingest_paths(
     began = time.monotonic()
     roots = _roots(paths)
     shown: IngestProgress = progress if progress is not None else NoProgress()
-    own_embedder = isinstance(embedder, EllipsisType)
-    active: Embedder | None = (
-        _default_embedder(settings) if isinstance(embedder, EllipsisType) else embedder
-    )
+    own_embedder = embedder is DEFAULT
+    active = _default_embedder(settings) if embedder is DEFAULT else embedder
     own_store = store is None
     try:
         walked = await asyncio.to_thread(

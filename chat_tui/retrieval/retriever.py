@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from chat_tui.domain.defaults import DEFAULT, Default
 from chat_tui.domain.models import Citation
 from chat_tui.errors import EmbeddingError, RetrievalError
 from chat_tui.retrieval.types import Embedder, Passage
@@ -207,7 +208,7 @@ class KnowledgeBaseContext:
 
     Args:
         settings: the settings.
-        embedder: an embedder, or "default" to build one from ``settings.embedding``
+        embedder: an embedder, or ``DEFAULT`` to build one from ``settings.embedding``
             (None when there is no key: BM25 only).
         store_factory: builds the store for a KB name (tests).
     """
@@ -216,7 +217,7 @@ class KnowledgeBaseContext:
         self,
         settings: Settings,
         *,
-        embedder: Embedder | None | str = "default",
+        embedder: Embedder | None | Default = DEFAULT,
         store_factory: Callable[[str], KnowledgeStore] | None = None,
     ) -> None:
         self.settings = settings
@@ -227,7 +228,7 @@ class KnowledgeBaseContext:
     def _get_retriever(self) -> Retriever:
         if self._retriever is None:
             embedder = self._embedder
-            if isinstance(embedder, str):
+            if embedder is DEFAULT:
                 from chat_tui.retrieval.openai_embed import make_embedder
 
                 embedder = make_embedder(self.settings.embedding)
