@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chat_tui.config import Settings
+from chat_tui.domain.defaults import DEFAULT, Default
 from chat_tui.domain.models import Role
 from chat_tui.domain.roles import load_roles
 from chat_tui.services.chat import ChatService, ContextProvider
@@ -59,7 +60,7 @@ def open_services(
     *,
     repository: SessionRepository | None = None,
     client_factory: Callable[[Settings], ChatClient] | None = None,
-    context: ContextProvider | None | str = "default",
+    context: ContextProvider | None | Default = DEFAULT,
 ) -> AppServices:
     """Open history and roles and build the chat service.
 
@@ -67,7 +68,7 @@ def open_services(
         settings: the loaded settings.
         repository: an already-open repository (tests); by default the TinyDB one.
         client_factory: builds the chat client (tests point it at a local server).
-        context: the retrieval seam; "default" builds the knowledge-base one.
+        context: the retrieval seam; ``DEFAULT`` builds the knowledge-base one, None: none.
 
     Raises:
         StorageError: the history directory cannot be used at all.
@@ -86,12 +87,12 @@ def open_services(
             )
     roles, problems = load_roles(settings.roles_dir)
     notices.extend(problems)
-    provider = default_context_provider(settings) if context == "default" else context
+    provider = default_context_provider(settings) if context is DEFAULT else context
     chat = ChatService(
         settings,
         repository,
         roles,
-        context=provider if not isinstance(provider, str) else None,
+        context=provider,
         client_factory=client_factory,
     )
     return AppServices(settings, repository, roles, chat, notices)

@@ -66,6 +66,9 @@ class StuckContext:
         self.entered.set()
         await asyncio.Event().wait()
 
+    async def aclose(self) -> None:
+        pass
+
 
 async def test_escape_during_retrieval_stores_a_stopped_turn_and_clears_the_status(
     fake_openai, isolated_home: Path

@@ -173,3 +173,86 @@ def test_the_command_modules_import_one_way() -> None:
         imports = _chat_tui_imports(module)
         assert "chat_tui.errors" in imports or "chat_tui.domain.text" in imports, module
         assert not imports & forbidden, f"{module} imports {imports & forbidden}"
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the ``chat_tui`` modules it imports (at the top or in a function)."""
+    root = Path(chat_tui.__file__).parent
+    paths: dict[str, Path] = {}
+    for path in root.rglob("*.py"):
+        parts = ("chat_tui", *path.relative_to(root).with_suffix("").parts)
+        paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+        # A module's own packages run first anyway: importing them is no cycle.
+        graph[module] = {
+            name for name in found if name in paths and not module.startswith(name + ".")
+        } - {module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected groups of more than one module (Tarjan, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, edges = work[-1]
+            for target in edges:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(graph[target]))))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    group = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.add(member)
+                        if member == node:
+                            break
+                    if len(group) > 1:
+                        groups.append(group)
+    return groups
+
+
+#: Known and owned elsewhere: lite_server calls milvus_connection.quiet_grpc, which lazily
+#: imports milvus_server, which imports lite_server. To be broken when milvus_* is next open.
+KNOWN_CYCLES = [
+    {
+        "chat_tui.retrieval.lite_server",
+        "chat_tui.retrieval.milvus_connection",
+        "chat_tui.retrieval.milvus_server",
+    }
+]
+
+
+def test_no_import_cycles_even_through_function_level_imports() -> None:
+    graph = _import_graph()
+    assert graph["chat_tui.ingest.loaders"] and graph["chat_tui.ingest.html_text"]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    assert [c for c in _cycles(graph) if c not in KNOWN_CYCLES] == []

@@ -45,6 +45,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Static
 
 from chat_tui.domain.models import Citation, Message, MessageStatus
+from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
 from chat_tui.tui.messages import EarlierMessagesRequested
@@ -424,7 +425,7 @@ class AnswerView(Vertical):
         if message.citations and not self.query_children(".retrieval-note"):
             passages, files = len(message.citations), len({c.source for c in message.citations})
             self.show_retrieval(
-                f"{passages} passage{'s' * (passages != 1)} from {files} file{'s' * (files != 1)}",
+                passages_summary(passages, files),
                 warning=False,
             )
         self.show_sources(message.citations)
