@@ -85,8 +85,8 @@ async def test_provider_timeout_is_one_readable_line_and_the_app_stays_usable(
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await send(pilot, "are you there?")
-            assert not app.streaming
-            answer = services.repository.messages(app.session.id)[-1]
+            assert not app.chat_screen.streaming
+            answer = services.repository.messages(app.chat_screen.session.id)[-1]
             assert answer.role == "assistant" and answer.status is MessageStatus.FAILED
             error = answer.error or ""
             assert wording in error.lower() and "timeout" in error.lower()
@@ -106,7 +106,7 @@ async def test_provider_timeout_is_one_readable_line_and_the_app_stays_usable(
             # The next message works.
             fake_openai.script(Reply(content="back again"))
             await send(pilot, "retry please")
-            stored = services.repository.messages(app.session.id)
+            stored = services.repository.messages(app.chat_screen.session.id)
             assert [m.content for m in stored] == [
                 "are you there?",
                 partial,
@@ -156,7 +156,7 @@ async def test_thinking_block_is_open_while_reasoning_streams_and_folds_at_first
             gate.set()
             await until(pilot, lambda: thinking.collapsed, "thinking folded")
             # Folded while the answer is still arriving, not only at the end.
-            assert app.streaming
+            assert app.chat_screen.streaming
             assert fake_openai.completed_streams == 0
             assert thinking.title == "Thinking"
             view = answers(app)[0]
@@ -165,7 +165,7 @@ async def test_thinking_block_is_open_while_reasoning_streams_and_folds_at_first
             await pilot.press("escape")
             await app.workers.wait_for_complete()
             await pilot.pause()
-            stored = services.repository.messages(app.session.id)[-1]
+            stored = services.repository.messages(app.chat_screen.session.id)[-1]
             assert stored.status is MessageStatus.STOPPED
             assert stored.reasoning == reasoning
             assert thinking.collapsed is True
@@ -198,7 +198,7 @@ async def test_command_palette_lists_every_action(services, fake_openai) -> None
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 60)) as pilot:
         await send(pilot, "first")
-        before = app.session.id
+        before = app.chat_screen.session.id
         await pilot.press("ctrl+p")
         await until(
             pilot,
@@ -206,7 +206,7 @@ async def test_command_palette_lists_every_action(services, fake_openai) -> None
             "command palette ready",
         )
         listed = palette_entries(app)
-        roles = app.roles
+        roles = app.chat_screen.roles
         assert len(roles) == 3
         for action in ACTIONS:
             if not action.bound or action.context != "app":
@@ -227,7 +227,7 @@ async def test_command_palette_lists_every_action(services, fake_openai) -> None
         await pilot.press(*"new ses")
         await until(pilot, lambda: first_palette_entry(app) == "New session", "best match")
         await pilot.press("enter")
-        await until(pilot, lambda: app.session.id != before, "a new session")
+        await until(pilot, lambda: app.chat_screen.session.id != before, "a new session")
         assert not isinstance(app.screen, CommandPalette)
 
 
@@ -274,15 +274,15 @@ async def test_alt_4_with_three_roles_does_nothing(services, fake_openai) -> Non
     fake_openai.script(Reply(content="kept"))
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        assert app.roles == ["assistant", "teacher", "programmer"]
+        assert app.chat_screen.roles == ["assistant", "teacher", "programmer"]
         await send(pilot, "stay here")
-        session_id = app.session.id
+        session_id = app.chat_screen.session.id
         count = len(services.repository.list_sessions())
         await pilot.press("alt+4")
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.role_name == "assistant" and app.session.id == session_id
+        assert app.chat_screen.role_name == "assistant" and app.chat_screen.session.id == session_id
         assert len(services.repository.list_sessions()) == count
         assert [str(u.render()) for u in app.query(UserMessage)] == ["stay here"]
         assert app.screen is app.screen_stack[0]
@@ -291,7 +291,7 @@ async def test_alt_4_with_three_roles_does_nothing(services, fake_openai) -> Non
         # Still usable: alt+3 switches.
         await pilot.press("alt+3")
         await pilot.pause()
-        assert app.role_name == "programmer"
+        assert app.chat_screen.role_name == "programmer"
 
 
 async def test_ctrl_pageup_and_pagedown_switch_sessions(services, fake_openai) -> None:
@@ -299,28 +299,30 @@ async def test_ctrl_pageup_and_pagedown_switch_sessions(services, fake_openai) -
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "first session")
-        first = app.session.id
+        first = app.chat_screen.session.id
         await pilot.press("ctrl+n")
         await pilot.pause()
         await send(pilot, "second session")
-        second = app.session.id
+        second = app.chat_screen.session.id
         assert first != second
 
         def shown() -> list[str]:
             return [str(u.render()) for u in app.query(UserMessage)]
 
         await pilot.press("ctrl+pagedown")
-        await until(pilot, lambda: app.session.id == first, "next session")
+        await until(pilot, lambda: app.chat_screen.session.id == first, "next session")
         assert shown() == ["first session"]
         await pilot.press("ctrl+pageup")
-        await until(pilot, lambda: app.session.id == second, "previous session")
+        await until(pilot, lambda: app.chat_screen.session.id == second, "previous session")
         assert shown() == ["second session"]
         # Both directions wrap around, like ctrl+up / ctrl+down.
         await pilot.press("ctrl+pageup")
-        await until(pilot, lambda: app.session.id == first, "wrapped to the last")
+        await until(pilot, lambda: app.chat_screen.session.id == first, "wrapped to the last")
         await pilot.press("ctrl+down")
-        await until(pilot, lambda: app.session.id == second, "ctrl+down wraps to the first")
-        assert app.status.session_title == "second session"
+        await until(
+            pilot, lambda: app.chat_screen.session.id == second, "ctrl+down wraps to the first"
+        )
+        assert app.chat_screen.status.session_title == "second session"
 
 
 @pytest.mark.parametrize("newline_key", ["shift+enter", "ctrl+j", "alt+enter"])
@@ -340,7 +342,7 @@ async def test_newline_keys_insert_a_line_break_and_send_nothing(
         assert prompt.text == "one\ntwo\nthree"
         assert fake_openai.requests == []
         assert list(app.query(UserMessage)) == []
-        assert services.repository.messages(app.session.id) == []
+        assert services.repository.messages(app.chat_screen.session.id) == []
         # Enter then sends the whole multi-line text as one turn.
         await pilot.press("enter")
         await pilot.pause()
@@ -348,7 +350,9 @@ async def test_newline_keys_insert_a_line_break_and_send_nothing(
         await pilot.pause()
         assert prompt.text == ""
         assert fake_openai.requests[0]["messages"][-1]["content"] == "one\ntwo\nthree"
-        assert services.repository.messages(app.session.id)[0].content == "one\ntwo\nthree"
+        assert (
+            services.repository.messages(app.chat_screen.session.id)[0].content == "one\ntwo\nthree"
+        )
 
 
 # ----------------------------------------------------------------------------- 6. model picker
@@ -361,7 +365,7 @@ async def test_model_picker_lists_server_models_and_the_choice_is_used(
     fake_openai.script(Reply(content="from the new model"))
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        assert "fake-model (openai)" in app.status.model
+        assert "fake-model (openai)" in app.chat_screen.status.model
         await pilot.press("f4")
         await until(pilot, lambda: isinstance(app.screen, PickerScreen), "model picker")
         options = app.screen.query_one("#picker-options")
@@ -374,10 +378,10 @@ async def test_model_picker_lists_server_models_and_the_choice_is_used(
         await until(
             pilot, lambda: services.chat.settings.provider.model == "fake-model-2", "model chosen"
         )
-        assert app.status.model == "fake-model-2 (openai)"
+        assert app.chat_screen.status.model == "fake-model-2 (openai)"
         await send(pilot, "which model?")
         assert fake_openai.requests[-1]["model"] == "fake-model-2"
-        stored = services.repository.messages(app.session.id)[-1]
+        stored = services.repository.messages(app.chat_screen.session.id)[-1]
         assert stored.model == "fake-model-2" and stored.content == "from the new model"
         assert status_text(answers(app)[-1]).startswith("fake-model-2")
 
@@ -409,7 +413,7 @@ async def test_corrupt_session_file_at_start_is_moved_aside_and_the_rest_loads(
     app = make_app(second, check_setup=False)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await app.history_shown()
+            await app.chat_screen.history_shown()
             await pilot.pause()
             moved = sorted((history_dir / SESSIONS_DIR).glob(f"{damaged_path.name}.corrupt-*"))
             assert len(moved) == 1
@@ -426,8 +430,8 @@ async def test_corrupt_session_file_at_start_is_moved_aside_and_the_rest_loads(
                 "kept question",
                 "kept answer",
             ]
-            if app.session.id != kept.id:
-                await app.open_session(second.repository.get_session(kept.id))
+            if app.chat_screen.session.id != kept.id:
+                await app.chat_screen.open_session(second.repository.get_session(kept.id))
                 await pilot.pause()
             assert [str(u.render()) for u in app.query(UserMessage)] == ["kept question"]
             # And the app works: a new message in that session is answered and stored.

@@ -32,7 +32,7 @@ async def test_server_text_with_markup_in_an_error_does_not_crash(services, fake
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi")
         await pilot.pause()
-        answer = services.repository.messages(app.session.id)[-1]
+        answer = services.repository.messages(app.chat_screen.session.id)[-1]
         assert answer.status is MessageStatus.FAILED and "[/v1/chat]" in answer.error
         assert app.is_running and app.return_code is None
 
@@ -42,15 +42,15 @@ async def test_bindings_under_a_dialog_do_not_queue_a_second_delete(services, fa
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "older")
-        older = app.session.id
+        older = app.chat_screen.session.id
         await pilot.press("ctrl+n")
         await send(pilot, "newer")
-        newer = app.session.id
+        newer = app.chat_screen.session.id
         await pilot.press("ctrl+d")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirm")
         await pilot.press("ctrl+d", "ctrl+g")
         assert sum(isinstance(s, ConfirmScreen) for s in app.screen_stack) == 1
-        assert not app.streaming
+        assert not app.chat_screen.streaming
         await pilot.press("y")
         await until(pilot, lambda: services.repository.get_session(newer) is None, "deleted")
         assert services.repository.get_session(older) is not None
@@ -78,14 +78,14 @@ async def test_escape_during_retrieval_stores_a_stopped_turn_and_clears_the_stat
             app.query_one("#prompt").text = "question"
             await pilot.press("enter")
             await until(pilot, context.entered.is_set, "retrieval started")
-            assert "searching" in app.status.step
+            assert "searching" in app.chat_screen.status.step
             await pilot.press("escape")
             await app.workers.wait_for_complete()
             await pilot.pause()
-            stored = services.repository.messages(app.session.id)
+            stored = services.repository.messages(app.chat_screen.session.id)
             assert [m.role for m in stored] == ["user", "assistant"]
             assert stored[-1].status is MessageStatus.STOPPED
-            assert app.status.step == ""
+            assert app.chat_screen.status.step == ""
             assert fake_openai.requests == []
     finally:
         services.close()
@@ -115,16 +115,24 @@ def test_base_url_flag_to_a_local_server_drops_the_hosted_key(tmp_path: Path) ->
     assert remote.provider.api_key == "sk-hosted-only-123456"
 
 
-async def test_an_unknown_theme_is_a_notice_naming_the_key(services, fake_openai) -> None:
+async def test_an_unknown_theme_is_a_notice_naming_the_key(fake_openai, isolated_home) -> None:
     from dataclasses import replace
 
-    services.settings = replace(services.settings, theme="no-such-theme")
+    settings = make_settings(fake_openai.url, home=isolated_home)
+    settings = replace(settings, theme="no-such-theme")
+    services = open_services(settings, context=None)
     app = make_app(services, check_setup=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        notices = [n.message for n in app.notices]
-        assert any("theme 'no-such-theme'" in n and "config.toml" in n for n in notices), notices
-        assert app.theme == "textual-dark"
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            notices = [n.message for n in app.notices]
+            assert any("theme 'no-such-theme'" in n and "config.toml" in n for n in notices), (
+                notices
+            )
+            assert app.theme == "textual-dark"
+    finally:
+        await services.chat.aclose()
+        services.close()
 
 
 # ----------------------------------------------------------------------------- Esc after Enter
@@ -184,14 +192,14 @@ async def test_escape_at_any_instant_after_enter_keeps_a_stopped_turn_and_altern
                     lambda: any(v.streamed_text for v in app.query(AnswerView)),
                     "first text on screen",
                 )
-            assert app.streaming
+            assert app.chat_screen.streaming
             await pilot.press("escape")
             repository.gate.set()
             # Polled, not wait_for_complete: that raises for a cancelled, still-running worker.
-            await until(pilot, lambda: not app.streaming, "the turn ended")
+            await until(pilot, lambda: not app.chat_screen.streaming, "the turn ended")
             await pilot.pause()
-            assert app.session is not None
-            stored = services.repository.messages(app.session.id)
+            assert app.chat_screen.session is not None
+            stored = services.repository.messages(app.chat_screen.session.id)
             assert [(m.role, m.content) for m in stored][0] == ("user", "question one")
             assert [m.role for m in stored] == ["user", "assistant"]
             assert stored[1].status is MessageStatus.STOPPED and stored[1].error is None
