@@ -3,14 +3,15 @@
 The screen holds which role and session are open, runs each turn in an exclusive
 worker and owns every chat action (the bindings of ``commands.ACTIONS`` that are not
 app-wide). The App around it stays small: services, theme, keymap, help and quit.
-Provider, model and knowledge-base choices are a helper it holds
-(:class:`~chat_tui.tui.answer_sources.AnswerSources`).
+Provider, model and knowledge-base choices, and the session dialogs (role picker,
+rename, delete, clear) are helpers it holds
+(:class:`~chat_tui.tui.answer_sources.AnswerSources`,
+:class:`~chat_tui.tui.session_dialogs.SessionDialogs`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -24,19 +25,18 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from chat_tui.config import missing_key_message
-from chat_tui.domain.models import MessageStatus, Session
+from chat_tui.domain.models import Session
 from chat_tui.domain.text import clean_line
 from chat_tui.errors import ChatTuiError
 from chat_tui.services import bootstrap
 from chat_tui.services.bootstrap import AppServices
-from chat_tui.services.chat import trailing_answers
 from chat_tui.tui.answer_sources import AnswerSources
 from chat_tui.tui.commands import ACTION_CONTEXT, chat_bindings
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
-from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
 from chat_tui.tui.screens.setup import SetupScreen
+from chat_tui.tui.session_dialogs import SessionDialogs
 from chat_tui.tui.state_keeper import StateKeeper
-from chat_tui.tui.turn import TurnDisplay
+from chat_tui.tui.turn import play_turn
 from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
 from chat_tui.tui.widgets.message_cursor import MessageCursor, message_text
 from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput, key_set
@@ -71,6 +71,7 @@ class ChatScreen(Screen[None]):
         self.role_name = services.settings.default_role
         self.session: Session | None = None
         self.sources = AnswerSources(self)
+        self.dialogs = SessionDialogs(self)
         #: Set by the App once the remembered choices are applied; start-up waits for it,
         #: so the status line and the prompt history show them from the first frame.
         self.choices_applied = asyncio.Event()
@@ -235,7 +236,7 @@ class ChatScreen(Screen[None]):
                 self.session = fresh
                 self.refresh_status()
                 self._history_shown.clear()  # a turn sent now lands after the reload
-                await self._show_history(fresh)
+                await self.show_history(fresh)
         finally:
             self._checking_external = False
 
@@ -288,15 +289,15 @@ class ChatScreen(Screen[None]):
         self.refresh_sidebar()
         self.refresh_status()
         if defer_history:
-            self.call_after_refresh(self._show_history, session, self.services.notices)
+            self.call_after_refresh(self.show_history, session, self.services.notices)
         else:
-            await self._show_history(session)
+            await self.show_history(session)
 
     async def history_shown(self) -> None:
         """Wait until the open session's messages are in the chat pane."""
         await self._history_shown.wait()
 
-    async def _show_history(self, session: Session, notices: Iterable[str] = ()) -> None:
+    async def show_history(self, session: Session, notices: Iterable[str] = ()) -> None:
         try:
             async with self._history_lock:
                 if self.session is None or self.session.id != session.id:
@@ -387,72 +388,19 @@ class ChatScreen(Screen[None]):
 
     @work(group="dialog", exit_on_error=False)
     async def action_pick_role(self) -> None:
-        if self.guard_streaming():
-            return
-        items = [(role.name, role.description) for role in self.services.roles]
-        choice = await self.app.push_screen_wait(
-            PickerScreen("Choose a role", items, self.role_name, id="role-picker")
-        )
-        if choice and not self.guard_streaming():
-            await self.open_role(choice)
+        await self.dialogs.pick_role()
 
     @work(group="dialog", exit_on_error=False)
     async def action_rename_session(self) -> None:
-        if self.session is None:
-            return
-        target = self.session
-        title = await self.app.push_screen_wait(TextPromptScreen("Rename session", target.title))
-        if not title:
-            return
-        try:
-            renamed = await self.services.sessions.rename(target, title)
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            return
-        if self.session is not None and self.session.id == renamed.id:
-            self.session = renamed
-        self.refresh_sidebar()
-        self.refresh_status()
+        await self.dialogs.rename_session()
 
     @work(group="dialog", exit_on_error=False)
     async def action_delete_session(self) -> None:
-        target = self.session
-        if target is None or self.guard_streaming():
-            return
-        confirmed = await self.app.push_screen_wait(
-            ConfirmScreen(f"Delete session “{clean_line(target.title)}” and its history?", "Delete")
-        )
-        if not confirmed or self.guard_streaming():
-            return
-        try:
-            await self.services.sessions.delete(target.id)
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            return
-        if self.session is not None and self.session.id == target.id:
-            self.session = None
-            await self.open_role(target.role)
-        else:
-            self.refresh_sidebar()
-        self.notify("Session deleted.", timeout=2)
+        await self.dialogs.delete_session()
 
     @work(group="dialog", exit_on_error=False)
     async def action_clear_session(self) -> None:
-        target = self.session
-        if target is None or self.guard_streaming():
-            return
-        confirmed = await self.app.push_screen_wait(
-            ConfirmScreen(f"Clear all messages of “{clean_line(target.title)}”?", "Clear")
-        )
-        if not confirmed or self.guard_streaming():
-            return
-        try:
-            session = await self.services.sessions.clear(target.id)
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            return
-        if session is not None and self.session is not None and self.session.id == target.id:
-            await self.open_session(session)
+        await self.dialogs.clear_session()
 
     # ------------------------------------------------------------------ provider, model, KB
 
@@ -520,70 +468,9 @@ class ChatScreen(Screen[None]):
     @work(exclusive=True, group="llm", exit_on_error=False)
     async def run_turn(self, text: str | None) -> None:
         """Send ``text`` (or regenerate when None) and stream the answer into the pane."""
-        try:
-            await self.history_shown()  # a turn sent during start-up lands after the history
-        except asyncio.CancelledError:
-            # Stopped before anything was handed to the service: the text goes back.
-            if text is not None:
-                self._restore_prompt(text)
-            raise
-        if self.session is None:
-            if text is not None:
-                self._restore_prompt(text)
-            return
-        session_id = self.session.id
-        chat = self.chat_view
-        view: AnswerView | None = None
-        # Regenerating over answers with text: they stay stored unless the new answer
-        # completes (see ChatService.regenerate); if it does not, they are shown again.
-        replacing = False
-        if text is None:
-            trailing = trailing_answers(await self.services.sessions.messages(session_id))
-            replacing = any(m.content.strip() for m in trailing)
-            await chat.remove_trailing_answers()
-            view = await chat.start_answer()
+        await play_turn(self, text)
 
-        display = TurnDisplay(self, session_id, view)
-        try:
-            if text is None:
-                await self.services.chat.regenerate(session_id, display)
-            else:
-                await self.services.chat.send(session_id, text, display)
-        except ChatTuiError as error:
-            if text is not None and display.view is None:
-                # The user's turn was not saved (read-only or full disk, session gone):
-                # what they typed stays in the prompt, the reason is one line.
-                self._restore_prompt(text)
-                self.notify(str(error).splitlines()[0] if str(error) else "", severity="error")
-                return
-            if display.view is not None and display.view.message is None:
-                await display.view.remove()
-                display.view = None
-            if text is None:
-                # A refused regenerate left the stored answers as they were: show them
-                # again (below) and say why in a notification the redraw cannot wipe.
-                replacing = True
-                self.notify(str(error), severity="error", timeout=8)
-            else:
-                await chat.add_notice(str(error), "error")
-        finally:
-            view = display.view
-            self.status.step = ""
-            if view is not None and view.message is None and view.is_mounted:
-                # Cancelled or failed before an answer was stored: don't leave a spinner.
-                view.abandon()
-            completed = (
-                view is not None
-                and view.message is not None
-                and view.message.status is MessageStatus.COMPLETE
-            )
-            if replacing and not completed and self.session and self.session.id == session_id:
-                # The earlier answer is still stored: show it again, inside this worker so
-                # no new turn can start while the pane is being redrawn.
-                with contextlib.suppress(Exception):
-                    await self._show_history(self.session)
-
-    def _restore_prompt(self, text: str) -> None:
+    def restore_prompt(self, text: str) -> None:
         """Put an unsent message back in the prompt, unless something new was typed."""
         prompt = self.prompt
         if not prompt.text.strip():
