@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 from textual.await_complete import AwaitComplete
-from textual.widgets import Collapsible, Markdown
+from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownBlock
 
 from chat_tui.domain.models import MessageStatus
@@ -25,14 +25,11 @@ from chat_tui.tui.widgets.chat_view import (
     Notice,
     UserMessage,
 )
+from chat_tui.tui.widgets.prompt import PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
-from tests.tui.conftest import make_app, reopen, send, until
-
-
-def answers(app) -> list[AnswerView]:  # type: ignore[no-untyped-def]
-    return list(app.query(AnswerView))
+from tests.tui.conftest import answers, make_app, reopen, send, until
 
 
 def markdown_source(view: AnswerView) -> str:
@@ -744,3 +741,54 @@ async def test_a_short_first_answer_stored_while_its_append_is_pending_is_drawn(
         )
         await until(pilot, lambda: "You asked: first line" in drawn_text(view), "the answer drawn")
         assert markdown_source(view) == "You asked: first line"
+
+
+async def test_thinking_block_is_open_while_reasoning_streams_and_folds_at_first_content(
+    services, fake_openai
+) -> None:
+    reasoning = "Let me think about this carefully, step by step."
+    content = "word " * 60
+    gate = threading.Event()
+    # Chunks of 8: the server pauses after two reasoning deltas, then paces the rest so the
+    # stream is still open well after the first content delta.
+    fake_openai.script(
+        Reply(
+            reasoning=reasoning, content=content, chunk_chars=8, hold=gate, hold_after=2, delay=0.05
+        )
+    )
+    app = make_app(services, check_setup=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            prompt = app.query_one("#prompt", PromptInput)
+            prompt.text = "think first"
+            await pilot.press("enter")
+            # The block and its text are composed a frame apart: wait for the text itself.
+            await until(
+                pilot, lambda: bool(app.query(".thinking .reasoning-text")), "thinking text"
+            )
+            thinking = app.query_one(".thinking", Collapsible)
+            reasoning_text = thinking.query_one(".reasoning-text", Static)
+            await until(
+                pilot, lambda: str(reasoning_text.render()) == reasoning[:16], "first reasoning"
+            )
+            assert thinking.collapsed is False
+            assert thinking.title == "Thinking…"
+            assert answers(app)[0].streamed_text == ""
+            gate.set()
+            await until(pilot, lambda: thinking.collapsed, "thinking folded")
+            # Folded while the answer is still arriving, not only at the end.
+            assert app.chat_screen.streaming
+            assert fake_openai.completed_streams == 0
+            assert thinking.title == "Thinking"
+            view = answers(app)[0]
+            await until(pilot, lambda: view.streamed_text != "", "first content shown")
+            assert content.startswith(view.streamed_text) and view.streamed_text != content
+            await pilot.press("escape")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            stored = services.repository.messages(app.chat_screen.session.id)[-1]
+            assert stored.status is MessageStatus.STOPPED
+            assert stored.reasoning == reasoning
+            assert thinking.collapsed is True
+    finally:
+        gate.set()

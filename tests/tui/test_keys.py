@@ -20,8 +20,7 @@ from chat_tui.tui.screens.help import HelpScreen
 from chat_tui.tui.widgets.chat_view import UserMessage
 from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput
 from tests.support.fake_openai import Reply
-from tests.tui.conftest import make_app, reopen, send, until
-from tests.tui.test_coverage import notifications
+from tests.tui.conftest import make_app, notifications, reopen, send, until
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,5 @@
-"""F4 and F5 change the one copy of the settings: every reader sees the new model and provider.
+"""F4 and F5: the model picker lists the server's models, and a switch changes the one copy
+of the settings, so every reader sees the new model and provider.
 
 Before, the App, the services object and the chat service each held a Settings; only
 the chat service's followed a switch, so the App's readers (knowledge-base listing,
@@ -12,7 +13,8 @@ from textual.widgets import OptionList
 from chat_tui.config import missing_key_message
 from chat_tui.state import load_state, state_path
 from chat_tui.tui.screens.dialogs import PickerScreen
-from tests.tui.conftest import make_app, until
+from tests.support.fake_openai import Reply
+from tests.tui.conftest import answers, make_app, send, status_text, until
 
 
 async def test_after_f4_and_f5_every_reader_sees_the_new_model_and_provider(
@@ -64,3 +66,31 @@ async def test_after_f4_and_f5_every_reader_sees_the_new_model_and_provider(
     assert state.provider is not None and state.provider.value == "deepseek"
     assert state.models["openai"].value == "fake-model-2"
     assert fake_openai.requests == []
+
+
+async def test_model_picker_lists_server_models_and_the_choice_is_used(
+    services, fake_openai
+) -> None:
+    fake_openai.models = ["fake-model", "fake-model-2", "big-model"]
+    fake_openai.script(Reply(content="from the new model"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "fake-model (openai)" in app.chat_screen.status.model
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, PickerScreen), "model picker")
+        options = app.screen.query_one("#picker-options")
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert sorted(ids) == ["big-model", "fake-model", "fake-model-2"]
+        assert options.highlighted_option.id == "fake-model"  # the current one
+        assert fake_openai.model_list_requests == 1
+        await pilot.press("-", "2", "enter")
+        await until(pilot, lambda: not isinstance(app.screen, PickerScreen), "picker closed")
+        await until(
+            pilot, lambda: services.chat.settings.provider.model == "fake-model-2", "model chosen"
+        )
+        assert app.chat_screen.status.model == "fake-model-2 (openai)"
+        await send(pilot, "which model?")
+        assert fake_openai.requests[-1]["model"] == "fake-model-2"
+        stored = services.repository.messages(app.chat_screen.session.id)[-1]
+        assert stored.model == "fake-model-2" and stored.content == "from the new model"
+        assert status_text(answers(app)[-1]).startswith("fake-model-2")

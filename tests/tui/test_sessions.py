@@ -155,36 +155,6 @@ async def test_keymap_rebinds_the_prompts_send_and_new_line_keys(
         services.close()
 
 
-async def test_help_screen_lists_bindings_with_ids(services, fake_openai) -> None:
-    app = make_app(services, check_setup=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f1")
-        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
-        ids = [row[2] for row in app.screen.rows]
-        assert {"session.new", "role.pick", "answer.stop", "answer.copy", "app.quit"} <= set(ids)
-        await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
-
-
-async def test_every_action_is_in_the_command_palette(services, fake_openai) -> None:
-    app = make_app(services, check_setup=False)
-    async with app.run_test(size=(120, 40)):
-        titles = {command.title for command in app.get_system_commands(app.screen)}
-        for expected in (
-            "New session",
-            "Rename",
-            "Delete",
-            "Clear",
-            "Regenerate",
-            "Copy",
-            "Role",
-            "Help",
-            "Model",
-        ):
-            assert expected in titles
-        assert "Role: programmer" in titles
-
-
 async def test_copy_last_answer_uses_the_clipboard(services, fake_openai) -> None:
     fake_openai.script(Reply(content="copy me"))
     app = make_app(services, check_setup=False)
