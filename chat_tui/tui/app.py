@@ -70,8 +70,8 @@ class ChatApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a dialog is open, only its own keys, help and quit act.
 
-        Without this, the App's other priority bindings (Textual's ctrl+c) would fire
-        under a modal. The chat screen's actions check for themselves.
+        Without this, the App's other bindings (Textual's ctrl+c) would act under a
+        modal. The chat screen's actions check for themselves (``ChatScreen.check_action``).
         """
         if self.screen.is_modal and action not in {"quit", "help", "command_palette"}:
             return False
