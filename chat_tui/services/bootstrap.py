@@ -27,13 +27,35 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class AppServices:
-    """What a front end works with."""
+    """What a front end works with.
 
-    settings: Settings
+    The settings have one owner, the chat service (whose requests use them); this
+    object only reads through to it, so a provider or model switch (F5, F4) made
+    here is what every reader sees next: the status line, the pickers, the palette,
+    the knowledge-base search and the state keeper.
+    """
+
     repository: SessionRepository
     roles: list[Role]
     chat: ChatService
     notices: list[str] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force, with the provider and model chosen since start-up."""
+        return self.chat.settings
+
+    def use_provider(self, name: str) -> None:
+        """Make provider profile ``name`` the active one, for every reader.
+
+        Raises:
+            ConfigError: no profile has that name.
+        """
+        self.chat.use_provider(name)
+
+    def use_model(self, model: str) -> None:
+        """Use ``model`` with the active provider, for every reader."""
+        self.chat.use_model(model)
 
     @property
     def sessions(self) -> SessionService:
@@ -95,7 +117,7 @@ def open_services(
         context=provider,
         client_factory=client_factory,
     )
-    return AppServices(settings, repository, roles, chat, notices)
+    return AppServices(repository, roles, chat, notices)
 
 
 def warm_up(settings: Settings) -> None:

@@ -168,6 +168,8 @@ class ChatService:
         context: ContextProvider | None = None,
         client_factory: Callable[[Settings], ChatClient] | None = None,
     ) -> None:
+        #: The settings in force: the one copy, replaced by ``use_provider`` and
+        #: ``use_model`` (``AppServices.settings`` reads through to it).
         self.settings = settings
         self.repository = repository
         self.roles = {role.name: role for role in roles}

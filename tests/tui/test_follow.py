@@ -35,7 +35,7 @@ async def start_slow_answer(app, pilot, fake_openai, words: int = 3000) -> ChatV
 async def stop(app, pilot) -> None:  # type: ignore[no-untyped-def]
     """Esc: the answer is stopped (long before the server is done) and stored."""
     await pilot.press("escape")
-    await until(pilot, lambda: not app.streaming, "the turn to end")
+    await until(pilot, lambda: not app.chat_screen.streaming, "the turn to end")
     await pilot.pause()
 
 

@@ -148,7 +148,8 @@ def test_kb_search_help_imports_no_store_and_no_ui(tmp_path: Path) -> None:
 
 def _chat_tui_imports(module: str) -> set[str]:
     """Every ``chat_tui`` module ``module``'s source imports, at the top or in functions."""
-    path = Path(chat_tui.__file__).parent / f"{module.removeprefix('chat_tui.')}.py"
+    relative = module.removeprefix("chat_tui.").replace(".", "/")
+    path = Path(chat_tui.__file__).parent / f"{relative}.py"
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -256,3 +257,48 @@ def test_no_import_cycles_even_through_function_level_imports() -> None:
     assert graph["chat_tui.ingest.loaders"] and graph["chat_tui.ingest.html_text"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
     assert [c for c in _cycles(graph) if c not in KNOWN_CYCLES] == []
+
+
+def _tui_import_graph() -> dict[str, set[str]]:
+    """Each ``chat_tui.tui`` module and the ``chat_tui.tui`` modules its source imports.
+
+    Every import counts: at the top, under ``TYPE_CHECKING`` and inside functions (a
+    cycle hidden there is still a cycle, only one mypy and the reader pay for).
+    """
+    root = Path(chat_tui.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in _tui_sources():
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[-1] == "__init__":
+            continue
+        module = ".".join(("chat_tui", *parts))
+        graph[module] = {m for m in _chat_tui_imports(module) if m.startswith("chat_tui.tui.")}
+    return graph
+
+
+def test_only_launch_code_imports_the_app() -> None:
+    """The screens, widgets and helpers reach the App through small protocols, not app.py."""
+    graph = _tui_import_graph()
+    importers = sorted(m for m, imports in graph.items() if "chat_tui.tui.app" in imports)
+    assert "chat_tui.tui.screens.chat" in graph and "chat_tui.tui.turn" in graph
+    assert importers == []
+    assert "chat_tui.tui.app" in _chat_tui_imports("chat_tui.cli_support")  # launch code
+
+
+def test_the_tui_has_no_import_cycle() -> None:
+    graph = _tui_import_graph()
+
+    def reaches(start: str, target: str) -> bool:
+        seen: set[str] = set()
+        todo = list(graph.get(start, ()))
+        while todo:
+            module = todo.pop()
+            if module == target:
+                return True
+            if module not in seen:
+                seen.add(module)
+                todo.extend(graph.get(module, ()))
+        return False
+
+    cycles = sorted(m for m in graph if reaches(m, m))
+    assert not cycles, f"modules on an import cycle: {cycles}"
