@@ -26,10 +26,11 @@ Figures (ms; median and max over ``--runs``, per size):
 * ``stream N@R/s`` and ``stream N unpaced``: a ~4,000-delta Markdown answer with code
   blocks (4 characters a delta), paced by the server at R deltas/s or sent at once.
   ``frozen`` is the longest interval, from the first answer word on screen until the
-  last one, in which the screen's text did not change; ``no write`` the longest in which
-  the program wrote nothing at all (an event loop that is blocked writes nothing; one
-  that only blinks the cursor still writes); ``echo`` the time from typing a key into
-  the prompt (one every ``--echo-every`` s while the answer streams) until it shows;
+  last one, in which the screen's text did not change (the echoed keys aside);
+  ``no write`` the longest in which the program wrote nothing at all (an event loop
+  that is blocked writes nothing; one that only blinks the cursor still writes);
+  ``echo`` the time from typing a key into the prompt (one every ``--echo-every`` s
+  while the answer streams) until it shows;
   ``total`` from Enter until the last word is on screen.
 * ``open 2000-msg session``: from ctrl+down (the next session of the role; the
   2,000-message session is placed next after the newest one) until its last message is
@@ -153,6 +154,12 @@ class TimedPane(Tmux):
             if got is not None:
                 stamp = got
 
+    def close(self) -> None:
+        """Stop the tmux server and remove its socket file (tmux leaves it behind)."""
+        super().close()
+        base = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        (base / self.socket).unlink(missing_ok=True)
+
     def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
         """Wait until the program has written nothing for ``quiet`` s (set-up, not timing)."""
         deadline = time.monotonic() + timeout
@@ -198,8 +205,12 @@ class Bench:
         """Start chat-tui in ``home``; (pane, seconds until the prompt is on screen)."""
         pane = TimedPane(self.workdir, app_env(home, self.fake.url), self.size)
         t0 = time.monotonic()
-        pane.start([str(BINARY)])
-        shown, _ = pane.wait_timed(lambda s: PROMPT in s, "the prompt", t0)
+        try:
+            pane.start([str(BINARY)])
+            shown, _ = pane.wait_timed(lambda s: PROMPT in s, "the prompt", t0)
+        except BaseException:
+            pane.close()
+            raise
         return pane, shown - t0
 
     def ask(self, pane: TimedPane, reply: Reply, marker: str) -> float:
@@ -278,9 +289,12 @@ class Bench:
             stamp = t_enter
             while True:
                 screen = pane.screen()
-                if screen != last_screen:
+                # The keys typed meanwhile change the screen too; they must not count
+                # as the answer moving on.
+                answer = screen.replace(ECHO_CHAR, "")
+                if answer != last_screen:
                     changes.append(stamp)
-                    last_screen = screen
+                    last_screen = answer
                 if t_first is None and any(w in screen for w in words):
                     t_first = stamp
                     next_echo = time.monotonic() + echo_every / 2
