@@ -5,12 +5,14 @@ program was doing meanwhile. It runs chat-tui (``chat_tui.launch.main``, what th
 installed binary runs) in tmux like ``bench_tmux.py`` does, with a sampler thread
 that records every thread's Python stack every few ms (``sys._current_frames``, the
 stdlib's documented hook for this), asks one question as soon as the prompt shows,
-quits, and prints, for the window from Enter until the answer's first word is on
-screen, the functions the main thread (the event loop) spent that time in, and what
-the other threads were busy with (a thread holding the GIL stalls the loop too).
+quits, and prints, for the window from launch until the prompt shows and for the one
+from Enter until the answer's first word is on screen, the functions the main thread
+(the event loop) spent that time in, and what the other threads were busy with (a
+thread holding the GIL stalls the loop too). Sampling itself slows the program a
+little, and a thread deep in C code is seen late, so read the ms as shares.
 
     python bench/tmux_profile.py --answer code     # an answer opening with a code block
-    python bench/tmux_profile.py --answer plain
+    python bench/tmux_profile.py --answer plain --history   # start-up on a big history
 
 CLOCK_MONOTONIC is one clock for all processes on Linux, so the child's samples and
 the bench's Enter/shown moments line up.
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_tmux import TimedPane  # noqa: E402
+from bench_tmux import TimedPane, build_history  # noqa: E402
 
 from tests.e2e.conftest import app_env  # noqa: E402
 from tests.support.fake_openai import FakeOpenAI, Reply  # noqa: E402
@@ -83,7 +85,9 @@ def short(frame: str) -> str:
     return f"{path}:{line} {name}"
 
 
-def report(samples: list[tuple[float, str, list[str]]], start: float, end: float) -> None:
+def report(
+    samples: list[tuple[float, str, list[str]]], start: float, end: float, top: int = 40
+) -> None:
     window = [s for s in samples if start <= s[0] <= end]
     ticks = sorted({s[0] for s in window})
     if len(ticks) < 2:
@@ -107,7 +111,7 @@ def report(samples: list[tuple[float, str, list[str]]], start: float, end: float
         for stack in busy:
             for frame in set(stack):
                 inclusive[frame] += 1
-        for frame, count in inclusive.most_common(40):
+        for frame, count in inclusive.most_common(top):
             if "asyncio/" in frame or "threading.py" in frame or "_callback.py" in frame:
                 continue
             print(f"  {count * step * 1000:7.0f} ms  {short(frame)}")
@@ -118,6 +122,10 @@ def main() -> None:
     parser.add_argument("--answer", choices=("code", "plain"), default="code")
     parser.add_argument("--interval", type=float, default=0.004, help="seconds between samples")
     parser.add_argument("--size", default="160x45")
+    parser.add_argument(
+        "--history", action="store_true", help="start on 1,000 sessions x 50 messages"
+    )
+    parser.add_argument("--top", type=int, default=40, help="functions listed per thread")
     args = parser.parse_args()
     width, height = (int(x) for x in args.size.split("x"))
     content = (
@@ -131,6 +139,8 @@ def main() -> None:
         child = work / "child.py"
         child.write_text(CHILD)
         out = work / "samples.json"
+        if args.history:
+            build_history(work / "home" / "data" / "chat-tui" / "history")
         pane = TimedPane(work, app_env(work / "home", fake.url), (width, height))
         t0 = time.monotonic()
         pane.start([sys.executable, str(child), str(out), str(args.interval)])
@@ -148,7 +158,10 @@ def main() -> None:
         pane.wait_exited()
         pane.close()
         samples = json.loads(out.read_text())
-        report(samples, t_enter, shown)
+        print("\n== from launch until the prompt is on screen")
+        report(samples, t0, ready, args.top)
+        print("\n== from Enter until the answer's first word is on screen")
+        report(samples, t_enter, shown, args.top)
 
 
 if __name__ == "__main__":
