@@ -13,6 +13,7 @@ little, and a thread deep in C code is seen late, so read the ms as shares.
 
     python bench/tmux_profile.py --answer code     # an answer opening with a code block
     python bench/tmux_profile.py --answer plain --history   # start-up on a big history
+    python bench/tmux_profile.py --answer long     # 4,000 deltas at once: the first words
 
 CLOCK_MONOTONIC is one clock for all processes on Linux, so the child's samples and
 the bench's Enter/shown moments line up.
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_tmux import TimedPane, build_history  # noqa: E402
+from bench_tmux import TimedPane, build_history, long_answer  # noqa: E402
 
 from tests.e2e.conftest import app_env  # noqa: E402
 from tests.support.fake_openai import FakeOpenAI, Reply  # noqa: E402
@@ -119,7 +120,7 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--answer", choices=("code", "plain"), default="code")
+    parser.add_argument("--answer", choices=("code", "plain", "long"), default="code")
     parser.add_argument("--interval", type=float, default=0.004, help="seconds between samples")
     parser.add_argument("--size", default="160x45")
     parser.add_argument(
@@ -128,12 +129,13 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40, help="functions listed per thread")
     args = parser.parse_args()
     width, height = (int(x) for x in args.size.split("x"))
-    content = (
-        "```python\nzebra_1 = 42\nprint(zebra_1)\n```\n\nDone."
-        if args.answer == "code"
-        else "Zebra1 is the short answer."
-    )
-    marker = "zebra_1" if args.answer == "code" else "Zebra1"
+    contents = {
+        "code": ("```python\nzebra_1 = 42\nprint(zebra_1)\n```\n\nDone.", ("zebra_1",)),
+        "plain": ("Zebra1 is the short answer.", ("Zebra1",)),
+        # bench_tmux's 4,000-delta answer, sent at once: any of its words will do.
+        "long": (long_answer(4000), ("Step ", "values", "parse")),
+    }
+    content, words = contents[args.answer]
     with tempfile.TemporaryDirectory(prefix="tmux-profile-") as tmp, FakeOpenAI() as fake:
         work = Path(tmp)
         child = work / "child.py"
@@ -151,7 +153,7 @@ def main() -> None:
         pane.wait_timed(lambda s: "question 1" in s, "the typed question", time.monotonic())
         t_enter = time.monotonic()
         pane.keys("Enter")
-        shown, _ = pane.wait_timed(lambda s: marker in s, marker, t_enter)
+        shown, _ = pane.wait_timed(lambda s: any(w in s for w in words), str(words), t_enter)
         print(f"first token ({args.answer}, first after launch): {1000 * (shown - t_enter):.0f} ms")
         pane.settle()
         pane.keys("C-q")
