@@ -26,7 +26,9 @@ Figures (ms; median and max over ``--runs``, per size):
 * ``stream N@R/s`` and ``stream N unpaced``: a ~4,000-delta Markdown answer with code
   blocks (4 characters a delta), paced by the server at R deltas/s or sent at once.
   ``frozen`` is the longest interval, from the first answer word on screen until the
-  last one, in which the screen's text did not change (the echoed keys aside);
+  last one, in which the screen's text did not change (the echoed keys aside), and
+  ``frozen, before [DONE]`` the longest such interval that began while the server was
+  still sending (the rest is the final render);
   ``no write`` the longest in which the program wrote nothing at all (an event loop
   that is blocked writes nothing; one that only blinks the cursor still writes);
   ``echo`` the time from typing a key into the prompt (one every ``--echo-every`` s
@@ -331,6 +333,11 @@ class Bench:
             figures.add(
                 f"{label} frozen", max(b - a for a, b in zip(window, window[1:], strict=False))
             )
+            # The brief's "while tokens were arriving": intervals that began before the
+            # server's [DONE]; the rest is the final render.
+            arriving = [b - a for a, b in zip(window, window[1:], strict=False) if a < t_served]
+            if arriving:
+                figures.add(f"{label} frozen, before [DONE]", max(arriving))
             figures.add(
                 f"{label} no write",
                 max((b - a for a, b in zip(writes, writes[1:], strict=False)), default=0.0),
