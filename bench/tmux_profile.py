@@ -12,7 +12,7 @@ thread holding the GIL stalls the loop too). Sampling itself slows the program a
 little, and a thread deep in C code is seen late, so read the ms as shares.
 
     python bench/tmux_profile.py --answer code     # an answer opening with a code block
-    python bench/tmux_profile.py --answer plain --history   # start-up on a big history
+    python bench/tmux_profile.py --answer plain --history --open-big   # big history
     python bench/tmux_profile.py --answer long     # 4,000 deltas at once: the first words
 
 CLOCK_MONOTONIC is one clock for all processes on Linux, so the child's samples and
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_tmux import TimedPane, build_history, long_answer  # noqa: E402
+from bench_tmux import BIG_END, TimedPane, build_history, long_answer  # noqa: E402
 
 from tests.e2e.conftest import app_env  # noqa: E402
 from tests.support.fake_openai import FakeOpenAI, Reply  # noqa: E402
@@ -126,6 +126,11 @@ def main() -> None:
     parser.add_argument(
         "--history", action="store_true", help="start on 1,000 sessions x 50 messages"
     )
+    parser.add_argument(
+        "--open-big",
+        action="store_true",
+        help="with --history: also profile ctrl+down to the 2,000-message session",
+    )
     parser.add_argument("--top", type=int, default=40, help="functions listed per thread")
     args = parser.parse_args()
     width, height = (int(x) for x in args.size.split("x"))
@@ -156,6 +161,14 @@ def main() -> None:
         shown, _ = pane.wait_timed(lambda s: any(w in s for w in words), str(words), t_enter)
         print(f"first token ({args.answer}, first after launch): {1000 * (shown - t_enter):.0f} ms")
         pane.settle()
+        opened: tuple[float, float] | None = None
+        if args.history and args.open_big:
+            t_key = time.monotonic()
+            pane.keys("C-Down")
+            t_big, _ = pane.wait_timed(lambda s: BIG_END in s, BIG_END, t_key)
+            opened = (t_key, t_big)
+            print(f"open the 2,000-message session: {1000 * (t_big - t_key):.0f} ms")
+            pane.settle()
         pane.keys("C-q")
         pane.wait_exited()
         pane.close()
@@ -164,6 +177,9 @@ def main() -> None:
         report(samples, t0, ready, args.top)
         print("\n== from Enter until the answer's first word is on screen")
         report(samples, t_enter, shown, args.top)
+        if opened is not None:
+            print("\n== from ctrl+down until the big session's last message is on screen")
+            report(samples, *opened, args.top)
 
 
 if __name__ == "__main__":
