@@ -491,7 +491,8 @@ class ChatView(VerticalScroll):
             self._repaint_due = now + REPAINT_MAX_WAIT
         else:
             self._repaint_timer.stop()
-        delay = max(0.0, min(REPAINT_SETTLE, self._repaint_due - now))
+        # (A zero-delay Textual timer divides by its interval.)
+        delay = max(0.01, min(REPAINT_SETTLE, self._repaint_due - now))
         self._repaint_timer = self.set_timer(delay, self._repaint)
 
     def _repaint(self) -> None:
