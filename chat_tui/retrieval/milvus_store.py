@@ -82,6 +82,7 @@ from chat_tui.retrieval.milvus_schema import (
     HEADING_MAX_BYTES,
     LOCATION_FIELDS,
     OUTPUT_FIELDS,
+    SEARCH_TEXT_FIELD,
     SOURCE_MAX_BYTES,
     TEXT_MAX_BYTES,
     create_chunks_collection,
@@ -90,6 +91,7 @@ from chat_tui.retrieval.milvus_schema import (
     encode_name,
     read_schema,
     scrub_uri,
+    search_text,
     truncate_utf8,
 )
 from chat_tui.retrieval.milvus_search import KnowledgeSearch
@@ -218,6 +220,8 @@ class KnowledgeStore(KnowledgeSearch):
         self._opened = False
         self._dense_dim: int | None = None
         self._analyzer = ""
+        #: Whether BM25 reads ``search_text`` (KBs made since it exists), not ``text``.
+        self._search_text = False
         #: Whether the copies collection is known to exist (it is made with the first copy).
         self._has_copies = False
 
@@ -270,6 +274,7 @@ class KnowledgeStore(KnowledgeSearch):
             client.load_collection(self.registry)
             self._dense_dim, self._analyzer, fields = read_schema(client, self.collection)
             self._locations = tuple(name for name in LOCATION_FIELDS if name in fields)
+            self._search_text = SEARCH_TEXT_FIELD in fields
             _upgrade_legacy_keys(client, self.registry)
             return True
 
@@ -560,6 +565,8 @@ class KnowledgeStore(KnowledgeSearch):
             row["root"] = truncate_utf8(chunk.root, SOURCE_MAX_BYTES)
         if "key" in self._locations:
             row["key"] = dedup_key(chunk.text)
+        if self._search_text:
+            row[SEARCH_TEXT_FIELD] = search_text(chunk.source, chunk.heading, chunk.text)
         if self._dense_dim:
             row["dense"] = [float(x) for x in vector] if vector is not None else None
         return row
