@@ -470,6 +470,11 @@ class KnowledgeStore(KnowledgeSearch):
             [r for r in copies if str(r["key"]) in orphans],
             {source: file_hash for source, (_, file_hash) in registry.items()},
         )
+        if self._search_text:  # what BM25 reads names the file that now holds the passage
+            for row in rows:
+                row[SEARCH_TEXT_FIELD] = search_text(
+                    str(row["source"]), str(row.get("heading", "")), str(row["text"])
+                )
         for start in range(0, len(rows), 200):
             self._insert(rows[start : start + 200])
         if used:
