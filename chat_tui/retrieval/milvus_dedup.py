@@ -18,6 +18,8 @@ from chat_tui.retrieval.chunk_key import dedup_key
 from chat_tui.retrieval.milvus_connection import MilvusConnection
 from chat_tui.retrieval.milvus_registry import Registry
 from chat_tui.retrieval.milvus_rows import FileWrite
+from chat_tui.retrieval.milvus_schema import SEARCH_TEXT_FIELD
+from chat_tui.retrieval.milvus_schema import search_text as bm25_text
 
 
 class Copies:
@@ -115,7 +117,9 @@ class Copies:
     def _insert(self, what: str, collection: str, rows: list[dict[str, Any]]) -> None:
         self.connection.call(what, lambda c: c.insert(collection, rows))
 
-    def promote(self, doomed_versions: str, fields: list[str]) -> None:
+    def promote(
+        self, doomed_versions: str, fields: list[str], *, search_text: bool = False
+    ) -> None:
         """Store again, under their first remaining copy, passages whose rows are doomed.
 
         Args:
@@ -158,6 +162,11 @@ class Copies:
             [r for r in copies if str(r["key"]) in orphans],
             {source: file_hash for source, (_, file_hash) in registry.items()},
         )
+        if search_text:  # what BM25 reads names the file that now holds the passage
+            for row in rows:
+                row[SEARCH_TEXT_FIELD] = bm25_text(
+                    str(row["source"]), str(row.get("heading", "")), str(row["text"])
+                )
         for start in range(0, len(rows), 200):
             self._insert("inserting", self.collection, rows[start : start + 200])
         if used:

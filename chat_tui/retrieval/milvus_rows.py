@@ -19,10 +19,12 @@ from chat_tui.retrieval.milvus_schema import (
     HASH_MAX_BYTES,
     HEADING_MAX_BYTES,
     OUTPUT_FIELDS,
+    SEARCH_TEXT_FIELD,
     SOURCE_MAX_BYTES,
     TEXT_MAX_BYTES,
     truncate_utf8,
 )
+from chat_tui.retrieval.milvus_schema import search_text as bm25_text
 from chat_tui.retrieval.types import Chunk
 
 #: One file to store: ``(source, file_hash, chunks, vectors or None)``; a vector may be
@@ -38,6 +40,8 @@ class Layout:
     dense_dim: int | None = None
     #: The ``LOCATION_FIELDS`` the collection has.
     locations: tuple[str, ...] = ()
+    #: Whether BM25 reads ``search_text`` (KBs made since it exists), not ``text``.
+    search_text: bool = False
 
     @property
     def dedup(self) -> bool:
@@ -58,6 +62,7 @@ def chunk_row(
     *,
     locations: Sequence[str],
     dense_dim: int | None,
+    search_text: bool = False,
 ) -> dict[str, Any]:
     """The chunks-collection row of ``chunk`` in ``version`` (fields the KB has only)."""
     row: dict[str, Any] = {
@@ -78,6 +83,8 @@ def chunk_row(
         row["root"] = truncate_utf8(chunk.root, SOURCE_MAX_BYTES)
     if "key" in locations:
         row["key"] = dedup_key(chunk.text)
+    if search_text:
+        row[SEARCH_TEXT_FIELD] = bm25_text(chunk.source, chunk.heading, chunk.text)
     if dense_dim:
         row["dense"] = [float(x) for x in vector] if vector is not None else None
     return row
@@ -118,6 +125,7 @@ def insert_requests(
     request_bytes: int,
     locations: Sequence[str],
     dense_dim: int | None,
+    search_text: bool = False,
 ) -> list[list[dict[str, Any]]]:
     """All files' rows, cut into insert requests of at most ``request_bytes`` (estimated)."""
     requests: list[list[dict[str, Any]]] = [[]]
@@ -127,7 +135,13 @@ def insert_requests(
         for i, chunk in enumerate(chunks):
             vector = vectors[i] if vectors is not None and dense_dim else None
             row = chunk_row(
-                chunk, version, file_hash, vector, locations=locations, dense_dim=dense_dim
+                chunk,
+                version,
+                file_hash,
+                vector,
+                locations=locations,
+                dense_dim=dense_dim,
+                search_text=search_text,
             )
             row_bytes = 256 + vector_bytes + len(row["text"]) * 3 + len(row["source"]) * 3
             if requests[-1] and size + row_bytes > request_bytes:

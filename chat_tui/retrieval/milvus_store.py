@@ -82,6 +82,7 @@ from chat_tui.retrieval.milvus_registry import (
 from chat_tui.retrieval.milvus_rows import FileWrite, Layout, check_write
 from chat_tui.retrieval.milvus_schema import (
     LOCATION_FIELDS,
+    SEARCH_TEXT_FIELD,
     create_chunks_collection,
     create_registry_collection,
     decode_name,
@@ -185,7 +186,11 @@ class KnowledgeStore:
             client.load_collection(self.collection)
             client.load_collection(self.registry)
             dense_dim, self._analyzer, fields = read_schema(client, self.collection)
-            self._layout = Layout(dense_dim, tuple(f for f in LOCATION_FIELDS if f in fields))
+            self._layout = Layout(
+                dense_dim,
+                tuple(f for f in LOCATION_FIELDS if f in fields),
+                search_text=SEARCH_TEXT_FIELD in fields,
+            )
             upgrade_legacy_keys(client, self.registry)
             return True
 

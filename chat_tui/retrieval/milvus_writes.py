@@ -71,7 +71,9 @@ class FileWriter:
             expression = versions_filter(unique[start : start + _VERSIONS_PER_DELETE])
             copies = layout.dedup and self.copies.exist()
             if copies:
-                self.copies.promote(expression, layout.fields(dense=True))
+                self.copies.promote(
+                    expression, layout.fields(dense=True), search_text=layout.search_text
+                )
             self._delete_rows(expression)
             if copies:
                 self.copies.delete(expression)
@@ -117,6 +119,7 @@ class FileWriter:
             request_bytes=request_bytes,
             locations=layout.locations,
             dense_dim=layout.dense_dim,
+            search_text=layout.search_text,
         )
         for rows in requests:
             self._insert(rows)
