@@ -12,13 +12,13 @@ store's (it passes ``reload``), the connection only says when it must be done ag
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chat_tui.errors import RetrievalError
+from chat_tui.retrieval.grpc_quiet import quiet_grpc
 from chat_tui.retrieval.milvus_schema import scrub_uri
 
 if TYPE_CHECKING:
@@ -56,20 +56,6 @@ def _route_pymilvus_logs() -> None:
             ):
                 logger.removeHandler(handler)
         logger.propagate = True
-
-
-def quiet_grpc() -> None:
-    """Keep gRPC's C core (and absl) from writing log lines to a terminal the app owns.
-
-    gRPC reads these variables once, when ``grpc`` is first imported, so this runs in the
-    code paths that import pymilvus (never at import time of chat_tui). A user who set
-    them explicitly (to debug) keeps theirs.
-    """
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
-    os.environ.setdefault("GRPC_TRACE", "")
-    # absl (which gRPC's core logs through since 1.6x): only fatal messages.
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("GLOG_minloglevel", "3")
 
 
 def _is_released_error(error: Exception) -> bool:

@@ -130,7 +130,7 @@ def warm_up(settings: Settings) -> None:
     import openai  # noqa: F401
 
     if settings.retrieval.enabled and not settings.milvus.uri:
-        from chat_tui.retrieval.milvus_connection import quiet_grpc
+        from chat_tui.retrieval.grpc_quiet import quiet_grpc
         from chat_tui.retrieval.milvus_server import data_dir, ensure_local_server
 
         if data_dir(settings.knowledge_dir).is_dir():

@@ -20,6 +20,3 @@ class PromptSubmitted(Message):
         super().__init__()
         self.text = text
 
-
-class EarlierMessagesRequested(Message):
-    """The user asked to see older messages of the open session."""

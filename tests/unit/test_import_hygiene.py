@@ -241,22 +241,54 @@ def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
     return groups
 
 
-#: Known and owned elsewhere: lite_server calls milvus_connection.quiet_grpc, which lazily
-#: imports milvus_server, which imports lite_server. To be broken when milvus_* is next open.
-KNOWN_CYCLES = [
-    {
-        "chat_tui.retrieval.lite_server",
-        "chat_tui.retrieval.milvus_connection",
-        "chat_tui.retrieval.milvus_server",
-    }
-]
-
-
 def test_no_import_cycles_even_through_function_level_imports() -> None:
     graph = _import_graph()
     assert graph["chat_tui.ingest.loaders"] and graph["chat_tui.ingest.html_text"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
-    assert [c for c in _cycles(graph) if c not in KNOWN_CYCLES] == []
+    assert _cycles(graph) == []
+
+
+#: The layers, lowest first: a module imports only from layers below its own (and from
+#: its own package). Packages on one layer never import each other.
+LAYERS: list[set[str]] = [
+    {"errors"},
+    {"domain"},
+    {"locations"},
+    {"config"},
+    {"logs", "storage", "llm", "retrieval"},
+    {"state", "ingest"},
+    {"services"},
+    {"tui", "cli_ingest"},
+    {"cli_support"},
+    {"cli_commands"},
+    {"cli"},
+    {"launch"},
+    {"__main__"},
+]
+
+
+def _layer_of(module: str) -> int:
+    top = module.split(".")[1] if "." in module else ""
+    for rank, names in enumerate(LAYERS):
+        if top in names:
+            return rank
+    raise AssertionError(f"{module} is on no layer: add its package to LAYERS")
+
+
+def test_imports_go_down_the_layers_only() -> None:
+    """domain <- config <- storage/llm/retrieval <- ingest <- services <- tui/cli."""
+    graph = _import_graph()
+    assert {"chat_tui.tui.app", "chat_tui.services.chat", "chat_tui.domain.models"} <= set(graph)
+    wrong = sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if module != "chat_tui"
+        for target in targets
+        if target != "chat_tui"
+        and module.split(".")[1] != target.split(".")[1]
+        and _layer_of(module) <= _layer_of(target)
+    )
+    assert wrong == []
 
 
 def _tui_import_graph() -> dict[str, set[str]]:
