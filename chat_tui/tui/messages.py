@@ -19,4 +19,3 @@ class PromptSubmitted(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
-
