@@ -54,6 +54,9 @@ WORDS = (
 class MemoryStore:
     """The ``KnowledgeStore`` calls ingest makes, kept in memory (isolates our side)."""
 
+    #: Stores every copy (the pipeline embeds each chunk), as a KB made before dedup.
+    stores_once = False
+
     def __init__(self) -> None:
         self.files: dict[str, tuple[str, int]] = {}
         self.chunks = 0
@@ -98,6 +101,10 @@ class InstantEmbedder:
 
     model = "instant"
     dimensions = 1024
+    dimensions_known = True
+    multimodal = False
+    batch_size = EmbeddingSettings.batch_size  # what the pipeline used before (the default)
+    can_rerank = False
 
     def __init__(self) -> None:
         self.vector = [0.0] * self.dimensions
@@ -107,6 +114,14 @@ class InstantEmbedder:
 
     async def embed_query(self, text: str) -> list[float]:
         return self.vector
+
+    async def detect_dimensions(self) -> int:
+        return self.dimensions
+
+    async def rerank(
+        self, query: str, documents: Sequence[str], top_n: int
+    ) -> list[tuple[int, float]]:
+        raise NotImplementedError("can_rerank is False")
 
     async def aclose(self) -> None:
         pass

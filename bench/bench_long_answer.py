@@ -90,15 +90,17 @@ async def run(
         quit_at: float | None = None
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
-            assert app.session is not None
-            view = await app.chat_view.start_answer()
+            assert app.chat_screen.session is not None
+            view = await app.chat_screen.chat_view.start_answer()
             async with StallMeter() as meter:
                 start = time.perf_counter()
                 for text in pieces:
                     view.add_content(text)
                     await asyncio.sleep(0)
                 fed = time.perf_counter()
-                message = Message(session_id=app.session.id, role="assistant", content=answer)
+                message = Message(
+                    session_id=app.chat_screen.session.id, role="assistant", content=answer
+                )
                 finishing = asyncio.ensure_future(view.finish(message))
                 if stop_after is not None:
                     done, _ = await asyncio.wait([finishing], timeout=stop_after)

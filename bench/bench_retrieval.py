@@ -70,7 +70,7 @@ def server_peak_rss_mb(pid: int) -> float:
 
 
 def wait_for_index(store: KnowledgeStore, timeout: float) -> float:
-    client = store._get_client()
+    client = store.connection.client()
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         pending = 0

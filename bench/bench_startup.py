@@ -32,7 +32,7 @@ t0, ready_file = float(sys.argv[1]), sys.argv[2]
 from chat_tui.tui.app import ChatApp
 async def _ready(self):
     ready = time.time() - t0  # first frame painted, prompt focused: the app is usable
-    await self.history_shown()  # the open session's messages are mounted...
+    await self.chat_screen.history_shown()  # the open session's messages are mounted...
     def done():  # ...and painted
         # The running App captures print(); the figures go to a file instead.
         with open(ready_file, "w") as out:
@@ -116,19 +116,19 @@ async def open_big_session(data: Path, session_id: str) -> list[float]:
     services = open_services(settings, context=None)
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.history_shown()
+        await app.chat_screen.history_shown()
         await pilot.pause()
         big = services.repository.get_session(session_id)
         other = next(s for s in services.repository.list_sessions() if s.id != session_id)
-        await app.open_session(other)
+        await app.chat_screen.open_session(other)
         await pilot.pause()
         times = []
         for _ in range(3):  # the first read of the big file is cold; switch away in between
             start = time.perf_counter()
-            await app.open_session(big)
+            await app.chat_screen.open_session(big)
             await pilot.pause()
             times.append(time.perf_counter() - start)
-            await app.open_session(other)
+            await app.chat_screen.open_session(other)
             await pilot.pause()
     services.close()
     return times

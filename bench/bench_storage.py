@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chat_tui.domain.models import Message, MessageStatus, Session  # noqa: E402
 from chat_tui.storage.tinydb_repo import TinyDBRepository  # noqa: E402
+from tests.support.history import import_sessions  # noqa: E402
 
 _WORDS = "the a model answer question file context token stream session index write read".split()
 
@@ -72,8 +73,8 @@ def populate(
             )
         clock += step
         items.append((session, batch))
-    with TinyDBRepository(history_dir) as repository:
-        repository.import_sessions(items)
+    import_sessions(history_dir, items)
+    TinyDBRepository(history_dir).close()  # builds the index, as a first start would
     return [session.id for session, _ in items]
 
 
@@ -166,7 +167,8 @@ def main() -> None:
             )
             for i in range(2000)
         ]
-        repository.import_sessions([(big, big_messages)])
+        import_sessions(history_dir, [(big, big_messages)])
+        repository.refresh()
         repository.close()
         colds = []
         for _ in range(5):

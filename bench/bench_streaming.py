@@ -78,7 +78,7 @@ async def run(tokens: int, verbose: bool = False, rate: float = 0.0) -> None:
         tune_gc(freeze=True)  # as `chat-tui` does before it runs the app
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
-            view = await app.chat_view.start_answer()
+            view = await app.chat_screen.chat_view.start_answer()
             async with StallMeter() as meter:
                 start = time.perf_counter()
                 for number, piece in enumerate(pieces):
@@ -91,7 +91,11 @@ async def run(tokens: int, verbose: bool = False, rate: float = 0.0) -> None:
                 fed = time.perf_counter()
                 feed_stalls = len(meter.stalls)
                 await view.finish(
-                    Message(session_id=app.session.id, role="assistant", content="".join(pieces))
+                    Message(
+                        session_id=app.chat_screen.session.id,
+                        role="assistant",
+                        content="".join(pieces),
+                    )
                 )
                 end = time.perf_counter()
                 await pilot.pause()

@@ -29,7 +29,9 @@ from chat_tui.cli_support import (  # re-exported: the names the commands share
 from chat_tui.errors import ChatTuiError
 
 if TYPE_CHECKING:
-    from chat_tui.domain.models import Message
+    from chat_tui.config import Settings
+    from chat_tui.domain.models import Message, Session
+    from chat_tui.services.bootstrap import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +140,7 @@ def ask(
     Errors are one line on standard error with exit status 1; the answer text is
     cleaned of terminal controls, so it can be piped or shown as it is.
     """
-    import asyncio
-
     from chat_tui.config import missing_key_message
-    from chat_tui.domain.text import StreamSanitizer, clean_line
 
     text = " ".join(question)
     if text == "-":
@@ -154,27 +153,54 @@ def ask(
     if problem:
         fail(problem, 1)
     check_data_dir(settings, 1)
-    services = open_app_services(settings)
     from chat_tui.domain.models import MessageStatus
     from chat_tui.domain.prompt import refused_as_too_long
+
+    services = open_app_services(settings)
+    try:  # every way out (an unknown role or session too) releases the history
+        target, answer = _ask(services, settings, text, role, session, no_kb, earlier)
+    finally:
+        services.close()
+    if answer.status is MessageStatus.FAILED:
+        problem = answer.error or "the request failed"
+        fewer = services.chat.retry_earlier(target.id)
+        if refused_as_too_long(answer) and fewer is not None:
+            # The one-step fix, as a command: the same reduction ctrl+g makes in the TUI.
+            problem += (
+                f" To retry with fewer earlier turns: --session {target.id} --earlier {fewer}"
+            )
+        fail(problem, 1)
+
+
+def _ask(
+    services: AppServices,
+    settings: Settings,
+    text: str,
+    role: str,
+    session: str | None,
+    no_kb: bool,
+    earlier: int | None,
+) -> tuple[Session, Message]:
+    """The session ``ask`` continues (or starts) and the answer; the caller closes."""
+    import asyncio
+
+    from chat_tui.domain.text import StreamSanitizer, clean_line
     from chat_tui.services.chat import AnswerSaved, ContentReceived, RetrievalFinished, ServiceEvent
 
     repo = services.repository
     if role not in {r.name for r in services.roles}:
-        services.close()
         fail(f"unknown role {role!r} (chat-tui roles list shows them)")
     try:
         if session:
-            target = repo.get_session(session)
-            if target is None:
+            found = repo.get_session(session)
+            if found is None:
                 fail(f"no session with id {session}")
+            target = found
         else:
             target = repo.create_session(role)
     except ChatTuiError as error:
-        services.close()
         fail(str(error), 1)
     except OSError as error:
-        services.close()
         fail(storage_problem(error, settings.history_dir), 1)
     answer_clean = StreamSanitizer()
     wrote_text = False
@@ -205,24 +231,13 @@ def ask(
             await services.chat.aclose()
 
     try:
-        answer = asyncio.run(run())
+        return target, asyncio.run(run())
     except ChatTuiError as error:
         fail(str(error), 1)
     except OSError as error:
         fail(storage_problem(error, settings.data_dir), 1)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
-    finally:
-        services.close()
-    if answer.status is MessageStatus.FAILED:
-        problem = answer.error or "the request failed"
-        fewer = services.chat.retry_earlier(target.id)
-        if refused_as_too_long(answer) and fewer is not None:
-            # The one-step fix, as a command: the same reduction ctrl+g makes in the TUI.
-            problem += (
-                f" To retry with fewer earlier turns: --session {target.id} --earlier {fewer}"
-            )
-        fail(problem, 1)
 
 
 @app.command()

@@ -122,11 +122,11 @@ def register(
     ) -> None:
         """Add (or replace) a role as a file in the config dir."""
         from chat_tui.domain.models import Role
-        from chat_tui.domain.roles import load_role_file, save_role
+        from chat_tui.services.roles import add_role
 
         settings = cli.load()
         try:
-            path = save_role(
+            path = add_role(
                 settings.roles_dir,
                 Role(
                     name=name,
@@ -137,7 +137,6 @@ def register(
                     knowledge_base=knowledge_base,
                 ),
             )
-            load_role_file(path)
         except ChatTuiError as error:
             cli.fail(str(error))
         typer.echo(f"saved {clean_line(path)}")
@@ -183,7 +182,7 @@ def register(
         ] = False,
     ) -> None:
         """Add documents to the knowledge base (incremental: unchanged files are skipped)."""
-        from chat_tui.services.knowledge import run_ingest
+        from chat_tui.cli_ingest import run_ingest
 
         settings = cli.load()
         cli.check_data_dir(settings)

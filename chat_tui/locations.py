@@ -1,7 +1,14 @@
-"""Where chat-tui keeps its files, as functions so nothing is created or read at import.
+"""Where chat-tui keeps its files: the one place that knows, as functions so nothing is
+created or read at import.
 
-``platformdirs`` honours ``XDG_DATA_HOME`` / ``XDG_CONFIG_HOME`` on Linux, which is how
-tests and users move everything elsewhere.
+Two roots: the config dir (``config.toml``, user roles) and the data dir (history,
+knowledge bases, app state, the log). ``CHAT_TUI_CONFIG_DIR`` / ``CHAT_TUI_DATA_DIR``
+move a root; otherwise ``platformdirs`` picks it, honouring ``XDG_CONFIG_HOME`` /
+``XDG_DATA_HOME`` on Linux, which is how tests and users move everything elsewhere.
+
+The helpers below a root take that root as an argument: settings carry a data dir
+that ``--data-dir`` may have moved, and the paths inside it must follow. Without the
+argument they use the default root.
 """
 
 from __future__ import annotations
@@ -10,6 +17,13 @@ import os
 from pathlib import Path
 
 APP_NAME = "chat-tui"
+
+CONFIG_FILE = "config.toml"
+ROLES_DIR = "roles"
+HISTORY_DIR = "history"
+KNOWLEDGE_DIR = "knowledge"
+STATE_FILE = "state.json"
+LOG_FILE = "chat-tui.log"
 
 
 def data_dir() -> Path:
@@ -32,26 +46,31 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME))
 
 
-def config_file() -> Path:
-    """The TOML configuration file."""
-    return config_dir() / "config.toml"
+def config_file(config: Path | None = None) -> Path:
+    """The TOML configuration file in ``config`` (default: :func:`config_dir`)."""
+    return (config or config_dir()) / CONFIG_FILE
 
 
-def roles_dir() -> Path:
+def roles_dir(config: Path | None = None) -> Path:
     """Where users add their own roles, one TOML file each."""
-    return config_dir() / "roles"
+    return (config or config_dir()) / ROLES_DIR
 
 
-def history_dir() -> Path:
+def history_dir(data: Path | None = None) -> Path:
     """Where the TinyDB history lives (one file per session plus an index)."""
-    return data_dir() / "history"
+    return (data or data_dir()) / HISTORY_DIR
 
 
-def knowledge_dir() -> Path:
+def knowledge_dir(data: Path | None = None) -> Path:
     """Where the Milvus Lite database and ingest manifests live."""
-    return data_dir() / "knowledge"
+    return (data or data_dir()) / KNOWLEDGE_DIR
 
 
-def log_file() -> Path:
+def state_file(data: Path | None = None) -> Path:
+    """What the user picked in the app (theme, provider, models, prompt history)."""
+    return (data or data_dir()) / STATE_FILE
+
+
+def log_file(data: Path | None = None) -> Path:
     """The log file (never holds secrets)."""
-    return data_dir() / "chat-tui.log"
+    return (data or data_dir()) / LOG_FILE

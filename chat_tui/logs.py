@@ -45,13 +45,11 @@ class SecretFilter(logging.Filter):
 
 
 def setup_logging(settings: Settings) -> None:
-    """Send chat_tui's logs to ``<data dir>/chat-tui.log`` (created on demand)."""
+    """Send chat_tui's logs to ``settings.log_file`` in the data dir (created on demand)."""
     level = logging.DEBUG if os.environ.get("CHAT_TUI_LOG", "").lower() == "debug" else logging.INFO
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(
-            settings.data_dir / "chat-tui.log", encoding="utf-8"
-        )
+        handler: logging.Handler = logging.FileHandler(settings.log_file, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

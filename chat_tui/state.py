@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from chat_tui import locations
 from chat_tui.domain.text import clean_line
 from chat_tui.storage.atomic import write_atomically
 
-STATE_FILE = "state.json"
 #: Prompt history entries kept (oldest dropped first) and the longest entry stored.
 HISTORY_LIMIT = 200
 HISTORY_ENTRY_MAX_CHARS = 4_000
@@ -70,7 +70,8 @@ class AppState:
 
 
 def state_path(data_dir: Path) -> Path:
-    return data_dir / STATE_FILE
+    """The state file in ``data_dir`` (``chat_tui.locations`` decides where)."""
+    return locations.state_file(data_dir)
 
 
 def _choice(raw: Any) -> Choice | None:

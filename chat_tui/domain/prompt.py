@@ -25,11 +25,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from chat_tui.domain.models import Message, MessageStatus
+from chat_tui.domain.tokens import MESSAGE_OVERHEAD_TOKENS
 
 TokenCounter = Callable[[str], int]
-
-#: Tokens a chat template spends per message beyond its text (role markers, separators).
-MESSAGE_OVERHEAD = 4
 
 
 def title_from(text: str, limit: int = 48) -> str:
@@ -128,19 +126,19 @@ def build_messages(
     """
     sendable = _exchanges(history)
     system = {"role": "system", "content": system_prompt}
-    used = count_tokens(system_prompt) + MESSAGE_OVERHEAD
+    used = count_tokens(system_prompt) + MESSAGE_OVERHEAD_TOKENS
     if not sendable:
         return [system]
     *earlier, last = sendable
     last_content = (
         with_context(last.content, context_block) if last.role == "user" else last.content
     )
-    used += count_tokens(last_content) + MESSAGE_OVERHEAD
+    used += count_tokens(last_content) + MESSAGE_OVERHEAD_TOKENS
     kept: list[dict[str, str]] = []
     for message in reversed(earlier):
         if max_earlier is not None and len(kept) >= max_earlier:
             break
-        cost = count_tokens(message.content) + MESSAGE_OVERHEAD
+        cost = count_tokens(message.content) + MESSAGE_OVERHEAD_TOKENS
         if used + cost > budget:
             break
         used += cost

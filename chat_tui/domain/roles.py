@@ -8,7 +8,6 @@ A user role is a TOML file in ``<config dir>/roles/`` with ``name``,
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 
@@ -124,30 +123,3 @@ def validate_role(role: Role, where: str = "role") -> None:
         raise ConfigError(f"{where}: name must be 1-64 letters, digits, spaces, '_', '.' or '-'")
     if not role.system_prompt.strip():
         raise ConfigError(f"{where}: system_prompt must be a non-empty string")
-
-
-def save_role(roles_dir: Path, role: Role) -> Path:
-    """Validate and write a user role file (atomically) and return its path.
-
-    Raises:
-        ConfigError: the role is invalid; nothing is written.
-    """
-    validate_role(role)
-
-    def quote(value: str) -> str:
-        return '"""' + value.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '"""'
-
-    lines = [f"name = {quote(role.name)}", f"description = {quote(role.description)}"]
-    if role.model:
-        lines.append(f"model = {quote(role.model)}")
-    if role.temperature is not None:
-        lines.append(f"temperature = {role.temperature}")
-    if role.knowledge_base:
-        lines.append(f"knowledge_base = {quote(role.knowledge_base)}")
-    lines.append(f"system_prompt = {quote(role.system_prompt)}")
-    roles_dir.mkdir(parents=True, exist_ok=True)
-    path = role_file(roles_dir, role.name)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-    return path

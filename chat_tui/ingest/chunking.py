@@ -13,8 +13,9 @@ Every chunk knows where it is: a heading path without permalink marks, a line ra
 files whose lines are their own), a page (PDF), and the nearest HTML ``id`` anchor.
 
 Every chunk is an exact slice of the loaded text, so its 1-based line range points at the
-right lines of the file. Sizes use the chat side's estimate (``chat_tui.llm.tokens``): one
-token per CJK character, one per four ASCII characters, so both sides count alike.
+right lines of the file. Sizes use the one estimate (``chat_tui.domain.tokens``), so the chat
+side, the chunker and the embedders count alike: one token per CJK character, one per four
+ASCII characters, one per two of other alphabets.
 """
 
 from __future__ import annotations
@@ -26,15 +27,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from chat_tui.domain.text import clean_line
+from chat_tui.domain.tokens import char_quarters, count_cjk, estimate_tokens, is_cjk
 from chat_tui.ingest.loaders import LoadedDocument
 from chat_tui.ingest.segments import Block, Section, segment
-from chat_tui.llm.tokens import estimate_tokens
 from chat_tui.retrieval.types import Chunk
 
-_CJK = re.compile(
-    "[\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\ua000-\ua4cf\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]"
-)
 _SENTENCE_END = re.compile(r"[。！？]+[」』”’\"')）\]]*|[.!?]+[”’\"')\]]*(?=\s)")
 _MAX_LABELS = 3
 #: Chunks with fewer characters than this (and fewer than ``TINY_CJK`` CJK characters, so
@@ -215,7 +212,7 @@ def _merge_tiny(text: str, spans: list[_Placed], budget: int) -> list[_Placed]:
 def is_tiny(body: str) -> bool:
     """Whether a chunk's text is a fragment too small to stand alone."""
     stripped = body.strip()
-    return len(stripped) < TINY_CHARS and len(_CJK.findall(stripped)) < TINY_CJK
+    return len(stripped) < TINY_CHARS and count_cjk(stripped) < TINY_CJK
 
 
 def _fits(text: str, start: int, end: int, budget: int) -> bool:
@@ -398,16 +395,16 @@ def _overlap_start(text: str, previous: list[Piece], allowed: int) -> int | None
         return None
     # Otherwise the tail of the last piece, cut at a word (or line) start.
     position = last.end
-    budget = float(allowed - 1)
+    budget = (allowed - 1) * 4  # in quarters of a token
     while position > last.start and budget > 0:
         position -= 1
-        budget -= 1.0 if _CJK.match(text[position]) else 0.25
+        budget -= char_quarters(text[position])
     if last.by_lines:
         newline = text.find("\n", position, last.end)
         if newline < 0:
             return None
         position = newline + 1
-    elif position > last.start and not _CJK.match(text[position]):
+    elif position > last.start and not is_cjk(text[position]):
         while position < last.end and not text[position].isspace():
             position += 1
     while position < last.end and text[position].isspace():

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from chat_tui.retrieval.chunk_key import dedup_key, normalise
 from chat_tui.retrieval.types import Chunk
 
-__all__ = ["DuplicateBook", "FileSplit", "also_in_label", "dedup_key", "normalise"]
+__all__ = ["DuplicateBook", "FileSplit", "dedup_key", "normalise"]
 
 
 @dataclass
@@ -77,13 +77,3 @@ class DuplicateBook:
         return sorted(
             (item for item in counts if item[1] > 1), key=lambda item: (-item[1], item[0])
         )
-
-
-def also_in_label(sources: Sequence[str], shown: int = 2) -> str:
-    """``"(also in: a.md, b.md +3)"`` for the other sources of a passage, "" for none."""
-    unique = list(dict.fromkeys(sources))
-    if not unique:
-        return ""
-    head = ", ".join(unique[:shown])
-    rest = len(unique) - shown
-    return f"(also in: {head} +{rest})" if rest > 0 else f"(also in: {head})"

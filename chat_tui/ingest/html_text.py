@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from chat_tui.ingest.loaders import tidy_blank_lines
+from chat_tui.ingest.blank_lines import tidy_blank_lines
 from chat_tui.ingest.report import FileRefused
 
 DROPPED_TAGS = frozenset(

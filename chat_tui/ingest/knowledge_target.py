@@ -23,15 +23,14 @@ __all__ = ["open_store", "probe_embedder"]
 
 def _known_dimensions(embedder: Embedder | None) -> int | None:
     """The embedder's vector size if it is known without a request, else None."""
-    if embedder is None or not getattr(embedder, "dimensions_known", True):
+    if embedder is None or not embedder.dimensions_known:
         return None
     return embedder.dimensions
 
 
 async def _detect_dimensions(embedder: Embedder) -> int:
     """The embedder's vector size; an OpenAI-compatible server is asked (one tiny request)."""
-    detect = getattr(embedder, "detect_dimensions", None)
-    return int(await detect()) if detect is not None else embedder.dimensions
+    return await embedder.detect_dimensions()
 
 
 async def probe_embedder(embedder: Embedder) -> int:

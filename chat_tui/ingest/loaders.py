@@ -146,7 +146,6 @@ _CJK_ENCODINGS = frozenset(
         "hz",
     }
 )
-_BLANK_RUNS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
 @dataclass(frozen=True)
@@ -528,8 +527,3 @@ def load_document(
     if is_image(path) and not allow_images:
         raise FileRefused("image (needs a multimodal embedder)")
     return loader(data, argument)
-
-
-def tidy_blank_lines(text: str) -> str:
-    """Collapse runs of blank lines to one blank line (for text rebuilt from markup)."""
-    return _BLANK_RUNS.sub("\n\n", text).strip()

@@ -41,10 +41,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from chat_tui.config import Settings
+from chat_tui.domain.defaults import DEFAULT, Default
 from chat_tui.errors import ChatTuiError, EmbeddingError, IngestError
 from chat_tui.ingest.chunking import chunk_document
 from chat_tui.ingest.knowledge_target import open_store, probe_embedder
@@ -88,17 +88,11 @@ BATCH_FILES = 48
 BATCH_CHUNKS = 2000
 #: Chunks written between flushes during a long ingest (there is always one at the end).
 FLUSH_CHUNKS = 20_000
-_MULTIMODAL_MODELS = ("jina-embeddings-v4", "jina-clip")
 
 
 def is_multimodal(embedder: Embedder | None) -> bool:
-    """Whether the embedder takes images (an explicit ``multimodal`` attribute wins)."""
-    if embedder is None:
-        return False
-    flag = getattr(embedder, "multimodal", None)
-    if isinstance(flag, bool):
-        return flag
-    return any(name in str(getattr(embedder, "model", "")) for name in _MULTIMODAL_MODELS)
+    """Whether the embedder takes images (so image files are loaded, not refused)."""
+    return embedder is not None and embedder.multimodal
 
 
 @dataclass
@@ -181,7 +175,7 @@ class _Run:
         self.roots = roots
         self.allow_images = is_multimodal(embedder)
         self.batch_size = max(
-            1, int(getattr(embedder, "batch_size", 0) or settings.embedding.batch_size)
+            1, embedder.batch_size if embedder is not None else settings.embedding.batch_size
         )
         self.embed_slots = asyncio.Semaphore(max(1, settings.embedding.concurrency))
         self.unstored = asyncio.Semaphore(UNSTORED_FILES)
@@ -200,9 +194,7 @@ class _Run:
     async def run(self, files: Sequence[Path]) -> None:
         queue: asyncio.Queue[_FileJob | None] = asyncio.Queue(QUEUED_FILES)
         if self.embedder is not None and files:
-            self.stores_once = await asyncio.to_thread(
-                lambda: bool(getattr(self.store, "stores_once", False))
-            )
+            self.stores_once = await asyncio.to_thread(lambda: self.store.stores_once)
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._produce(files, queue))
@@ -553,7 +545,7 @@ async def ingest_paths(
     follow_links: bool = False,
     progress: IngestProgress | None = None,
     store: KnowledgeStore | None = None,
-    embedder: Embedder | None | EllipsisType = ...,
+    embedder: Embedder | None | Default = DEFAULT,
 ) -> IngestReport:
     """Ingest files and folders into a knowledge base.
 
@@ -574,7 +566,7 @@ async def ingest_paths(
         progress: callbacks for a progress display.
         store: the store to use (default: a ``KnowledgeStore`` for ``knowledge_base``,
             closed at the end; a given store is left open).
-        embedder: the embedder; ``...`` (default) builds one from ``settings.embedding``
+        embedder: the embedder; ``DEFAULT`` (left out) builds one from ``settings.embedding``
             (and closes it at the end); None stores chunks for BM25 search only.
 
     Returns:
@@ -587,10 +579,8 @@ async def ingest_paths(
     began = time.monotonic()
     roots = _roots(paths)
     shown: IngestProgress = progress if progress is not None else NoProgress()
-    own_embedder = isinstance(embedder, EllipsisType)
-    active: Embedder | None = (
-        _default_embedder(settings) if isinstance(embedder, EllipsisType) else embedder
-    )
+    own_embedder = embedder is DEFAULT
+    active = _default_embedder(settings) if embedder is DEFAULT else embedder
     own_store = store is None
     try:
         walked = await asyncio.to_thread(

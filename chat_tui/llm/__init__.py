@@ -4,9 +4,8 @@ Importing this package is cheap (``openai`` is imported only when a ``ChatClient
 """
 
 from chat_tui.llm.client import ChatClient
-from chat_tui.llm.deltas import ContentDelta, Delta, ReasoningDelta, StreamEnded, UsageReport
+from chat_tui.llm.deltas import ContentDelta, Delta, ReasoningDelta, StreamEnded, Usage
 from chat_tui.llm.redaction import scrub
-from chat_tui.llm.tokens import estimate_message_tokens, estimate_tokens
 
 __all__ = [
     "ChatClient",
@@ -14,8 +13,6 @@ __all__ = [
     "Delta",
     "ReasoningDelta",
     "StreamEnded",
-    "UsageReport",
-    "estimate_message_tokens",
-    "estimate_tokens",
+    "Usage",
     "scrub",
 ]

@@ -1,7 +1,7 @@
 """The OpenAI-compatible streaming client: messages in, typed deltas out.
 
 It wraps ``openai.AsyncOpenAI`` so the rest of chat-tui sees only small frozen deltas
-(``ContentDelta``, ``ReasoningDelta``, ``UsageReport``, ``StreamEnded``) and one-line
+(``ContentDelta``, ``ReasoningDelta``, ``Usage``, ``StreamEnded``) and one-line
 ``ProviderError``s. Retries are ours (the SDK's are off) so they are observable and
 never happen once part of an answer was shown. ``openai`` is imported when a client is
 built, not when this module is imported: it takes ~0.7 s, and the UI must start faster.
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from chat_tui.config import ProviderSettings, require_key
 from chat_tui.domain.text import clean_line
-from chat_tui.llm.deltas import ContentDelta, Delta, ReasoningDelta, StreamEnded, UsageReport
+from chat_tui.llm.deltas import ContentDelta, Delta, ReasoningDelta, StreamEnded, Usage
 from chat_tui.llm.failures import (
     AUTO_RETRY_KINDS,
     NotAStream,
@@ -51,7 +51,7 @@ class _StreamState:
 
     def __init__(self) -> None:
         self.finish_reason: str | None = None
-        self.usage: UsageReport | None = None
+        self.usage: Usage | None = None
 
     def feed(self, chunk: Any) -> list[Delta]:
         given = getattr(chunk, "model_fields_set", None)
@@ -62,7 +62,7 @@ class _StreamState:
             prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
             completion = int(getattr(usage, "completion_tokens", 0) or 0)
             total = int(getattr(usage, "total_tokens", 0) or prompt + completion)
-            self.usage = UsageReport(prompt, completion, total)
+            self.usage = Usage(prompt, completion, total)
         deltas: list[Delta] = []
         for choice in getattr(chunk, "choices", None) or ():
             if getattr(choice, "index", 0) not in (0, None):
@@ -207,7 +207,7 @@ class ChatClient:
 
         Yields:
             ``ReasoningDelta`` / ``ContentDelta`` pieces in arrival order, then at most one
-            ``UsageReport``, then ``StreamEnded``.
+            ``Usage``, then ``StreamEnded``.
 
         Raises:
             MissingKeyError: the provider needs a key and has none; nothing was sent.
@@ -346,6 +346,6 @@ __all__ = [
     "NO_KEY_PLACEHOLDER",
     "ReasoningDelta",
     "StreamEnded",
-    "UsageReport",
+    "Usage",
     "scrub",
 ]

@@ -8,14 +8,13 @@ openai 1.x (httpx) and 3.x (httpx2) without importing either.
 
 from __future__ import annotations
 
-import email.utils
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from chat_tui.config import ProviderSettings, key_env_of
+from chat_tui.domain.retry_after import parse_retry_after
 from chat_tui.domain.text import clean_line
 from chat_tui.errors import ContextTooLongError, ProviderError
 from chat_tui.llm.redaction import scrub
@@ -183,20 +182,10 @@ def retry_after_seconds(error: BaseException) -> float | None:
     headers = getattr(response, "headers", None)
     if headers is None:
         return None
-    try:
-        millis = headers.get("retry-after-ms")
-        if millis is not None:
-            return max(0.0, float(millis) / 1000)
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError, OverflowError):
-        return None
+    millis = parse_retry_after(headers.get("retry-after-ms"))
+    if millis is not None:
+        return millis / 1000  # OpenAI's own header: a number, never a date
+    return parse_retry_after(headers.get("retry-after"))
 
 
 def to_provider_error(error: BaseException, situation: Situation) -> ProviderError | None:

@@ -6,21 +6,20 @@ on 429/5xx and turning failures into one-line ``EmbeddingError`` messages that
 never contain the key is the same for both.
 
 Batching rule: a request carries at most ``min(batch_size, max_inputs)`` inputs
-and at most ``max_request_tokens`` estimated tokens (4 characters per token, 1
-per CJK character, 1,000 per image). One input is cut to ``max_input_tokens``
-estimated tokens (8,192 by default, the smallest context among the supported
+and at most ``max_request_tokens`` estimated tokens (``chat_tui.domain.tokens``, the
+estimate the chunker sizes chunks with; 1,000 per image). One input is cut to
+``max_input_tokens`` estimated tokens (8,192 by default, the smallest context among the supported
 Jina models) so a huge chunk cannot make the service reject the whole batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import random
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from chat_tui.domain.retry_after import parse_retry_after
 from chat_tui.errors import EmbeddingError
 
 if TYPE_CHECKING:
@@ -30,36 +29,6 @@ if TYPE_CHECKING:
 
 IMAGE_TOKENS = 1_000
 MAX_RETRY_AFTER = 60.0
-
-
-def _is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0x3040 <= code <= 0x30FF
-        or 0xAC00 <= code <= 0xD7AF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x2FFFF
-    )
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap token estimate: 1 per CJK character, 1 per 4 other characters."""
-    cjk = sum(1 for ch in text if _is_cjk(ch))
-    return cjk + (len(text) - cjk + 3) // 4
-
-
-def cut_to_tokens(text: str, max_tokens: int) -> str:
-    """``text`` shortened so that ``estimate_tokens`` is at most ``max_tokens``."""
-    if len(text) <= max_tokens or estimate_tokens(text) <= max_tokens:
-        return text
-    budget = max_tokens * 4
-    for i, ch in enumerate(text):
-        budget -= 4 if _is_cjk(ch) else 1
-        if budget < 0:
-            return text[:i]
-    return text
 
 
 def plan_batches(costs: Sequence[int], max_inputs: int, max_tokens: int) -> list[range]:
@@ -74,21 +43,6 @@ def plan_batches(costs: Sequence[int], max_inputs: int, max_tokens: int) -> list
     if start < len(costs):
         batches.append(range(start, len(costs)))
     return batches
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return min(MAX_RETRY_AFTER, max(0.0, float(value)))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return min(MAX_RETRY_AFTER, max(0.0, when - time.time()))
 
 
 def _detail(response: httpx.Response, secret: str | None) -> str:
@@ -196,8 +150,8 @@ class HttpEmbeddingClient:
                 status = response.status_code
                 if status == 429 or status >= 500:
                     if attempt < retries:
-                        wait = _retry_after(response)
-                        await asyncio.sleep(delay if wait is None else wait)
+                        wait = parse_retry_after(response.headers.get("retry-after"))
+                        await asyncio.sleep(delay if wait is None else min(MAX_RETRY_AFTER, wait))
                         continue
                     raise self._error(response, retries)
                 if status >= 400:

@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from chat_tui.config import EmbeddingSettings
+from chat_tui.domain.tokens import cut_to_tokens, estimate_tokens
 from chat_tui.errors import EmbeddingError
 from chat_tui.retrieval.embed_http import (
     IMAGE_TOKENS,
     HttpEmbeddingClient,
-    cut_to_tokens,
-    estimate_tokens,
     plan_batches,
     vectors_from,
 )
@@ -31,6 +30,8 @@ MAX_INPUTS_PER_REQUEST = 512
 MAX_INPUT_TOKENS = 8_192
 #: Estimated tokens per request, to keep each request small enough to retry cheaply.
 MAX_REQUEST_TOKENS = 64_000
+#: The Jina models that embed images (the ingest then loads image files).
+MULTIMODAL_MODELS = ("jina-embeddings-v4", "jina-clip")
 
 
 class JinaEmbedder:
@@ -47,12 +48,20 @@ class JinaEmbedder:
         self.dimensions = settings.dimensions
         #: Jina honours ``dimensions``, so the size is known without asking.
         self.dimensions_known = True
+        self.batch_size = settings.batch_size
+        #: Jina has a reranker (used when ``embedding.rerank`` is on).
+        self.can_rerank = True
         self.max_inputs = max(1, min(settings.batch_size, MAX_INPUTS_PER_REQUEST))
         self.max_request_tokens = MAX_REQUEST_TOKENS
         self.max_input_tokens = MAX_INPUT_TOKENS
         self._http = HttpEmbeddingClient(
             settings, service="Jina", key_env="JINA_API_KEY", backoff_base=backoff_base
         )
+
+    @property
+    def multimodal(self) -> bool:
+        """Whether the model embeds images (v4, CLIP), so image files are ingested."""
+        return any(name in self.model for name in MULTIMODAL_MODELS)
 
     @property
     def _takes_images(self) -> bool:
@@ -116,7 +125,9 @@ class JinaEmbedder:
         """The vector size (Jina honours ``dimensions``, so no request is needed)."""
         return self.dimensions
 
-    async def rerank(self, query: str, documents: list[str], top_n: int) -> list[tuple[int, float]]:
+    async def rerank(
+        self, query: str, documents: Sequence[str], top_n: int
+    ) -> list[tuple[int, float]]:
         """``(document index, relevance score)`` best first, via Jina's reranker.
 
         Raises:
@@ -129,7 +140,7 @@ class JinaEmbedder:
             {
                 "model": self.settings.rerank_model,
                 "query": query,
-                "documents": documents,
+                "documents": list(documents),
                 "top_n": top_n,
                 "return_documents": False,
             },

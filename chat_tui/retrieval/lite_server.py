@@ -95,7 +95,7 @@ def _alive(pid: int | None) -> bool:
 
 def serve(db_file: Path, state_file: Path, lock_file: Path, idle_seconds: float) -> int:
     """Serve ``db_file`` on a unix socket until idle or signalled; returns the exit status."""
-    from chat_tui.retrieval.milvus_connection import quiet_grpc
+    from chat_tui.retrieval.grpc_quiet import quiet_grpc
 
     quiet_grpc()
     from milvus_lite.server import Server

@@ -1,23 +1,24 @@
 """The connection half of a knowledge store: one MilvusClient, reconnected when lost.
 
-Every Milvus call goes through :meth:`MilvusConnection._call`, which turns pymilvus's
+Every Milvus call goes through :meth:`MilvusConnection.call`, which turns pymilvus's
 many exception types into one-line :class:`RetrievalError` messages and survives the
 two things that happen to a long-running app: the local Milvus Lite server went away
 (reconnect once; the next client starts a new server) and the server restarted
-(collections must be loaded again). :class:`~chat_tui.retrieval.milvus_store.KnowledgeStore`
-builds the knowledge-base semantics on top.
+(collections must be loaded again). A :class:`~chat_tui.retrieval.milvus_store.KnowledgeStore`
+holds one and builds the knowledge-base semantics on it; what "loaded" means is the
+store's (it passes ``reload``), the connection only says when it must be done again.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chat_tui.errors import RetrievalError
+from chat_tui.retrieval.grpc_quiet import quiet_grpc
 from chat_tui.retrieval.milvus_schema import scrub_uri
 
 if TYPE_CHECKING:
@@ -57,20 +58,6 @@ def _route_pymilvus_logs() -> None:
         logger.propagate = True
 
 
-def quiet_grpc() -> None:
-    """Keep gRPC's C core (and absl) from writing log lines to a terminal the app owns.
-
-    gRPC reads these variables once, when ``grpc`` is first imported, so this runs in the
-    code paths that import pymilvus (never at import time of chat_tui). A user who set
-    them explicitly (to debug) keeps theirs.
-    """
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
-    os.environ.setdefault("GRPC_TRACE", "")
-    # absl (which gRPC's core logs through since 1.6x): only fatal messages.
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("GLOG_minloglevel", "3")
-
-
 def _is_released_error(error: Exception) -> bool:
     return getattr(error, "code", None) == 101 or "call load()" in str(error)
 
@@ -81,17 +68,38 @@ def _short(error: Exception) -> str:
 
 
 class MilvusConnection:
-    """A lazily connected MilvusClient for one knowledge base (see the module docstring)."""
+    """A lazily connected MilvusClient for one knowledge base (see the module docstring).
 
-    settings: Settings
-    knowledge_base: str
-    _client: Any = None
-    _uri = ""
-    _opened = False
-    _touched = 0.0
+    Args:
+        settings: the settings (``milvus.*`` and ``knowledge_dir``).
+        knowledge_base: the KB name, for error messages.
+        reload: called after a reconnect or a server restart, to load the KB's
+            collections again (the store's ``_open``); it runs its own ``call("opening")``.
+    """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, settings: Settings, knowledge_base: str, reload: Callable[[], object]
+    ) -> None:
+        self.settings = settings
+        self.knowledge_base = knowledge_base
+        self._reload = reload
         self._connect_lock = threading.Lock()
+        self._client: Any = None
+        self._uri = ""
+        self._touched = 0.0
+        #: Bumped with every new client and when the server lost what was loaded: the
+        #: store loads its collections again when this differs from when it last did.
+        self.generation = 0
+
+    @property
+    def uri(self) -> str:
+        """The uri of the last connection ("" before the first); may hold a token."""
+        return self._uri
+
+    @property
+    def connected(self) -> bool:
+        """Whether a client is open (it may still turn out to be lost)."""
+        return self._client is not None
 
     def _keep_server_up(self) -> None:
         """Tell the local server, at most every ``TOUCH_EVERY`` s, that this store uses it."""
@@ -103,10 +111,6 @@ class MilvusConnection:
         if now - self._touched >= TOUCH_EVERY:
             self._touched = now
             touch_activity(self.settings.knowledge_dir)
-
-    def _open(self, create: bool = False) -> bool:
-        """Load the knowledge base's collections (the store's; called after reconnecting)."""
-        raise NotImplementedError
 
     @staticmethod
     def _connect_client(settings: Settings) -> tuple[Any, str]:
@@ -127,30 +131,45 @@ class MilvusConnection:
                 f"cannot connect to Milvus at {scrub_uri(uri)}: {_short(error)}"
             ) from None
 
-    def _get_client(self) -> Any:
+    def client(self) -> Any:
+        """The MilvusClient, connecting first if needed (raw: no retry, no error mapping)."""
         with self._connect_lock:
             if self._client is None:
                 self._client, self._uri = self._connect_client(self.settings)
+                self.generation += 1
             return self._client
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
+        """Drop the client; the next call connects afresh (the local server keeps running)."""
         with self._connect_lock:
-            client, self._client, self._opened = self._client, None, False
+            client, self._client = self._client, None
         if client is not None:
             try:
                 client.close()
             except Exception:  # noqa: BLE001 - already broken
                 pass
 
-    def _call(self, what: str, action: Callable[[Any], T]) -> T:
-        """Run ``action(client)``; on a lost connection, reconnect once (maybe a new server)."""
+    def close(self) -> None:
+        """Close the connection (the same as ``reset``; the store may connect again)."""
+        self.reset()
+
+    def call(self, what: str, action: Callable[[Any], T]) -> T:
+        """Run ``action(client)``; on a lost connection, reconnect once (maybe a new server).
+
+        Args:
+            what: the step, for the error message ("searching", "registering"...).
+            action: the request, given the client.
+
+        Raises:
+            RetrievalError: one line naming the KB and the step.
+        """
         for attempt in (1, 2):
             try:
-                client = self._get_client()
+                client = self.client()
             except RetrievalError:
                 if attempt == 2 or self.settings.milvus.uri:
                     raise
-                self._reset()  # a channel the local server closed: connect afresh once
+                self.reset()  # a channel the local server closed: connect afresh once
                 continue
             self._keep_server_up()
             try:
@@ -159,20 +178,22 @@ class MilvusConnection:
                 raise
             except Exception as error:  # noqa: BLE001 - pymilvus raises many kinds
                 if attempt == 1 and _is_connection_error(error):
-                    self._reset()  # the local server went away: the next client starts a new one
+                    self.reset()  # the local server went away: the next client starts a new one
                     if what != "opening":
-                        self._open()
+                        self._reload()
                     continue
                 if attempt == 1 and _is_released_error(error) and what != "opening":
-                    self._opened = False  # the server restarted: collections must be loaded again
-                    self._open()
+                    # The server restarted: collections must be loaded again (on this client).
+                    self.generation += 1
+                    self._reload()
                     continue
                 raise RetrievalError(
                     f"knowledge base {self.knowledge_base!r}: {what} failed: {_short(error)}"
                 ) from None
         raise AssertionError("unreachable")
 
-    def _local_db_missing(self) -> bool:
+    def local_db_missing(self) -> bool:
+        """Whether the local database was never created (so nothing exists; no server started)."""
         from chat_tui.retrieval.milvus_server import data_dir
 
         return not self.settings.milvus.uri and not data_dir(self.settings.knowledge_dir).is_dir()

@@ -22,6 +22,14 @@ ANCHOR_MAX_BYTES = 1_024
 #: the collection has them (a KB on a Milvus server from before keeps working).
 #: ``key`` is the passage key (``chunk_key.dedup_key``): a KB without it stores copies.
 LOCATION_FIELDS = ("anchor", "root", "key")
+#: The analyzed field BM25 scores in knowledge bases made since it exists: the chunk's
+#: text after its file's name and its heading path (``search_text``). A passage that
+#: explains ``Path.suffix`` under "pathlib — Object-oriented filesystem paths" rarely
+#: says "pathlib" itself, a man page's option list never names its command: without
+#: the title, a question naming the module or the command finds the whole-book copy or
+#: another page that happens to. Older knowledge bases (no such field) keep scoring
+#: ``text`` alone and stay readable; ``chat-tui ingest --rebuild`` gives them the field.
+SEARCH_TEXT_FIELD = "search_text"
 #: Tokens BM25 should not count: jieba emits spaces and punctuation as tokens of their
 #: own (without these, "how to run it?" matches every text with a space or a "?").
 _NOT_WORDS = (
@@ -29,6 +37,15 @@ _NOT_WORDS = (
     + list(",.;:!?'\"()[]{}<>/\\|-_=+*&^%$#@~`")
     + list("，。；：！？、“”‘’（）【】《》…—·")
 )
+#: Words of asking, not of what is asked about: questions are full of them ("How do I
+#: ...?", "如何 ... 一个 ...的"), and so are FAQ menus and tables of contents, which
+#: then outrank the page that answers. Milvus's English list plus Chinese function
+#: words jieba cuts out as tokens of their own (a word inside a longer token, as
+#: "的" in "目的", is not touched).
+_QUESTION_WORDS = ["_english_", "i", "do", "does", "how", "what", "my", "me", "can"] + (
+    "的 了 吗 呢 吧 啊 是 在 和 与 或 把 被 让 给 用 要 我 你 它 我们 这 那 这个 那个 "
+    "一个 一些 如何 怎么 怎样 怎么样 什么 哪 哪些 哪个 能 能否 可以 会 时 时候 才能"
+).split()
 _ENGLISH_FILTERS: list[Any] = [
     "lowercase",
     {"type": "stemmer", "language": "english"},
@@ -45,7 +62,10 @@ _ENGLISH_FILTERS: list[Any] = [
 ANALYZERS: dict[str, dict[str, Any]] = {
     "jieba": {
         "tokenizer": "jieba",
-        "filter": ["lowercase", {"type": "stop", "stop_words": _NOT_WORDS}],
+        "filter": [
+            "lowercase",
+            {"type": "stop", "stop_words": _NOT_WORDS + _QUESTION_WORDS},
+        ],
     },
     "english": {"tokenizer": "standard", "filter": _ENGLISH_FILTERS},
     "standard": {"tokenizer": "standard", "filter": ["lowercase"]},
@@ -88,6 +108,19 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
     return data[:max_bytes].decode("utf-8", "ignore")
 
 
+def search_text(source: str, heading: str, text: str) -> str:
+    """What BM25 indexes for a chunk: its file's name (no extensions), heading path, text.
+
+    ``/usr/share/doc/python3.11/html/library/pathlib.html`` gives "pathlib"; the name is
+    split at ``_``, ``-`` and ``.`` so its words are words ("asyncio-task" -> "asyncio task").
+    """
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = name.split(".", 1)[0] if not name.startswith(".") else name
+    words = re.sub(r"[_\-.]+", " ", stem).strip()
+    head = "\n".join(part for part in (words, heading.strip()) if part)
+    return truncate_utf8(f"{head}\n{text}" if head else text, TEXT_MAX_BYTES)
+
+
 def or_none(value: Any) -> int | None:
     return None if value is None or int(value) < 0 else int(value)
 
@@ -115,13 +148,16 @@ def create_chunks_collection(
         schema.add_field("file_hash", DataType.VARCHAR, max_length=HASH_MAX_BYTES)
         schema.add_field("version", DataType.VARCHAR, max_length=64)
         schema.add_field("heading", DataType.VARCHAR, max_length=HEADING_MAX_BYTES)
-        schema.add_field(
-            "text",
-            DataType.VARCHAR,
-            max_length=TEXT_MAX_BYTES,
-            enable_analyzer=True,
-            analyzer_params=analyzer_params,
-        )
+        # ``text`` keeps the analyzer it always had (``read_schema`` reports it); BM25
+        # reads ``search_text`` (the same analyzer), which the passages never return.
+        for text_field in ("text", SEARCH_TEXT_FIELD):
+            schema.add_field(
+                text_field,
+                DataType.VARCHAR,
+                max_length=TEXT_MAX_BYTES,
+                enable_analyzer=True,
+                analyzer_params=analyzer_params,
+            )
         for number_field in ("line_start", "line_end", "page", "idx"):
             schema.add_field(number_field, DataType.INT64)
         schema.add_field("anchor", DataType.VARCHAR, max_length=ANCHOR_MAX_BYTES)
@@ -141,7 +177,7 @@ def create_chunks_collection(
             Function(
                 name="text_bm25",
                 function_type=FunctionType.BM25,
-                input_field_names=["text"],
+                input_field_names=[SEARCH_TEXT_FIELD],
                 output_field_names=["sparse"],
             )
         )

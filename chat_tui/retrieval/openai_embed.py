@@ -11,11 +11,10 @@ import asyncio
 from collections.abc import Sequence
 
 from chat_tui.config import EmbeddingSettings
+from chat_tui.domain.tokens import cut_to_tokens, estimate_tokens
 from chat_tui.errors import EmbeddingError
 from chat_tui.retrieval.embed_http import (
     HttpEmbeddingClient,
-    cut_to_tokens,
-    estimate_tokens,
     plan_batches,
     vectors_from,
 )
@@ -40,6 +39,11 @@ class OpenAIEmbedder:
         self.dimensions = settings.dimensions
         #: Whether ``dimensions`` is the server's real size (learnt from an answer).
         self.dimensions_known = False
+        self.batch_size = settings.batch_size
+        #: Text only: ``/embeddings`` takes strings, so image files are not ingested.
+        self.multimodal = False
+        #: OpenAI-compatible servers have no standard rerank endpoint.
+        self.can_rerank = False
         self._http = HttpEmbeddingClient(
             settings,
             service="the embedding server",
@@ -77,6 +81,12 @@ class OpenAIEmbedder:
         if not self.dimensions_known:
             await self._embed(["dimension probe"])
         return self.dimensions
+
+    async def rerank(
+        self, query: str, documents: Sequence[str], top_n: int
+    ) -> list[tuple[int, float]]:
+        """Not offered (``can_rerank`` is False): retrieval keeps the search order."""
+        raise EmbeddingError("the embedding server has no reranker (embedding.rerank)")
 
     async def aclose(self) -> None:
         await self._http.aclose()

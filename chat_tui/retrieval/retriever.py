@@ -11,10 +11,11 @@ constructing it imports nothing heavy and connects to nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from chat_tui.domain.defaults import DEFAULT, Default
 from chat_tui.domain.models import Citation
 from chat_tui.errors import EmbeddingError, RetrievalError
 from chat_tui.retrieval.types import Embedder, Passage
@@ -105,8 +106,10 @@ class Retriever:
         """
         self.last_notice = None
         store = self._store(knowledge_base)
-        rerank = bool(self.settings.embedding.rerank and hasattr(self.embedder, "rerank"))
-        pool = max(top_k, self.settings.retrieval.candidates) if rerank else top_k
+        reranker = self.embedder if self.settings.embedding.rerank else None
+        if reranker is not None and not reranker.can_rerank:
+            reranker = None
+        pool = max(top_k, self.settings.retrieval.candidates) if reranker is not None else top_k
 
         def open_store() -> int | None:
             return store.dense_dim if store.exists() else -1
@@ -149,20 +152,18 @@ class Retriever:
                 )
         else:
             passages = await self._in_thread(lambda: store.search_bm25(question, pool))
-        if rerank and len(passages) > 1:
-            passages, rerank_notice = await self._rerank(question, passages, top_k)
+        if reranker is not None and len(passages) > 1:
+            passages, rerank_notice = await self._rerank(reranker, question, passages, top_k)
             notice = notice or rerank_notice
         self.last_notice = notice
         return passages[:top_k]
 
+    @staticmethod
     async def _rerank(
-        self, question: str, passages: list[Passage], top_k: int
+        reranker: Embedder, question: str, passages: list[Passage], top_k: int
     ) -> tuple[list[Passage], str | None]:
-        rerank: Callable[..., Awaitable[list[tuple[int, float]]]] = getattr(  # noqa: B009
-            self.embedder, "rerank"
-        )
         try:
-            order = await rerank(question, [p.chunk.text for p in passages], top_k)
+            order = await reranker.rerank(question, [p.chunk.text for p in passages], top_k)
         except EmbeddingError as error:
             return passages, f"reranking failed ({error}); kept search order"
         return [
@@ -207,7 +208,7 @@ class KnowledgeBaseContext:
 
     Args:
         settings: the settings.
-        embedder: an embedder, or "default" to build one from ``settings.embedding``
+        embedder: an embedder, or ``DEFAULT`` to build one from ``settings.embedding``
             (None when there is no key: BM25 only).
         store_factory: builds the store for a KB name (tests).
     """
@@ -216,7 +217,7 @@ class KnowledgeBaseContext:
         self,
         settings: Settings,
         *,
-        embedder: Embedder | None | str = "default",
+        embedder: Embedder | None | Default = DEFAULT,
         store_factory: Callable[[str], KnowledgeStore] | None = None,
     ) -> None:
         self.settings = settings
@@ -227,7 +228,7 @@ class KnowledgeBaseContext:
     def _get_retriever(self) -> Retriever:
         if self._retriever is None:
             embedder = self._embedder
-            if isinstance(embedder, str):
+            if embedder is DEFAULT:
                 from chat_tui.retrieval.openai_embed import make_embedder
 
                 embedder = make_embedder(self.settings.embedding)

@@ -90,10 +90,35 @@ class Passage:
 
 
 class Embedder(Protocol):
-    """Turns text (or images) into vectors."""
+    """Turns text (or images) into vectors.
+
+    What an embedder can do is declared here, by every embedder, rather than probed with
+    ``getattr``: the pipeline and the retriever read these properties, and a new embedder
+    that forgets one fails the type check instead of silently losing a feature.
+    """
 
     model: str
     dimensions: int
+
+    @property
+    def dimensions_known(self) -> bool:
+        """Whether ``dimensions`` is the real vector size without asking the service."""
+        ...
+
+    @property
+    def multimodal(self) -> bool:
+        """Whether ``embed_documents`` takes image chunks (else images are not ingested)."""
+        ...
+
+    @property
+    def batch_size(self) -> int:
+        """How many chunks the ingest pipeline hands ``embed_documents`` at a time."""
+        ...
+
+    @property
+    def can_rerank(self) -> bool:
+        """Whether ``rerank`` works; only then does retrieval ask for more candidates."""
+        ...
 
     async def embed_documents(self, chunks: Sequence[Chunk]) -> list[list[float]]:
         """Vectors for document chunks (task ``retrieval.passage``)."""
@@ -101,6 +126,16 @@ class Embedder(Protocol):
 
     async def embed_query(self, text: str) -> list[float]:
         """A vector for a question (task ``retrieval.query``)."""
+        ...
+
+    async def detect_dimensions(self) -> int:
+        """The real vector size (an OpenAI-compatible server is asked once)."""
+        ...
+
+    async def rerank(
+        self, query: str, documents: Sequence[str], top_n: int
+    ) -> list[tuple[int, float]]:
+        """``(document index, relevance score)`` best first; only when ``can_rerank``."""
         ...
 
     async def aclose(self) -> None: ...

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chat_tui.config import Settings
+from chat_tui.domain.defaults import DEFAULT, Default
 from chat_tui.domain.models import Role
 from chat_tui.domain.roles import load_roles
 from chat_tui.services.chat import ChatService, ContextProvider
@@ -26,13 +27,35 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class AppServices:
-    """What a front end works with."""
+    """What a front end works with.
 
-    settings: Settings
+    The settings have one owner, the chat service (whose requests use them); this
+    object only reads through to it, so a provider or model switch (F5, F4) made
+    here is what every reader sees next: the status line, the pickers, the palette,
+    the knowledge-base search and the state keeper.
+    """
+
     repository: SessionRepository
     roles: list[Role]
     chat: ChatService
     notices: list[str] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force, with the provider and model chosen since start-up."""
+        return self.chat.settings
+
+    def use_provider(self, name: str) -> None:
+        """Make provider profile ``name`` the active one, for every reader.
+
+        Raises:
+            ConfigError: no profile has that name.
+        """
+        self.chat.use_provider(name)
+
+    def use_model(self, model: str) -> None:
+        """Use ``model`` with the active provider, for every reader."""
+        self.chat.use_model(model)
 
     @property
     def sessions(self) -> SessionService:
@@ -59,7 +82,7 @@ def open_services(
     *,
     repository: SessionRepository | None = None,
     client_factory: Callable[[Settings], ChatClient] | None = None,
-    context: ContextProvider | None | str = "default",
+    context: ContextProvider | None | Default = DEFAULT,
 ) -> AppServices:
     """Open history and roles and build the chat service.
 
@@ -67,7 +90,7 @@ def open_services(
         settings: the loaded settings.
         repository: an already-open repository (tests); by default the TinyDB one.
         client_factory: builds the chat client (tests point it at a local server).
-        context: the retrieval seam; "default" builds the knowledge-base one.
+        context: the retrieval seam; ``DEFAULT`` builds the knowledge-base one, None: none.
 
     Raises:
         StorageError: the history directory cannot be used at all.
@@ -86,15 +109,15 @@ def open_services(
             )
     roles, problems = load_roles(settings.roles_dir)
     notices.extend(problems)
-    provider = default_context_provider(settings) if context == "default" else context
+    provider = default_context_provider(settings) if context is DEFAULT else context
     chat = ChatService(
         settings,
         repository,
         roles,
-        context=provider if not isinstance(provider, str) else None,
+        context=provider,
         client_factory=client_factory,
     )
-    return AppServices(settings, repository, roles, chat, notices)
+    return AppServices(repository, roles, chat, notices)
 
 
 def warm_up(settings: Settings) -> None:
@@ -107,7 +130,7 @@ def warm_up(settings: Settings) -> None:
     import openai  # noqa: F401
 
     if settings.retrieval.enabled and not settings.milvus.uri:
-        from chat_tui.retrieval.milvus_connection import quiet_grpc
+        from chat_tui.retrieval.grpc_quiet import quiet_grpc
         from chat_tui.retrieval.milvus_server import data_dir, ensure_local_server
 
         if data_dir(settings.knowledge_dir).is_dir():

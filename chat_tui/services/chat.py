@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_tui.config import Settings
 from chat_tui.domain.models import Citation, Message, MessageStatus, Role, Session, Usage, now
+from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import (
     build_messages,
     context_budget,
@@ -32,6 +33,7 @@ from chat_tui.domain.prompt import (
     title_from,
 )
 from chat_tui.domain.text import StreamSanitizer
+from chat_tui.domain.tokens import estimate_tokens
 from chat_tui.errors import ChatTuiError, ProviderError
 from chat_tui.services.sessions import SessionService
 from chat_tui.storage.base import SessionRepository
@@ -74,13 +76,7 @@ class RetrievalFinished:
         """'3 passages from 2 files' style text."""
         if self.notice and not self.citations:
             return self.notice
-        files = len({c.source for c in self.citations})
-        passages = len(self.citations)
-        text = (
-            f"{passages} passage{'s' * (passages != 1)} from {files} file{'s' * (files != 1)}"
-            if passages
-            else "no matching passages"
-        )
+        text = passages_summary(len(self.citations), len({c.source for c in self.citations}))
         return f"{text} ({self.notice})" if self.notice else text
 
 
@@ -133,14 +129,12 @@ class ContextProvider(Protocol):
 
     async def gather(self, question: str, knowledge_base: str) -> ContextResultLike: ...
 
+    async def aclose(self) -> None:
+        """Close the clients the retrieval step opened (embedder, Milvus)."""
+        ...
+
 
 # ----------------------------------------------------------------------------- service
-
-
-def _count_tokens(text: str) -> int:
-    from chat_tui.llm.tokens import estimate_tokens
-
-    return estimate_tokens(text)
 
 
 def trailing_answers(history: Sequence[Message]) -> list[Message]:
@@ -174,6 +168,8 @@ class ChatService:
         context: ContextProvider | None = None,
         client_factory: Callable[[Settings], ChatClient] | None = None,
     ) -> None:
+        #: The settings in force: the one copy, replaced by ``use_provider`` and
+        #: ``use_model`` (``AppServices.settings`` reads through to it).
         self.settings = settings
         self.repository = repository
         self.roles = {role.name: role for role in roles}
@@ -336,7 +332,7 @@ class ChatService:
                 self.role(session.role).system_prompt,
                 history,
                 budget=self._budget(),
-                count_tokens=_count_tokens,
+                count_tokens=estimate_tokens,
             )
             sent = max(0, len(request) - 2)
         if sent == 0:
@@ -515,12 +511,12 @@ class ChatService:
                 role.system_prompt,
                 history,
                 budget=self._budget(),
-                count_tokens=_count_tokens,
+                count_tokens=estimate_tokens,
                 context_block=context_block,
                 max_earlier=max_earlier,
             )
             self._sent_earlier[session.id] = max(0, len(request) - 2)  # less system, question
-            from chat_tui.llm.client import ContentDelta, ReasoningDelta, UsageReport
+            from chat_tui.llm.client import ContentDelta, ReasoningDelta
 
             client = await self.client()
             stream = client.stream_reply(
@@ -544,10 +540,8 @@ class ChatService:
                         if piece:
                             reasoning.append(piece)
                             await on_event(ReasoningReceived(piece))
-                    elif isinstance(delta, UsageReport):
-                        usage = Usage(
-                            delta.prompt_tokens, delta.completion_tokens, delta.total_tokens
-                        )
+                    elif isinstance(delta, Usage):
+                        usage = delta
                     if full:
                         cap_error = (
                             f"The answer was cut at {MAX_ANSWER_CHARS // 1_000_000} million "
@@ -596,10 +590,9 @@ class ChatService:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-        close_context = getattr(self.context, "aclose", None)
-        if close_context is not None:
+        if self.context is not None:
             with contextlib.suppress(Exception):  # quitting: a failed close must not block it
-                await close_context()
+                await self.context.aclose()
 
 
 def _log_checkpoint_failure(done: asyncio.Future[None]) -> None:

@@ -1,22 +1,22 @@
 """Knowledge-base operations shared by the CLI (``chat-tui kb ...``, ``ingest``) and the TUI.
 
-pymilvus and the parsers are imported only when one of these runs.
+They return data and raise typed errors; the front ends print and choose exit codes
+(:mod:`chat_tui.cli_ingest` for ``ingest``). pymilvus and the parsers are imported only
+when one of these runs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from chat_tui.config import Settings
 from chat_tui.errors import ChatTuiError, RetrievalError
 
 if TYPE_CHECKING:
+    from chat_tui.ingest.report import IngestProgress, IngestReport
     from chat_tui.retrieval.milvus_store import KnowledgeStore
     from chat_tui.retrieval.types import Passage
 
@@ -152,7 +152,8 @@ def hit_records(passages: Sequence[Passage]) -> list[dict[str, object]]:
     return records
 
 
-def _what_is_kept(rebuild: bool) -> str:
+def what_is_kept(rebuild: bool) -> str:
+    """What an ingest that stopped part-way leaves in the knowledge base (one clause)."""
     if rebuild:
         # The old contents were dropped once the embedder and store answered; what the
         # rebuild stored before the failure is kept, each file complete.
@@ -163,22 +164,39 @@ def _what_is_kept(rebuild: bool) -> str:
     return "nothing already stored was lost; files finished so far are stored"
 
 
-def _exit_now(code: int) -> NoReturn:
-    """Exit without waiting for worker threads (a store call or a parse in flight).
+class IngestStopped(ChatTuiError):
+    """An ingest stopped by an error part-way; ``str()`` says why and what is kept.
 
-    Closing the event loop joins its thread pool, and a Milvus request or a parse that is
-    running cannot be interrupted: Ctrl+C would wait for it. The store is all-or-none per
-    file even under ``kill -9`` (see ``KnowledgeStore``), so leaving at once loses nothing.
+    Attributes:
+        cause: the error that stopped it.
+        rebuild: whether it was a ``--rebuild``.
     """
-    import logging
 
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(code)
+    def __init__(self, cause: ChatTuiError, rebuild: bool) -> None:
+        from chat_tui.domain.text import clean_line
+
+        super().__init__(f"ingest stopped: {clean_line(cause)} ({what_is_kept(rebuild)})")
+        self.cause = cause
+        self.rebuild = rebuild
 
 
-def run_ingest(
+def missing_paths(paths: Sequence[Path]) -> list[Path]:
+    """The ``paths`` that do not exist (a dangling symbolic link exists)."""
+    return [p for p in paths if not p.exists() and not p.is_symlink()]
+
+
+def unpruned(missing: Sequence[Path], report: IngestReport) -> list[Path]:
+    """The missing paths a ``--prune`` ingest removed nothing under (so: an error)."""
+    from chat_tui.ingest.walk import is_under
+
+    return [
+        path
+        for path in missing
+        if not any(is_under(source, [path.expanduser().resolve()]) for source in report.removed)
+    ]
+
+
+async def ingest(
     settings: Settings,
     paths: Sequence[Path],
     knowledge_base: str,
@@ -187,70 +205,32 @@ def run_ingest(
     prune: bool,
     rebuild: bool = False,
     follow_links: bool = False,
-) -> int:
-    """Run an ingest with a progress bar and a summary; returns the exit status (0, 1 or 2).
+    progress: IngestProgress | None = None,
+) -> IngestReport:
+    """Ingest ``paths`` (see ``ingest.pipeline.ingest_paths``); the caller owns the loop.
 
-    A path that does not exist is an error (exit 2 when no path exists, else 1), except
-    with ``prune``: then its stored files are pruned, and it is an error (exit 1) only
-    when nothing was stored under it. With ``rebuild`` the knowledge base is dropped only
-    once the embedder and the store have answered, so a fatal error loses nothing.
-    With ``follow_links``, symbolic links out of ``paths`` are followed too. Every path
-    and error printed passes ``clean_line``.
+    With ``rebuild`` the knowledge base is dropped only once the embedder and the store
+    have answered, so a fatal error loses nothing. With ``follow_links``, symbolic links
+    out of ``paths`` are followed too.
+
+    Raises:
+        IngestStopped: a fatal error part-way (what was stored stays, file by file).
     """
-    from rich.console import Console
-
-    from chat_tui.domain.text import clean_line
     from chat_tui.ingest.pipeline import ingest_paths
-    from chat_tui.ingest.progress import RichIngestProgress, render_summary
-    from chat_tui.ingest.walk import is_under
 
-    console = Console(stderr=False)
-    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
-    if not prune:
-        for path in missing:
-            print(f"chat-tui: {clean_line(path)}: no such file or directory", file=sys.stderr)
-        paths = [p for p in paths if p not in missing]
-        if not paths:
-            return 2
-    progress = RichIngestProgress(console)
-    runner = asyncio.Runner()
     try:
-        with progress:
-            report = runner.run(
-                ingest_paths(
-                    paths,
-                    settings=settings,
-                    knowledge_base=knowledge_base,
-                    include=include,
-                    exclude=exclude,
-                    prune=prune,
-                    rebuild=rebuild,
-                    follow_links=follow_links,
-                    progress=progress,
-                )
-            )
-    except ChatTuiError as error:
-        print(
-            f"chat-tui: ingest stopped: {clean_line(error)} ({_what_is_kept(rebuild)})",
-            file=sys.stderr,
+        return await ingest_paths(
+            paths,
+            settings=settings,
+            knowledge_base=knowledge_base,
+            include=include,
+            exclude=exclude,
+            prune=prune,
+            rebuild=rebuild,
+            follow_links=follow_links,
+            progress=progress,
         )
-        return 2
-    except KeyboardInterrupt:
-        print(f"chat-tui: ingest interrupted ({_what_is_kept(rebuild)})", file=sys.stderr)
-        _exit_now(2)
-    finally:
-        runner.close()
-    console.print(render_summary(report))
-    code = report.exit_code
-    for path in missing:
-        root = path.expanduser().resolve()
-        if prune and any(is_under(source, [root]) for source in report.removed):
-            continue  # gone, and its stored files were pruned: what the user asked for
-        if prune:
-            print(
-                f"chat-tui: {clean_line(path)}: no such file or directory, "
-                "and nothing stored under it",
-                file=sys.stderr,
-            )
-        code = max(code, 1)
-    return code
+    except IngestStopped:
+        raise
+    except ChatTuiError as error:
+        raise IngestStopped(error, rebuild) from error

@@ -186,7 +186,9 @@ def upgrade_1_to_2(history_dir: Path, notices: list[str]) -> None:
     old_messages = _table(data, "messages", legacy)
 
     by_session: dict[str, list[Message]] = {}
-    for doc in old_messages.values():
+    # Storage order (the old table's doc ids), not ``created_at``: a wall clock that
+    # stepped backwards between two turns must not put the answer before its question.
+    for _, doc in sorted(old_messages.items(), key=lambda item: int(item[0])):
         message = Message.from_dict(doc)
         by_session.setdefault(message.session_id, []).append(message)
     sessions: dict[str, Session] = {}
@@ -205,7 +207,7 @@ def upgrade_1_to_2(history_dir: Path, notices: list[str]) -> None:
     records: list[dict[str, Any]] = []
     total = 0
     for session_id, session in sessions.items():
-        messages = sorted(by_session.get(session_id, []), key=lambda m: m.created_at)
+        messages = by_session.get(session_id, [])
         last = max((m.created_at for m in messages), default=session.updated_at)
         upgraded = Session.from_dict(
             {

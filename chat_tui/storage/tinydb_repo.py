@@ -13,6 +13,10 @@ differs from the index (a kill between the two writes), files missing from the i
 (a kill during create) and index entries without a file (a kill during delete), and
 repairs the index from the session files.
 
+Reading damaged, missing or old-format files back is :mod:`chat_tui.storage.recovery`;
+the index cache is :mod:`chat_tui.storage.session_index`; this module is the CRUD and
+the coordination between processes.
+
 Many processes, one history: every read-modify-write runs under the history's
 cross-process lock (:mod:`chat_tui.storage.lock`). On taking it a process first
 catches up with what others changed since it last held it (the lock file's change
@@ -31,24 +35,17 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
-
-from tinydb import TinyDB
-from tinydb.table import Table
 
 from chat_tui.domain.models import Message, Session, now
 from chat_tui.errors import StorageError
 from chat_tui.storage.atomic import (
-    CORRUPT_MARKER,
     CorruptFileError,
     fsync_directory,
-    is_temp_name,
-    move_aside,
     read_json,
     remove_durably,
     remove_temp_files,
@@ -61,29 +58,19 @@ from chat_tui.storage.lock import (
     lock_path,
     new_log_state,
 )
+from chat_tui.storage.recovery import Recovery
 from chat_tui.storage.schema import (
-    CURRENT_SCHEMA_VERSION,
     INDEX_NAME,
-    LEGACY_NAME,
     SESSIONS_DIR,
-    SESSIONS_TABLE,
-    UPGRADES,
-    build_index,
-    build_session_file,
     file_signature,
-    index_record,
-    salvage,
     session_file_name,
     validate_index,
-    validate_session_file,
-    write_database,
 )
-from chat_tui.storage.session_file import SessionFile, message_docs
+from chat_tui.storage.session_file import SessionFile
+from chat_tui.storage.session_index import SessionIndex
 from chat_tui.storage.tinydb_storage import AtomicCachedStorage, Tables
 
 DAY_SECONDS = 86_400.0
-#: Longest a message save leaves the index unwritten (see ``_lazy_index``).
-INDEX_FLUSH_SECONDS = 30.0
 
 
 class TinyDBRepository:
@@ -117,13 +104,12 @@ class TinyDBRepository:
         self._lock = threading.RLock()
         self._max_loaded = max(1, max_loaded_sessions)
         self._loaded: OrderedDict[str, SessionFile] = OrderedDict()
-        self._sessions: dict[str, Session] = {}
-        self._signatures: dict[str, str] = {}
-        self._index_ids: dict[str, int] = {}
-        self._index_db: TinyDB | None = None
-        self._index_flushed_at = time.monotonic()
+        self._index = SessionIndex(self._index_path)
+        self._sessions = self._index.sessions  # the same dicts, for reading
+        self._signatures = self._index.signatures
         self._closed = False
         self._history_lock = HistoryLock(lock_path(self.history_dir), timeout=lock_timeout)
+        self._files = Recovery(self.history_dir, self.notices, self._announce)
         self._log: LogState | None = None
         """The change log as this process last saw (or wrote) it; None: unknown."""
         self._changed_elsewhere: set[str] = set()
@@ -147,83 +133,21 @@ class TinyDBRepository:
     def _open(self) -> None:
         remove_temp_files(self.history_dir)
         remove_temp_files(self._sessions_dir)
-        data = self._read_index()
+        data = self._files.read_index()
         if data is None:
             data = self._rebuild_index()
         self._use_index(data)
         self._reconcile_with_files()
 
-    def _read_index(self) -> Tables | None:
-        """The validated, current-version index, or None when it must be rebuilt."""
-        try:
-            data = read_json(self._index_path)
-            if data is None:
-                if not (self.history_dir / LEGACY_NAME).exists():
-                    return None
-                version = 1
-            else:
-                version = validate_index(data, self._index_path)
-        except CorruptFileError as error:
-            self._move_aside(error.path, error.reason)
-            return None
-        if version > CURRENT_SCHEMA_VERSION:
-            raise StorageError(
-                f"The history in {self.history_dir} was written by a newer chat-tui "
-                f"(format {version}, this one knows {CURRENT_SCHEMA_VERSION}); upgrade chat-tui."
-            )
-        if version == CURRENT_SCHEMA_VERSION:
-            return data  # type: ignore[no-any-return]
-        try:
-            for step in range(version, CURRENT_SCHEMA_VERSION):
-                UPGRADES[step](self.history_dir, self.notices)
-        except CorruptFileError as error:
-            self._move_aside(error.path, error.reason)
-            return None
-        except OSError as error:
-            raise storage_error("upgrade the history in", self.history_dir, error) from None
-        return self._read_index()
-
     def _rebuild_index(self) -> Tables:
-        """A new index made from the session files (empty for a new history)."""
-        found: list[SessionFile] = []
-        for path in self._session_paths():
-            loaded = self._load_file(path, fallback=None)
-            if loaded is not None:
-                found.append(loaded)
-        records = [
-            index_record(self._record_of(loaded), file_signature(loaded.path)) for loaded in found
-        ]
-        data = build_index(records)
-        try:
-            write_database(self._index_path, data)
-        except OSError as error:
-            raise storage_error("write history file", self._index_path, error) from None
-        if found:
-            self.notices.append(
-                f"Rebuilt the history index from {len(found)} session file(s) "
-                f"in {self.history_dir}."
-            )
+        """A new index made from the session files (which stay opened, remembered)."""
+        data, found = self._files.rebuild_index()
         for loaded in found:
-            self._remember(self._record_of(loaded).id, loaded)
+            self._remember(self._files.record_of(loaded).id, loaded)
         return data
 
     def _use_index(self, data: Tables) -> None:
-        if self._index_db is not None:
-            self._index_db.close()
-        self._index_db = TinyDB(
-            self._index_path, initial=data, durable=False, storage=AtomicCachedStorage
-        )
-        self._sessions.clear()
-        self._signatures.clear()
-        self._index_ids.clear()
-        for doc_id, record in data.get(SESSIONS_TABLE, {}).items():
-            session = Session.from_dict(record)
-            previous = self._index_ids.get(session.id)
-            if previous is not None:  # a duplicate: keep one record, drop the other
-                self._index_table.remove(doc_ids=[previous])
-            self._sessions[session.id] = session
-            self._signatures[session.id] = str(record.get("sig", ""))
-            self._index_ids[session.id] = int(doc_id)
+        self._index.use(data)
 
     def _reconcile_with_files(self) -> set[str]:
         """Repair the index from what is really in the sessions directory.
@@ -233,7 +157,7 @@ class TinyDBRepository:
         """
         changed: set[str] = set()
         on_disk: dict[str, os.DirEntry[str] | None] = {
-            entry.name: entry for entry in self._scan_sessions_dir()
+            entry.name: entry for entry in self._files.scan_sessions_dir()
         }
         stale: list[str] = []
         for session_id in list(self._sessions):
@@ -258,116 +182,13 @@ class TinyDBRepository:
 
     def _adopt(self, path: Path) -> str | None:
         """Take a session file the index does not know into it; its id, or None if unusable."""
-        loaded = self._load_file(path, fallback=None)
+        loaded = self._files.load_file(path, fallback=None)
         if loaded is None:
             return None
-        session = self._record_of(loaded)
+        session = self._files.record_of(loaded)
         self._put_index(session, file_signature(loaded.path))
         self._remember(session.id, loaded)
         return session.id
-
-    def _scan_sessions_dir(self) -> list[os.DirEntry[str]]:
-        try:
-            entries = list(os.scandir(self._sessions_dir))
-        except OSError as error:
-            raise storage_error("read the history directory", self._sessions_dir, error) from None
-        return [
-            entry
-            for entry in entries
-            if entry.name.endswith(".json")
-            and not is_temp_name(entry.name)
-            and CORRUPT_MARKER not in entry.name
-            and entry.is_file()
-        ]
-
-    def _session_paths(self) -> list[Path]:
-        return [Path(entry.path) for entry in self._scan_sessions_dir()]
-
-    # -- session files
-
-    def _path(self, session_id: str) -> Path:
-        return self._sessions_dir / session_file_name(session_id)
-
-    @staticmethod
-    def _record_of(loaded: SessionFile) -> Session:
-        """The session record a file holds, with the count it really has."""
-        record = loaded.record_table.get(doc_id=loaded.record_doc_id)
-        session = Session.from_dict(dict(record) if record else {})
-        return replace(session, message_count=loaded.count)
-
-    def _load_file(self, path: Path, fallback: Session | None) -> SessionFile | None:
-        """Open one session file; a damaged one is moved aside and what is readable kept.
-
-        Args:
-            path: the file.
-            fallback: the session's index record, used when the file's own is unusable.
-
-        Returns:
-            The opened file, or None when nothing in it could be used.
-        """
-        try:
-            data = read_json(path)
-            if data is None:
-                if fallback is None:
-                    return None
-                self.notices.append(
-                    f"The messages file of session '{fallback.title}' was missing; "
-                    "the session is kept with no messages."
-                )
-                return self._write_new_file(replace(fallback, message_count=0), [])
-            record_doc_id, record = validate_session_file(data, path)
-            try:
-                loaded = SessionFile(path, data, record_doc_id)
-            except (TypeError, ValueError) as error:
-                raise CorruptFileError(path, "a message has bad values", data) from error
-        except CorruptFileError as error:
-            kept_session, kept_messages = salvage(error.data)
-            self._move_aside(error.path, error.reason, kept=len(kept_messages))
-            session = fallback or kept_session
-            if session is None and kept_messages:
-                session = Session(
-                    role="assistant", id=kept_messages[0]["session_id"], title="Recovered chat"
-                )
-            if session is None:
-                return None
-            messages = [Message.from_dict(doc) for doc in kept_messages]
-            return self._write_new_file(replace(session, message_count=len(messages)), messages)
-        expected = self._path(record.id)
-        if path != expected:  # a renamed file: give it the name its id calls for
-            try:
-                if expected.exists():
-                    self._move_aside(path, f"a second file for session {record.id}")
-                    return None
-                self._announce(path, expected)
-                os.replace(path, expected)
-                fsync_directory(path.parent)
-            except OSError as error:
-                raise storage_error("rename history file", path, error) from None
-            loaded.close()
-            return SessionFile(expected, data, record_doc_id)
-        return loaded
-
-    def _write_new_file(self, session: Session, messages: Sequence[Message]) -> SessionFile:
-        path = self._path(session.id)
-        data = build_session_file(session, message_docs(list(messages)))
-        try:
-            self._announce(path)
-            write_database(path, data)
-        except OSError as error:
-            raise storage_error("write history file", path, error) from None
-        return SessionFile(path, data)
-
-    def _move_aside(self, path: Path, reason: str, kept: int = 0) -> Path:
-        try:
-            self._announce(path)
-            moved = move_aside(path)
-        except OSError as error:
-            raise storage_error("move aside damaged history file", path, error) from None
-        salvaged = f"; kept its {kept} readable message(s)" if kept else ""
-        self.notices.append(
-            f"History file {path.name} was damaged ({reason}); moved it to {moved.name}{salvaged}."
-        )
-        return moved
 
     def _remember(self, session_id: str, loaded: SessionFile) -> None:
         self._loaded[session_id] = loaded
@@ -383,10 +204,10 @@ class TinyDBRepository:
             self._loaded.move_to_end(session_id)
             return loaded
         stored = self._sessions[session_id]
-        fresh = self._load_file(self._path(session_id), fallback=stored)
+        fresh = self._files.load_file(self._files.path(session_id), fallback=stored)
         if fresh is None:  # unusable and nothing to salvage: keep the session, empty
-            fresh = self._write_new_file(replace(stored, message_count=0), [])
-        on_file = self._record_of(fresh)
+            fresh = self._files.write_new_file(replace(stored, message_count=0), [])
+        on_file = self._files.record_of(fresh)
         if on_file.id != session_id:
             on_file = replace(stored, message_count=fresh.count)
         signature = file_signature(fresh.path)
@@ -398,57 +219,20 @@ class TinyDBRepository:
     # -- the index
 
     @property
-    def _index_table(self) -> Table:
-        assert self._index_db is not None
-        return self._index_db.table(SESSIONS_TABLE)
-
-    @property
     def _index_storage(self) -> AtomicCachedStorage:
-        assert self._index_db is not None
-        return self._index_db.storage  # type: ignore[return-value]
+        return self._index.storage
 
-    @contextmanager
-    def _lazy_index(self) -> Iterator[None]:
-        """Message saves: the session file is written now, the index by the first save
-        ``INDEX_FLUSH_SECONDS`` after the last index write (and by any session-level change
-        and by ``close``).
-
-        The index is a cache of the session files (``_reconcile_with_files`` repairs it
-        at open from their signatures), and rewriting it is the only part of a save that
-        grows with the number of sessions: ~2 of 5.5 ms per save with 1,000 sessions.
-        """
-        if self._index_db is None:  # closed: the body's _check_open says so
-            yield
-            return
-        storage = self._index_storage
-        with storage.deferred():
-            yield
-        if time.monotonic() - self._index_flushed_at >= INDEX_FLUSH_SECONDS:
-            self._flush_index()
+    def _lazy_index(self) -> AbstractContextManager[None]:
+        return self._index.lazy()
 
     def _flush_index(self) -> None:
-        if self._index_db is not None:
-            self._index_storage.flush_pending()  # writes only if something is pending
-        self._index_flushed_at = time.monotonic()
+        self._index.flush()
 
     def _put_index(self, session: Session, signature: str) -> None:
-        record = index_record(session, signature)
-        doc_id = self._index_ids.get(session.id)
-        if doc_id is None:
-            self._index_ids[session.id] = self._index_table.insert(record)
-        else:
-            self._index_table.update(record, doc_ids=[doc_id])
-        self._sessions[session.id] = session
-        self._signatures[session.id] = signature
+        self._index.put(session, signature)
 
     def _drop_from_index(self, session_ids: Iterable[str]) -> None:
-        ids = [sid for sid in session_ids if sid in self._index_ids]
-        if ids:
-            self._index_table.remove(doc_ids=[self._index_ids[sid] for sid in ids])
-        for sid in ids:
-            del self._index_ids[sid]
-            self._sessions.pop(sid, None)
-            self._signatures.pop(sid, None)
+        for sid in self._index.drop(session_ids):
             loaded = self._loaded.pop(sid, None)
             if loaded is not None:
                 loaded.close()
@@ -589,7 +373,7 @@ class TinyDBRepository:
         with self._exclusive(), self._writing():
             self._check_open()
             session = Session(role=role, title=title)
-            loaded = self._write_new_file(session, [])
+            loaded = self._files.write_new_file(session, [])
             self._put_index(session, file_signature(loaded.path))
             self._remember(session.id, loaded)
             return session
@@ -622,8 +406,8 @@ class TinyDBRepository:
             self._check_open()
             if session_id not in self._sessions:
                 return
-            self._announce(self._path(session_id))
-            remove_durably(self._path(session_id))
+            self._announce(self._files.path(session_id))
+            remove_durably(self._files.path(session_id))
             self._drop_from_index([session_id])
 
     def clear_session(self, session_id: str) -> None:
@@ -744,10 +528,10 @@ class TinyDBRepository:
             victims = [sid for sid, s in self._sessions.items() if s.updated_at < cutoff]
             if not victims:
                 return 0
-            self._announce(*(self._path(session_id) for session_id in victims))
+            self._announce(*(self._files.path(session_id) for session_id in victims))
             for session_id in victims:
                 try:
-                    os.unlink(self._path(session_id))
+                    os.unlink(self._files.path(session_id))
                 except FileNotFoundError:
                     pass
             fsync_directory(self._sessions_dir)
@@ -768,48 +552,8 @@ class TinyDBRepository:
             for loaded in self._loaded.values():
                 loaded.close()
             self._loaded.clear()
-            if self._index_db is not None:
-                self._index_db.close()
-                self._index_db = None
+            self._index.close()
             self._history_lock.close()
-
-    # -- extras beyond the Protocol
-
-    def import_sessions(self, items: Iterable[tuple[Session, Sequence[Message]]]) -> int:
-        """Store whole sessions at once: one write per session file, one index write.
-
-        Used to import history and to build large test and benchmark data sets.
-        A session whose id is already stored is replaced.
-
-        Returns:
-            How many sessions were stored.
-        """
-        with self._exclusive(), self._writing():
-            self._check_open()
-            assert self._index_db is not None
-            stored = 0
-            index_storage: AtomicCachedStorage = self._index_db.storage  # type: ignore[assignment]
-            with index_storage.batch():
-                for session, messages in items:
-                    own = [
-                        m if m.session_id == session.id else replace(m, session_id=session.id)
-                        for m in messages
-                    ]
-                    last = max((m.created_at for m in own), default=session.updated_at)
-                    complete = replace(
-                        session, message_count=len(own), updated_at=max(session.updated_at, last)
-                    )
-                    old = self._loaded.pop(session.id, None)
-                    if old is not None:
-                        old.close()
-                    path = self._path(session.id)
-                    data = build_session_file(complete, message_docs(own))
-                    self._announce(path)
-                    signature = write_database(path, data, durable=False)
-                    self._put_index(complete, signature)
-                    stored += 1
-                os.sync()  # one flush for the whole import instead of two fsyncs per file
-            return stored
 
     def __enter__(self) -> TinyDBRepository:
         return self

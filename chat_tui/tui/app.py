@@ -1,59 +1,36 @@
 """The chat-tui Textual application.
 
-The App wires widgets to the service layer: it holds which role and session are
-open, runs each turn in an exclusive worker, and turns service events into
-widget updates. It never talks to HTTP or files directly.
+The App is small on purpose: it holds the services, applies the theme and the keymap,
+remembers the user's choices, owns the app-wide keys (help, quit) and the palette, and
+shows the :class:`~chat_tui.tui.screens.chat.ChatScreen`, which owns the chat itself.
+It never talks to HTTP or files directly.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
-from textual.app import ComposeResult, SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer
-from textual.worker import Worker, WorkerState
 
-from chat_tui.config import missing_key_message
-from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.domain.text import clean_line
-from chat_tui.errors import ChatTuiError
-from chat_tui.services import bootstrap
 from chat_tui.services.bootstrap import AppServices
-from chat_tui.services.chat import trailing_answers
-from chat_tui.tui.commands import ACTION_CONTEXT, ACTIONS, bindings, palette_commands
-from chat_tui.tui.messages import PromptSubmitted, SessionSelected
-from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
+from chat_tui.tui.commands import ACTIONS, app_bindings, palette_commands
+from chat_tui.tui.screens.chat import ChatScreen
 from chat_tui.tui.screens.help import HelpScreen, help_rows
-from chat_tui.tui.screens.setup import SetupScreen
-from chat_tui.tui.settings_actions import SettingsActions
 from chat_tui.tui.state_keeper import StateKeeper
-from chat_tui.tui.turn import TurnDisplay
-from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
-from chat_tui.tui.widgets.message_cursor import MessageCursor, message_text
-from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput, key_set
-from chat_tui.tui.widgets.sidebar import SessionSidebar
-from chat_tui.tui.widgets.status import StatusLine
-
-#: How often the app asks whether another process changed the history (issue 7.1).
-EXTERNAL_CHECK_SECONDS = 2.0
-CHAT_KEYS_HINT = "chat: ↑/↓ select · y copy · c code · p paths · Esc back"
 
 
-class ChatApp(SettingsActions):
+class ChatApp(App[None]):
     """chat-tui: sessions sidebar, streamed chat pane, prompt, status line."""
 
     CSS_PATH = "app.tcss"
     TITLE = "chat-tui"
-    BINDINGS: ClassVar[list[BindingType]] = [*bindings()]
+    BINDINGS: ClassVar[list[BindingType]] = [*app_bindings()]
     ENABLE_COMMAND_PALETTE = True
     #: Below 96 columns the sidebar hides itself so the chat keeps 60+ columns.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (96, "-wide")]
@@ -61,24 +38,15 @@ class ChatApp(SettingsActions):
     def __init__(self, services: AppServices, *, check_setup: bool = True) -> None:
         super().__init__()
         self.services = services
-        self.settings = services.settings
-        self.check_setup = check_setup
-        self.role_name = self.settings.default_role
-        self.session: Session | None = None
-        # The session's messages are shown under this lock; the event is clear while the
-        # first session's history is still on its way (see ``on_mount``).
-        self._history_lock = asyncio.Lock()
-        self._history_shown = asyncio.Event()
-        self._history_shown.set()
-        self._sidebar_requests = 0
-        self._checking_external = False
-        self.theme = (
-            self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
-        )
-        self.state_keeper = StateKeeper(self, services.chat, services.settings)
-        self._message_cursor: MessageCursor | None = None
+        settings = services.settings
+        self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
+        self.state_keeper = StateKeeper(self, services.chat, settings)
+        self.chat_screen = ChatScreen(services, self.state_keeper, check_setup=check_setup)
         #: The ``[keymap]`` in force (binding id -> keys); help lists keys from it.
         self.keymap: dict[str, str] = {}
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.chat_screen
 
     def notify(
         self,
@@ -102,575 +70,56 @@ class ChatApp(SettingsActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a dialog is open, only its own keys, help and quit act.
 
-        Without this, priority bindings would fire under a modal: a second ctrl+d
-        would queue another confirmation, or ctrl+g would start an answer in a
-        session that the open dialog is about to delete.
+        Without this, the App's other bindings (Textual's ctrl+c) would act under a
+        modal. The chat screen's actions check for themselves (``ChatScreen.check_action``).
         """
         if self.screen.is_modal and action not in {"quit", "help", "command_palette"}:
             return False
-        context = ACTION_CONTEXT.get(action)
-        if context is not None:
-            # Keys that mean something only in the prompt or in the chat pane (up, y,
-            # pageup...): elsewhere the binding stands aside and the key goes on.
-            focused = self.focused
-            wanted = PromptInput if context == "prompt" else ChatView
-            return isinstance(focused, wanted)
-        if action == "switch_role" and parameters:
-            # alt+N from an ESC-prefix terminal arrives as a character (see commands.py):
-            # with no role N, let it type.
-            number = parameters[0]
-            return isinstance(number, int) and 1 <= number <= len(self.roles)
         return True
 
-    # ------------------------------------------------------------------ layout
-
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="main"):
-            yield SessionSidebar(id="sidebar")
-            with Vertical(id="conversation"):
-                yield ChatView(id="chat")
-                yield PromptInput(id="prompt")
-                yield StatusLine(id="status")
-        yield Footer()
-
-    @property
-    def chat_view(self) -> ChatView:
-        return self.query_one("#chat", ChatView)
-
-    @property
-    def message_cursor(self) -> MessageCursor:
-        if self._message_cursor is None:
-            self._message_cursor = MessageCursor(self.chat_view)
-        return self._message_cursor
-
-    @property
-    def sidebar(self) -> SessionSidebar:
-        return self.query_one("#sidebar", SessionSidebar)
-
-    @property
-    def status(self) -> StatusLine:
-        return self.query_one("#status", StatusLine)
-
-    @property
-    def roles(self) -> list[str]:
-        return [role.name for role in self.services.roles]
-
     async def on_mount(self) -> None:
-        state_notice = await self.state_keeper.load()
-        if state_notice:
-            self.notify(state_notice, severity="warning", timeout=10)
-        self.query_one(PromptInput).sent = PromptHistory(self.state_keeper.state.prompt_history)
-        if self.settings.theme not in self.available_themes:
-            self.notify(
-                f"{self.settings.config_file}: theme {self.settings.theme!r} is not a Textual "
-                "theme; using textual-dark",
-                severity="warning",
-                markup=False,
-            )
-        if self.settings.keymap:
-            known = {a.id for a in ACTIONS}
-            unknown = sorted(set(self.settings.keymap) - known)
-            if unknown:
+        """Apply the remembered choices, the theme and the keymap, then let the chat start."""
+        try:
+            state_notice = await self.state_keeper.load()
+            if state_notice:
+                self.notify(state_notice, severity="warning", timeout=10)
+            settings = self.services.settings
+            if settings.theme not in self.available_themes:
                 self.notify(
-                    f"{self.settings.config_file}: unknown binding id(s) in [keymap]: "
-                    f"{', '.join(unknown)}",
+                    f"{settings.config_file}: theme {settings.theme!r} is not a Textual "
+                    "theme; using textual-dark",
                     severity="warning",
+                    markup=False,
                 )
-            self.keymap = dict(self.settings.keymap)
-            self.set_keymap(self.keymap)
-            prompt = self.query_one(PromptInput)
-            if "prompt.send" in self.keymap:
-                prompt.send_keys = key_set(self.keymap["prompt.send"])
-            if "prompt.newline" in self.keymap:
-                prompt.newline_keys = key_set(self.keymap["prompt.newline"])
-        recent = await self.services.sessions.list_sessions()
-        if recent:
-            self.role_name = recent[0].role if recent[0].role in self.roles else self.role_name
-        if self.role_name not in self.roles:
-            self.role_name = self.roles[0]
-        # The first frame shows the sidebar, status line and a focused prompt; the open
-        # session's messages are mounted right after it (mounting a page of Markdown
-        # answers costs ~100-200 ms here, longer than the rest of start-up).
-        self._history_shown.clear()
-        await self.open_role(self.role_name, defer_history=True)
-        for notice in self.services.notices:
-            self.notify(notice, severity="warning", timeout=10)
-        self.query_one(PromptInput).focus()
-        if self.check_setup:
-            self.check_model_setup()
-        # Importing openai holds the GIL ~0.7 s: start it once the history is painted.
-        self.call_after_refresh(self._warm_up_when_shown)
-        self.set_interval(EXTERNAL_CHECK_SECONDS, self._poll_external_changes)
-
-    # ------------------------------------------------------------------ start-up helpers
-
-    async def _warm_up_when_shown(self) -> None:
-        await self.history_shown()
-        self.call_after_refresh(self.warm_up)
-
-    @work(thread=True, group="warmup", exit_on_error=False)
-    def warm_up(self) -> None:
-        """Get slow things ready off the event loop, after the first frame.
-
-        Importing openai takes ~0.7 s and a cold Milvus Lite server a few seconds;
-        doing both here means the first answer starts promptly. Nothing waits on this.
-        """
-        bootstrap.warm_up(self.settings)
-
-    @work(group="setup", exit_on_error=False)
-    async def check_model_setup(self) -> None:
-        if missing_key_message(self.settings.provider) is None:
-            return  # keyed, or a server that needs no key (this machine, a LAN host)
-        detected = await asyncio.to_thread(bootstrap.local_model_server_detected)
-        choice = await self.push_screen_wait(SetupScreen(str(self.settings.config_file), detected))
-        if choice:
-            await self.switch_provider(choice)
-
-    # ------------------------------------------------------------------ other processes
-
-    def _poll_external_changes(self) -> None:
-        if not self._checking_external:  # one check at a time; a slow disk skips ticks
-            self._checking_external = True
-            self._check_external_changes()
-
-    @work(group="external", exit_on_error=False)
-    async def _check_external_changes(self) -> None:
-        """Show what another process (a second TUI, ``chat-tui ask``) wrote meanwhile."""
-        try:
-            if self.streaming:
-                return  # a turn in progress shows its own messages; the next tick catches up
-            sessions = self.services.sessions
-            changed = await sessions.external_changes()
-            if not changed:
-                return
-            self.refresh_sidebar()
-            shown = self.session
-            if shown is None or sessions.is_draft(shown) or shown.id not in changed:
-                return
-            fresh = await sessions.get(shown.id)
-            if fresh is None or self.session is None or self.session.id != shown.id:
-                return
-            if (fresh.message_count, fresh.updated_at) != (shown.message_count, shown.updated_at):
-                self.session = fresh
-                self.refresh_status()
-                self._history_shown.clear()  # a turn sent now lands after the reload
-                await self._show_history(fresh)
+            if settings.keymap:
+                known = {a.id for a in ACTIONS}
+                unknown = sorted(set(settings.keymap) - known)
+                if unknown:
+                    self.notify(
+                        f"{settings.config_file}: unknown binding id(s) in [keymap]: "
+                        f"{', '.join(unknown)}",
+                        severity="warning",
+                    )
+                self.keymap = dict(settings.keymap)
+                self.set_keymap(self.keymap)
         finally:
-            self._checking_external = False
-
-    # ------------------------------------------------------------------ sessions and roles
-
-    def refresh_sidebar(self) -> None:
-        """Redraw the sessions list (read in a thread; the latest request wins)."""
-        self._sidebar_requests += 1
-        self._show_sidebar(self._sidebar_requests)
-
-    @work(group="sidebar", exit_on_error=False)
-    async def _show_sidebar(self, request: int) -> None:
-        # Not an exclusive worker: a cancelled one would fail ``wait_for_complete``.
-        sessions = await self.services.sessions.list_sessions()
-        if request != self._sidebar_requests:
-            return  # a newer redraw is on its way
-        self.sidebar.show(
-            self.services.roles,
-            sessions,
-            self.session.id if self.session else None,
-            self.role_name,
-        )
-
-    def refresh_status(self) -> None:
-        status = self.status
-        chat = self.services.chat
-        status.role = self.role_name
-        settings = chat.settings
-        status.model = (
-            f"{chat.model_for(self.session)} ({settings.provider.name})"
-            if self.session
-            else settings.provider.model
-        )
-        status.session_title = clean_line(self.session.title) if self.session else ""
-        if self.session is None or not settings.retrieval.enabled:
-            status.retrieval = "KB off"
-        elif not self.session.retrieval_enabled:
-            status.retrieval = "KB off (ctrl+b)"
-        else:
-            status.retrieval = f"KB: {chat.knowledge_base_for(self.session)}"
-
-    async def open_session(self, session: Session, *, defer_history: bool = False) -> None:
-        """Show a session and make its role current.
-
-        With ``defer_history`` the messages are mounted after the next frame, not before
-        this returns (start-up uses it; turns wait for them, see ``run_turn``).
-        """
-        self.session = session
-        self.role_name = session.role
-        self.refresh_sidebar()
-        self.refresh_status()
-        if defer_history:
-            self.call_after_refresh(self._show_history, session, self.services.notices)
-        else:
-            await self._show_history(session)
-
-    async def history_shown(self) -> None:
-        """Wait until the open session's messages are in the chat pane."""
-        await self._history_shown.wait()
-
-    async def _show_history(self, session: Session, notices: Iterable[str] = ()) -> None:
-        try:
-            async with self._history_lock:
-                if self.session is None or self.session.id != session.id:
-                    return  # another session was opened meanwhile
-                messages = await self.services.sessions.messages(session.id)
-                if self.session is None or self.session.id != session.id:
-                    return
-                await self.chat_view.show_messages(messages)
-                for notice in notices:
-                    await self.chat_view.add_notice(notice, "warning")
-        finally:
-            self._history_shown.set()
-
-    async def open_role(self, role: str, *, defer_history: bool = False) -> None:
-        """Switch to a role: open its most recent session, or a new (unsaved) one."""
-        self.role_name = role
-        try:
-            sessions = await self.services.sessions.list_sessions(role)
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            self._history_shown.set()
-            return
-        session = sessions[0] if sessions else self.services.sessions.draft(role)
-        await self.open_session(session, defer_history=defer_history)
-
-    async def role_sessions(self) -> list[Session]:
-        return await self.services.sessions.list_sessions(self.role_name)
-
-    @property
-    def streaming(self) -> bool:
-        return any(
-            w.group == "llm" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
-            for w in self.workers
-        )
-
-    def _guard_streaming(self) -> bool:
-        if self.streaming:
-            self.notify("An answer is streaming: press Esc to stop it first.", severity="warning")
-            return True
-        return False
-
-    @on(SessionSelected)
-    async def _session_selected(self, event: SessionSelected) -> None:
-        if self._guard_streaming():
-            return
-        session = await self.services.sessions.get(event.session_id)
-        if session is not None:
-            await self.open_session(session)
-            self.query_one(PromptInput).focus()
-
-    async def action_new_session(self) -> None:
-        if self._guard_streaming():
-            return
-        sessions = self.services.sessions
-        if self.session and self.session.role == self.role_name and sessions.is_draft(self.session):
-            self.query_one(PromptInput).focus()
-            self.notify("This session is already new.", timeout=2)
-            return
-        # Nothing is written until the first message: an unused "New chat" leaves no file.
-        await self.open_session(sessions.draft(self.role_name))
-        self.query_one(PromptInput).focus()
-
-    async def _step_session(self, step: int) -> None:
-        if self._guard_streaming():
-            return
-        sessions = await self.role_sessions()
-        if not sessions:
-            return
-        ids = [s.id for s in sessions]
-        index = ids.index(self.session.id) if self.session and self.session.id in ids else -step
-        target = sessions[(index + step) % len(sessions)]
-        if self.session is None or target.id != self.session.id:
-            await self.open_session(target)
-
-    async def action_previous_session(self) -> None:
-        await self._step_session(-1)
-
-    async def action_next_session(self) -> None:
-        await self._step_session(1)
-
-    async def action_switch_role(self, number: int) -> None:
-        if self._guard_streaming():
-            return
-        if 1 <= number <= len(self.roles):
-            await self.open_role(self.roles[number - 1])
-            self.notify(f"Role: {self.role_name}", timeout=2)
-
-    @work(group="dialog", exit_on_error=False)
-    async def action_pick_role(self) -> None:
-        if self._guard_streaming():
-            return
-        items = [(role.name, role.description) for role in self.services.roles]
-        choice = await self.push_screen_wait(
-            PickerScreen("Choose a role", items, self.role_name, id="role-picker")
-        )
-        if choice and not self._guard_streaming():
-            await self.open_role(choice)
-
-    @work(group="dialog", exit_on_error=False)
-    async def action_rename_session(self) -> None:
-        if self.session is None:
-            return
-        target = self.session
-        title = await self.push_screen_wait(TextPromptScreen("Rename session", target.title))
-        if not title:
-            return
-        try:
-            renamed = await self.services.sessions.rename(target, title)
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            return
-        if self.session is not None and self.session.id == renamed.id:
-            self.session = renamed
-        self.refresh_sidebar()
-        self.refresh_status()
-
-    @work(group="dialog", exit_on_error=False)
-    async def action_delete_session(self) -> None:
-        target = self.session
-        if target is None or self._guard_streaming():
-            return
-        confirmed = await self.push_screen_wait(
-            ConfirmScreen(f"Delete session “{clean_line(target.title)}” and its history?", "Delete")
-        )
-        if not confirmed or self._guard_streaming():
-            return
-        try:
-            await self.services.sessions.delete(target.id)
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            return
-        if self.session is not None and self.session.id == target.id:
-            self.session = None
-            await self.open_role(target.role)
-        else:
-            self.refresh_sidebar()
-        self.notify("Session deleted.", timeout=2)
-
-    @work(group="dialog", exit_on_error=False)
-    async def action_clear_session(self) -> None:
-        target = self.session
-        if target is None or self._guard_streaming():
-            return
-        confirmed = await self.push_screen_wait(
-            ConfirmScreen(f"Clear all messages of “{clean_line(target.title)}”?", "Clear")
-        )
-        if not confirmed or self._guard_streaming():
-            return
-        try:
-            session = await self.services.sessions.clear(target.id)
-        except ChatTuiError as error:
-            self.notify(str(error), severity="error")
-            return
-        if session is not None and self.session is not None and self.session.id == target.id:
-            await self.open_session(session)
-
-    # ------------------------------------------------------------------ turns
-
-    @on(PromptSubmitted)
-    def _prompt_submitted(self, event: PromptSubmitted) -> None:
-        if self.streaming:
-            self.query_one(PromptInput).text = event.text
-            self.notify("An answer is still streaming: press Esc to stop it.", severity="warning")
-            return
-        self.state_keeper.prompt_sent(event.text)
-        self.run_turn(event.text)
-
-    def action_regenerate(self) -> None:
-        if self._guard_streaming() or self.session is None:
-            return
-        self.run_turn(None)
-
-    def action_stop_answer(self) -> None:
-        if self.streaming:
-            # Also stop drawing: a long answer can be stored complete while the pane is
-            # still far behind, and Esc must end that too.
-            view = self.chat_view.last_answer()
-            if view is not None:
-                view.stop_rendering(unless_under=SMALL_BACKLOG)
-            self.workers.cancel_group(self, "llm")
-
-    def action_copy_answer(self) -> None:
-        view = self.chat_view.last_answer()
-        text = view.message.content if view and view.message else ""
-        if not text:
-            self.notify("No answer to copy yet.", severity="warning")
-            return
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text)} characters.", timeout=2)
-
-    # ------------------------------------------------------------------ keyboard
-
-    def action_scroll_chat(self, where: str) -> None:
-        """PageUp/PageDown, ctrl+home/ctrl+end from the prompt scroll the chat."""
-        self.chat_view.scroll_by_key(where)
-
-    def action_focus_chat(self) -> None:
-        # set_focus now, not focus() (which waits a turn): keys typed right after
-        # ctrl+o are already queued and must reach the chat, not the prompt.
-        self.screen.set_focus(self.chat_view)
-        if self.message_cursor.selected is None:
-            self.message_cursor.move(-1)
-        # Said where the eye is, and cleared when the prompt has the focus again.
-        self.query_one(PromptInput).border_subtitle = CHAT_KEYS_HINT
-
-    def action_leave_chat(self) -> None:
-        if self.streaming:
-            self.action_stop_answer()
-            return
-        self.message_cursor.clear()
-        self.screen.set_focus(self.query_one(PromptInput))
-
-    def action_select_message(self, step: int) -> None:
-        self.message_cursor.move(step)
-
-    def action_copy_selected(self) -> None:
-        widget = self.message_cursor.selected
-        text = message_text(widget) if widget is not None else ""
-        if not text:
-            self.notify("Select a message with up/down first.", severity="warning")
-            return
-        self.copy_to_clipboard(text)
-        self.notify(f"Copied the message ({len(text)} characters).", timeout=2)
-
-    def action_copy_code(self) -> None:
-        found = self.message_cursor.next_code_block()
-        if found is None:
-            self.notify("The selected message has no code block.", severity="warning")
-            return
-        code, number, count = found
-        self.copy_to_clipboard(code)
-        self.notify(f"Copied code block {number} of {count} ({len(code)} characters).", timeout=2)
-
-    def action_toggle_full_paths(self) -> None:
-        widget = self.message_cursor.selected
-        if not isinstance(widget, AnswerView) or widget.message is None:
-            self.notify("Select an answer with sources first (up/down).", severity="warning")
-            return
-        if not widget.message.citations:
-            self.notify("This answer has no sources.", severity="warning")
-            return
-        full = widget.toggle_full_paths()
-        self.notify("Full source paths." if full else "Short source paths.", timeout=2)
-
-    def action_toggle_sidebar(self) -> None:
-        """Show or hide the sidebar; the choice holds until the next toggle."""
-        screen = self.screen
-        shown = self.sidebar.display
-        screen.set_class(shown, "sidebar-off")
-        screen.set_class(not shown, "sidebar-on")
+            self.chat_screen.choices_applied.set()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_rows(self.keymap)))
 
-    @work(exclusive=True, group="llm", exit_on_error=False)
-    async def run_turn(self, text: str | None) -> None:
-        """Send ``text`` (or regenerate when None) and stream the answer into the pane."""
-        try:
-            await self.history_shown()  # a turn sent during start-up lands after the history
-        except asyncio.CancelledError:
-            # Stopped before anything was handed to the service: the text goes back.
-            if text is not None:
-                self._restore_prompt(text)
-            raise
-        if self.session is None:
-            if text is not None:
-                self._restore_prompt(text)
-            return
-        session_id = self.session.id
-        chat = self.chat_view
-        view: AnswerView | None = None
-        # Regenerating over answers with text: they stay stored unless the new answer
-        # completes (see ChatService.regenerate); if it does not, they are shown again.
-        replacing = False
-        if text is None:
-            trailing = trailing_answers(await self.services.sessions.messages(session_id))
-            replacing = any(m.content.strip() for m in trailing)
-            await chat.remove_trailing_answers()
-            view = await chat.start_answer()
-
-        display = TurnDisplay(self, session_id, view)
-        try:
-            if text is None:
-                await self.services.chat.regenerate(session_id, display)
-            else:
-                await self.services.chat.send(session_id, text, display)
-        except ChatTuiError as error:
-            if text is not None and display.view is None:
-                # The user's turn was not saved (read-only or full disk, session gone):
-                # what they typed stays in the prompt, the reason is one line.
-                self._restore_prompt(text)
-                self.notify(str(error).splitlines()[0] if str(error) else "", severity="error")
-                return
-            if display.view is not None and display.view.message is None:
-                await display.view.remove()
-                display.view = None
-            if text is None:
-                # A refused regenerate left the stored answers as they were: show them
-                # again (below) and say why in a notification the redraw cannot wipe.
-                replacing = True
-                self.notify(str(error), severity="error", timeout=8)
-            else:
-                await chat.add_notice(str(error), "error")
-        finally:
-            view = display.view
-            self.status.step = ""
-            if view is not None and view.message is None and view.is_mounted:
-                # Cancelled or failed before an answer was stored: don't leave a spinner.
-                view.abandon()
-            completed = (
-                view is not None
-                and view.message is not None
-                and view.message.status is MessageStatus.COMPLETE
-            )
-            if replacing and not completed and self.session and self.session.id == session_id:
-                # The earlier answer is still stored: show it again, inside this worker so
-                # no new turn can start while the pane is being redrawn.
-                with contextlib.suppress(Exception):
-                    await self._show_history(self.session)
-
-    def _restore_prompt(self, text: str) -> None:
-        """Put an unsent message back in the prompt, unless something new was typed."""
-        prompt = self.query_one(PromptInput)
-        if not prompt.text.strip():
-            prompt.text = text
-            prompt.move_cursor(prompt.document.end)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.state is WorkerState.ERROR and worker.group in {
-            "llm",
-            "dialog",
-            "setup",
-            "sidebar",
-            "session-settings",
-        }:
-            # A bug must not take the app down; say it in one line, keep going.
-            error = worker.error
-            self.notify(
-                f"Unexpected error: {type(error).__name__}: {error}"[:300], severity="error"
-            )
-
-    # ------------------------------------------------------------------ palette
-
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        chat = self.chat_screen
         yield from palette_commands(
             self.services.roles,
-            self.services.chat.settings.providers,
-            self.run_action,
-            self.switch_provider,
+            self.services.settings.providers,
+            chat.run_action,
+            chat.switch_provider,
         )
 
     async def action_quit(self) -> None:
-        self.workers.cancel_group(self, "llm")
+        self.chat_screen.stop_turn()
         await self.services.chat.aclose()
         self.exit()
 

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from chat_tui.domain.models import Role
 
 #: Where an action's keys act: anywhere, only while the prompt has focus, or only
-#: while the chat pane has focus (see ``ChatApp.check_action``).
+#: while the chat pane has focus (see ``ChatScreen.check_action``).
 Context = Literal["app", "prompt", "chat"]
 
 
@@ -29,7 +29,9 @@ class Action:
     ``[keymap]`` entry replaces. ``terminal_keys`` are extra names for the same key
     as some terminals deliver it (see ``ESC_DIGIT_KEYS``); they are never shown.
     An action with ``bound=False`` is handled inside a widget (the prompt's Enter,
-    history and new line); it is listed so help and README show it too.
+    history and new line); it is listed so help and README show it too. An
+    ``app_wide`` action (help, quit) is the App's and acts under dialogs too; the
+    others are the chat screen's.
     """
 
     id: str
@@ -42,6 +44,7 @@ class Action:
     terminal_keys: str = ""
     bound: bool = True
     footer: str = ""
+    app_wide: bool = False
 
 
 def _key_name(character: str) -> str:
@@ -56,7 +59,7 @@ def _key_name(character: str) -> str:
 #: 8.2.8's ``_ansi_sequences`` maps ``ESC 1`` .. ``ESC 9`` to the characters macOS
 #: types with Option+digit (a table meant for WezTerm on macOS), so the app receives
 #: a key named after ``™``, exactly what typing ``™`` gives. These names are bound to
-#: the role switches as well; ``ChatApp.check_action`` lets the character through to
+#: the role switches as well; ``ChatScreen.check_action`` lets the character through to
 #: the prompt when there is no role N, and pasted text (a Paste event) never switches.
 ESC_DIGIT_CHARACTERS = "¡™£¢∞§¶•ª"
 ESC_DIGIT_KEYS = {n: _key_name(c) for n, c in enumerate(ESC_DIGIT_CHARACTERS, start=1)}
@@ -170,7 +173,15 @@ ACTIONS: tuple[Action, ...] = (
         "Back to the prompt (Esc stops a streaming answer first)",
         context="chat",
     ),
-    Action("app.help", "f1", "help", "Help", "Show every key binding (also in the palette)", True),
+    Action(
+        "app.help",
+        "f1",
+        "help",
+        "Help",
+        "Show every key binding (also in the palette)",
+        True,
+        app_wide=True,
+    ),
     Action(
         "session.new",
         "ctrl+n",
@@ -275,7 +286,7 @@ ACTIONS: tuple[Action, ...] = (
         "Provider",
         "Switch the provider profile (openai, deepseek, ollama, ...)",
     ),
-    Action("app.quit", "ctrl+q", "quit", "Quit", "Quit chat-tui", True),
+    Action("app.quit", "ctrl+q", "quit", "Quit", "Quit chat-tui", True, app_wide=True),
 ) + tuple(
     Action(
         f"role.{n}",
@@ -299,26 +310,35 @@ def keys_of(action_id: str) -> str:
     return next(a.keys for a in ACTIONS if a.id == action_id)
 
 
-def bindings() -> list[Binding]:
-    """Textual bindings for every bound action.
+def _binding(action: Action, namespace: str = "") -> Binding:
+    return Binding(
+        ",".join(k for k in (action.keys, action.terminal_keys) if k),
+        namespace + action.action,
+        action.footer or action.title,
+        show=action.show,
+        priority=action.id != "answer.stop",
+        id=action.id,
+        tooltip=action.help,
+    )
+
+
+def chat_bindings() -> list[Binding]:
+    """The chat screen's bindings: every bound action, in the table's order.
 
     Priority bindings, so the focused widget can't swallow them; the focus-dependent
-    ones are switched off outside their context by ``ChatApp.check_action`` (the key
-    then reaches the widget as usual). Esc alone is not priority: dialogs use it.
+    ones are switched off outside their context by ``ChatScreen.check_action`` (the
+    key then reaches the widget as usual). Esc alone is not priority: dialogs use it.
+    The app-wide ones run on the App (``app.`` namespace); they are listed here too
+    because the footer shows a screen's bindings before the App's, in this order:
+    Quit first (where Textual's own App bindings always put ctrl+q), then the table's.
     """
-    return [
-        Binding(
-            ",".join(k for k in (a.keys, a.terminal_keys) if k),
-            a.action,
-            a.footer or a.title,
-            show=a.show,
-            priority=a.id != "answer.stop",
-            id=a.id,
-            tooltip=a.help,
-        )
-        for a in ACTIONS
-        if a.bound
-    ]
+    bound = sorted((a for a in ACTIONS if a.bound), key=lambda a: a.id != "app.quit")
+    return [_binding(a, "app." if a.app_wide else "") for a in bound]
+
+
+def app_bindings() -> list[Binding]:
+    """The App's bindings: the app-wide actions, so they act while a dialog is open."""
+    return [_binding(a) for a in ACTIONS if a.bound and a.app_wide]
 
 
 def readme_table() -> str:
@@ -353,8 +373,8 @@ def palette_commands(
 ) -> Iterator[SystemCommand]:
     """Palette entries: every action (roles by name), and every provider profile.
 
-    Given what it lists and the two callables that run an entry, not the App: this
-    module is below the App (the App imports it), never beside it.
+    Given what it lists and the two callables that run an entry, not the App or the
+    screen: this module is below both (they import it), never beside them.
     """
 
     def runner(action: str) -> Callable[[], Awaitable[None]]:
@@ -376,7 +396,9 @@ def palette_commands(
             continue  # listed by role name below
         if action.id == "app.quit":
             continue  # Textual's own "Quit" entry runs the same action
-        yield SystemCommand(action.title, action.help, runner(action.action))
+        # Run from the chat screen: the app-wide ones (help) are the App's.
+        name = f"app.{action.action}" if action.app_wide else action.action
+        yield SystemCommand(action.title, action.help, runner(name))
     for number, role in enumerate(roles, start=1):
         yield SystemCommand(
             f"Role: {role.name}",

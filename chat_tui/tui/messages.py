@@ -19,7 +19,3 @@ class PromptSubmitted(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
-
-
-class EarlierMessagesRequested(Message):
-    """The user asked to see older messages of the open session."""

@@ -1,19 +1,22 @@
-"""One turn's service events, turned into widget updates.
+"""One turn: sending or regenerating it, and its service events as widget updates.
 
-The chat service reports a turn as events (user turn saved, retrieval started and
-finished, reasoning and content pieces, answer saved); this is the one place that
-decides what each of them changes on screen: the answer view, the status line,
-the sidebar and notifications.
-"""
+``play_turn`` is the body of the chat screen's turn worker. The chat service reports
+a turn as events (user turn saved, retrieval started and finished, reasoning and
+content pieces, answer saved); ``TurnDisplay`` is the one place that decides what
+each of them changes on screen: the answer view, the status line, the sidebar and
+notifications."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Protocol
 
 from textual.notifications import SeverityLevel
 
-from chat_tui.domain.models import Session
+from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.domain.prompt import refused_as_too_long
+from chat_tui.errors import ChatTuiError
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.services.chat import (
     AnswerSaved,
@@ -23,15 +26,17 @@ from chat_tui.services.chat import (
     RetrievalStarted,
     ServiceEvent,
     UserTurnSaved,
+    trailing_answers,
 )
 from chat_tui.tui.widgets.chat_view import RETRY_FEWER_HINT, AnswerView, ChatView
 from chat_tui.tui.widgets.status import StatusLine
 
 
 class TurnHost(Protocol):
-    """What a turn's display needs from the App: attributes and widgets, no more.
+    """What a turn needs from the screen that shows it: attributes and widgets, no more.
 
-    A protocol, so this module depends on it and not on the App (which imports this).
+    A protocol, so this module depends on it and not on the chat screen (which
+    imports this).
     """
 
     services: AppServices
@@ -46,6 +51,12 @@ class TurnHost(Protocol):
     def refresh_sidebar(self) -> None: ...
 
     def refresh_status(self) -> None: ...
+
+    async def history_shown(self) -> None: ...
+
+    async def show_history(self, session: Session) -> None: ...
+
+    def restore_prompt(self, text: str) -> None: ...
 
     def notify(
         self,
@@ -62,7 +73,7 @@ class TurnDisplay:
     """The event sink of one turn (see ``ChatService.send`` / ``regenerate``).
 
     Args:
-        app: the running App (anything with the ``TurnHost`` attributes).
+        app: the chat screen (anything with the ``TurnHost`` attributes).
         session_id: the turn's session.
         view: the answer view already mounted (regenerate), or None until the user
             turn is saved.
@@ -114,4 +125,74 @@ class TurnDisplay:
                 app.notify(event.message.error + hint, severity="error", timeout=6)
 
 
-__all__ = ["TurnDisplay", "TurnHost"]
+async def play_turn(host: TurnHost, text: str | None) -> None:
+    """Send ``text`` (or regenerate when None) and stream the answer into the pane.
+
+    The body of the chat screen's exclusive ``llm`` worker: cancelling that worker
+    (Esc) cancels this.
+    """
+    try:
+        await host.history_shown()  # a turn sent during start-up lands after the history
+    except asyncio.CancelledError:
+        # Stopped before anything was handed to the service: the text goes back.
+        if text is not None:
+            host.restore_prompt(text)
+        raise
+    if host.session is None:
+        if text is not None:
+            host.restore_prompt(text)
+        return
+    session_id = host.session.id
+    chat = host.chat_view
+    view: AnswerView | None = None
+    # Regenerating over answers with text: they stay stored unless the new answer
+    # completes (see ChatService.regenerate); if it does not, they are shown again.
+    replacing = False
+    if text is None:
+        trailing = trailing_answers(await host.services.sessions.messages(session_id))
+        replacing = any(m.content.strip() for m in trailing)
+        await chat.remove_trailing_answers()
+        view = await chat.start_answer()
+
+    display = TurnDisplay(host, session_id, view)
+    try:
+        if text is None:
+            await host.services.chat.regenerate(session_id, display)
+        else:
+            await host.services.chat.send(session_id, text, display)
+    except ChatTuiError as error:
+        if text is not None and display.view is None:
+            # The user's turn was not saved (read-only or full disk, session gone):
+            # what they typed stays in the prompt, the reason is one line.
+            host.restore_prompt(text)
+            host.notify(str(error).splitlines()[0] if str(error) else "", severity="error")
+            return
+        if display.view is not None and display.view.message is None:
+            await display.view.remove()
+            display.view = None
+        if text is None:
+            # A refused regenerate left the stored answers as they were: show them
+            # again (below) and say why in a notification the redraw cannot wipe.
+            replacing = True
+            host.notify(str(error), severity="error", timeout=8)
+        else:
+            await chat.add_notice(str(error), "error")
+    finally:
+        view = display.view
+        host.status.step = ""
+        if view is not None and view.message is None and view.is_mounted:
+            # Cancelled or failed before an answer was stored: don't leave a spinner.
+            view.abandon()
+        completed = (
+            view is not None
+            and view.message is not None
+            and view.message.status is MessageStatus.COMPLETE
+        )
+        if replacing and not completed and host.session and host.session.id == session_id:
+            # The earlier answer is still stored: show it again, inside this worker so
+            # no new turn can start while the pane is being redrawn.
+            with contextlib.suppress(Exception):
+                await host.show_history(host.session)
+
+
+__all__ = ["TurnDisplay", "TurnHost", "play_turn"]

@@ -259,9 +259,9 @@ def test_role_and_session_keys(
     tmux.wait_for("Delete session")
     tmux.send_bytes("n")
     tmux.wait_gone("Delete session")
-    tmux.send_bytes(ctrl("d"))
-    tmux.wait_for("Delete session")
-    tmux.send_bytes(RIGHT)
+    # ctrl+d and right typed in one go, as a fast typist does: right reaches the dialog
+    # before it has drawn, and must still move the focus from Cancel to Delete.
+    tmux.send_bytes(ctrl("d") + RIGHT)
     tmux.wait_for("Enter presses Delete")
     tmux.send_bytes(ENTER)
     tmux.wait_for("Session deleted")

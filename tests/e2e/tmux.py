@@ -55,6 +55,7 @@ class Tmux:
         self._fifo = workdir / f"{self.socket}.fifo"
         self._fd: int | None = None
         self.target = "app"
+        self._restarts = 0
 
     def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -174,9 +175,17 @@ class Tmux:
             self._drain(min(0.25, left))
 
     def restart(self, argv: list[str]) -> None:
-        """End this pane's session (the program must have exited) and start ``argv``."""
-        self._tmux("kill-session", "-t", self.target, check=False)
+        """Start ``argv`` in a new session, then end the old one (its program exited).
+
+        In this order the server keeps a session throughout: killing the only session
+        first made the server exit, and a new-session racing that exit failed now and
+        then ("returned non-zero exit status 1" in CI).
+        """
+        old = self.target
+        self._restarts += 1
+        self.target = f"app{self._restarts}"
         self.start(argv)
+        self._tmux("kill-session", "-t", old, check=False)
 
     def close(self) -> None:
         self._tmux("kill-server", check=False)

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 from textual.notifications import Notification, Notify
+from textual.widgets import Static
 
 from chat_tui.services.bootstrap import AppServices, open_services
 from chat_tui.tui.app import ChatApp, css_path
+from chat_tui.tui.widgets.chat_view import AnswerView
 from tests.conftest import make_settings
 
 
@@ -50,6 +52,21 @@ def reopen(fake_openai, home: Path, **kwargs) -> AppServices:  # type: ignore[no
     return open_services(make_settings(fake_openai.url, home=home, **kwargs), context=None)
 
 
+def answers(app: ChatApp) -> list[AnswerView]:
+    """The answer views in the chat pane, oldest first."""
+    return list(app.query(AnswerView))
+
+
+def status_text(view: AnswerView) -> str:
+    """An answer's status line (model, tokens, or the error) as shown."""
+    return str(view.query_one(".answer-status", Static).render())
+
+
+def notifications(app: RecordingApp, severity: str | None = None) -> list[str]:
+    """The texts of the notifications ``app`` showed, optionally of one severity."""
+    return [n.message for n in app.notices if severity is None or n.severity == severity]
+
+
 async def until(pilot, predicate: Callable[[], bool], what: str, rounds: int = 400) -> None:  # type: ignore[no-untyped-def]
     """Let the app process messages until ``predicate`` holds (bounded, no sleeps)."""
     for _ in range(rounds):
@@ -71,4 +88,14 @@ async def send(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
 
 
-__all__ = ["RecordingApp", "make_app", "reopen", "send", "until", "Awaitable"]
+__all__ = [
+    "Awaitable",
+    "RecordingApp",
+    "answers",
+    "make_app",
+    "notifications",
+    "reopen",
+    "send",
+    "status_text",
+    "until",
+]

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 from textual.await_complete import AwaitComplete
-from textual.widgets import Collapsible, Markdown
+from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets.markdown import MarkdownBlock
 
 from chat_tui.domain.models import MessageStatus
@@ -25,14 +25,11 @@ from chat_tui.tui.widgets.chat_view import (
     Notice,
     UserMessage,
 )
+from chat_tui.tui.widgets.prompt import PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
-from tests.tui.conftest import make_app, reopen, send, until
-
-
-def answers(app) -> list[AnswerView]:  # type: ignore[no-untyped-def]
-    return list(app.query(AnswerView))
+from tests.tui.conftest import answers, make_app, reopen, send, until
 
 
 def markdown_source(view: AnswerView) -> str:
@@ -58,7 +55,7 @@ async def test_answer_streams_in_as_markdown_and_is_stored(services, fake_openai
         )
         # The code block rendered as a fence widget, not as raw text.
         assert views[0].query("MarkdownFence")
-        session = app.session
+        session = app.chat_screen.session
         assert session is not None and session.title == "hello there"
         stored = services.repository.messages(session.id)
         assert [m.role for m in stored] == ["user", "assistant"]
@@ -86,7 +83,7 @@ async def test_a_burst_larger_than_one_flush_renders_in_pieces_and_completely(
         (view,) = answers(app)
         assert markdown_source(view) == content
         assert len(view.query("MarkdownFence")) == 150
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         assert stored[-1].content == content and stored[-1].status is MessageStatus.COMPLETE
 
 
@@ -116,7 +113,7 @@ async def test_reasoning_streams_into_a_folded_thinking_block_and_is_not_sent_ba
         thinking = view.query_one(".thinking", Collapsible)
         assert thinking.display is True
         assert thinking.collapsed is True
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         assert stored[1].reasoning == "Let me think about primes."
         await send(pilot, "And 9?")
         sent = fake_openai.requests[1]["messages"]
@@ -131,7 +128,10 @@ async def test_reasoning_field_variant_is_understood(services, fake_openai) -> N
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "q")
-        assert services.repository.messages(app.session.id)[1].reasoning == "vllm style thoughts"
+        assert (
+            services.repository.messages(app.chat_screen.session.id)[1].reasoning
+            == "vllm style thoughts"
+        )
 
 
 async def test_escape_stops_the_answer_and_keeps_the_partial_text(services, fake_openai) -> None:
@@ -152,11 +152,11 @@ async def test_escape_stops_the_answer_and_keeps_the_partial_text(services, fake
                 lambda: bool(answers(app)) and answers(app)[0].streamed_text == "First part",
                 "partial text",
             )
-            assert app.streaming
+            assert app.chat_screen.streaming
             await pilot.press("escape")
             await app.workers.wait_for_complete()
             await pilot.pause()
-            stored = services.repository.messages(app.session.id)
+            stored = services.repository.messages(app.chat_screen.session.id)
             assert stored[-1].status is MessageStatus.STOPPED
             assert stored[-1].content == "First part"
             status = answers(app)[0].query_one(".answer-status")
@@ -164,7 +164,10 @@ async def test_escape_stops_the_answer_and_keeps_the_partial_text(services, fake
             # The app is still usable afterwards.
             fake_openai.script(Reply(content="fresh answer"))
             await send(pilot, "again")
-            assert services.repository.messages(app.session.id)[-1].content == "fresh answer"
+            assert (
+                services.repository.messages(app.chat_screen.session.id)[-1].content
+                == "fresh answer"
+            )
     finally:
         gate.set()
 
@@ -188,7 +191,7 @@ async def test_errors_are_one_readable_line_and_the_app_stays_usable(
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi")
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         answer = stored[-1]
         assert answer.status is MessageStatus.FAILED
         assert answer.error and "\n" not in answer.error and "Traceback" not in answer.error
@@ -202,7 +205,7 @@ async def test_errors_are_one_readable_line_and_the_app_stays_usable(
         assert answer.error in str(status.render())
         fake_openai.script(Reply(content="recovered"))
         await send(pilot, "again")
-        assert services.repository.messages(app.session.id)[-1].content == "recovered"
+        assert services.repository.messages(app.chat_screen.session.id)[-1].content == "recovered"
 
 
 async def test_429_before_the_first_token_is_retried(services, fake_openai) -> None:
@@ -212,7 +215,7 @@ async def test_429_before_the_first_token_is_retried(services, fake_openai) -> N
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi")
-        assert services.repository.messages(app.session.id)[-1].content == "after retry"
+        assert services.repository.messages(app.chat_screen.session.id)[-1].content == "after retry"
         assert len(fake_openai.requests) == 2
 
 
@@ -224,7 +227,7 @@ async def test_unreachable_server_is_a_readable_error(isolated_home, fake_openai
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await send(pilot, "anyone there?")
-            answer = services.repository.messages(app.session.id)[-1]
+            answer = services.repository.messages(app.chat_screen.session.id)[-1]
             assert answer.status is MessageStatus.FAILED
             assert "127.0.0.1:9" in answer.error
     finally:
@@ -240,7 +243,7 @@ async def test_regenerate_replaces_the_last_answer(services, fake_openai) -> Non
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         assert [m.content for m in stored] == ["q", "second try"]
         assert [markdown_source(v) for v in answers(app)] == ["second try"]
         assert len(fake_openai.requests) == 2
@@ -259,7 +262,7 @@ async def test_a_failed_regenerate_keeps_the_earlier_answer(services, fake_opena
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await until(pilot, lambda: "good answer" in map(markdown_source, answers(app)), "kept")
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         assert [(m.content, m.status) for m in stored] == [
             ("q", MessageStatus.COMPLETE),
             ("good answer", MessageStatus.COMPLETE),
@@ -270,7 +273,7 @@ async def test_a_failed_regenerate_keeps_the_earlier_answer(services, fake_opena
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         assert [m.content for m in stored] == ["q", "better answer"]
         assert fake_openai.requests[2]["messages"][-1]["content"] == "q"
         assert [m["content"] for m in fake_openai.requests[2]["messages"][1:]] == ["q"]
@@ -289,7 +292,7 @@ async def test_a_regenerate_cut_mid_answer_keeps_the_earlier_answer(services, fa
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         assert [(m.content, m.status) for m in stored] == [
             ("q", MessageStatus.COMPLETE),
             ("good answer", MessageStatus.COMPLETE),
@@ -299,7 +302,7 @@ async def test_a_regenerate_cut_mid_answer_keeps_the_earlier_answer(services, fa
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert [m.content for m in services.repository.messages(app.session.id)] == [
+        assert [m.content for m in services.repository.messages(app.chat_screen.session.id)] == [
             "q",
             "better answer",
         ]
@@ -321,7 +324,7 @@ async def test_reasoning_answers_turn_after_turn(services, fake_openai) -> None:
         for n in range(turns):
             await send(pilot, f"question {n}")
         assert app.is_running
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         assert [m.status for m in stored if m.role == "assistant"] == [
             MessageStatus.COMPLETE
         ] * turns
@@ -339,16 +342,16 @@ async def test_escape_while_the_pane_catches_up_stops_drawing_but_keeps_the_answ
     fake_openai.script(Reply(content=content, chunk_chars=len(content)))
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.history_shown()
+        await app.chat_screen.history_shown()
         prompt = app.query_one("#prompt")
         prompt.text = "long"
         await pilot.press("enter")
 
         def stored_while_the_pane_drains() -> bool:
             views = answers(app)
-            if app.session is None or not views:
+            if app.chat_screen.session is None or not views:
                 return False
-            stored = services.repository.messages(app.session.id)
+            stored = services.repository.messages(app.chat_screen.session.id)
             return (
                 len(stored) == 2
                 and stored[-1].status is MessageStatus.COMPLETE
@@ -357,14 +360,14 @@ async def test_escape_while_the_pane_catches_up_stops_drawing_but_keeps_the_answ
 
         await until(pilot, stored_while_the_pane_drains, "stored while draining", rounds=2000)
         await pilot.press("escape")
-        await until(pilot, lambda: not app.streaming, "turn over")
+        await until(pilot, lambda: not app.chat_screen.streaming, "turn over")
         (view,) = answers(app)
         drawn = markdown_source(view)
         assert content.startswith(drawn) and len(drawn) < len(content)
         assert view.message is not None and view.message.status is MessageStatus.COMPLETE
         status = str(view.query_one(".answer-status").render())
         assert "stopped" not in status and "not drawn" in status
-        assert services.repository.messages(app.session.id)[-1].content == content
+        assert services.repository.messages(app.chat_screen.session.id)[-1].content == content
 
 
 async def test_markup_and_escape_sequences_in_answers_are_data(services, fake_openai) -> None:
@@ -373,7 +376,7 @@ async def test_markup_and_escape_sequences_in_answers_are_data(services, fake_op
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "[bold]user markup[/bold]")
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         assert stored[1].content == "Look: [bold red]x[/] and title red done"
         assert "\x1b" not in markdown_source(answers(app)[0])
         user = app.query_one(UserMessage)
@@ -389,7 +392,7 @@ async def test_history_is_shown_again_after_restart(fake_openai, isolated_home) 
     app = make_app(first, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "tell me about whales")
-        session_id = app.session.id
+        session_id = app.chat_screen.session.id
         await pilot.press("ctrl+q")
     first.close()
 
@@ -398,7 +401,7 @@ async def test_history_is_shown_again_after_restart(fake_openai, isolated_home) 
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
-            assert app.session is not None and app.session.id == session_id
+            assert app.chat_screen.session is not None and app.chat_screen.session.id == session_id
             assert [str(u.render()) for u in app.query(UserMessage)] == ["tell me about whales"]
             assert markdown_source(answers(app)[0]) == "Remember the **blue** whale."
             sidebar = app.query_one(SessionSidebar)
@@ -421,7 +424,7 @@ async def test_first_run_without_key_shows_setup_and_history_still_works(
             await pilot.press("ctrl+n")
             await pilot.press("alt+2")
             await pilot.pause()
-            assert app.role_name == "teacher"
+            assert app.chat_screen.role_name == "teacher"
     finally:
         services.close()
 
@@ -451,7 +454,7 @@ async def test_one_long_paragraph_is_drawn_in_bounded_segments_and_completely(
         assert markdown_source(view) == PARAGRAPH
         assert len(view.segments) > len(PARAGRAPH) // SEGMENT_HARD_CHARS
         assert max(len(m.source) for m in view.segments) <= SEGMENT_HARD_CHARS
-        stored = services.repository.messages(app.session.id)[-1]
+        stored = services.repository.messages(app.chat_screen.session.id)[-1]
         assert stored.content == PARAGRAPH and stored.status is MessageStatus.COMPLETE
 
     # Restarted, the stored answer is drawn the same way, segment by segment after mounting.
@@ -494,10 +497,10 @@ async def test_esc_stops_drawing_a_long_answer_that_is_already_stored(
         view = answers(app)[0]
         assert view.backlog > 0
         await pilot.press("escape")
-        await until(pilot, lambda: not app.streaming, "turn over")
+        await until(pilot, lambda: not app.chat_screen.streaming, "turn over")
         drawn = len(view.streamed_text)
         assert view.backlog == 0 and drawn < len(answer)
-        stored = services.repository.messages(app.session.id)[-1]
+        stored = services.repository.messages(app.chat_screen.session.id)[-1]
         assert stored.content == answer  # stored whole: only the drawing stopped
         status = str(view.query_one(".answer-status").render())
         assert "not drawn" in status
@@ -513,7 +516,7 @@ async def test_an_endless_answer_is_cut_at_the_size_cap_with_a_notice(
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "never stop")
-        stored = services.repository.messages(app.session.id)[-1]
+        stored = services.repository.messages(app.chat_screen.session.id)[-1]
         assert len(stored.content) == 6_000
         assert stored.status is MessageStatus.STOPPED
         assert stored.error and "size cap" in stored.error
@@ -537,7 +540,7 @@ async def test_quitting_mid_answer_stores_the_partial_answer_as_stopped(
                 lambda: bool(answers(app)) and answers(app)[0].streamed_text == "First",
                 "partial text",
             )
-            session_id = app.session.id
+            session_id = app.chat_screen.session.id
             await pilot.press("ctrl+q")
         deadline = asyncio.get_running_loop().time() + 20
         while True:
@@ -566,19 +569,19 @@ async def test_a_checkpoint_left_by_a_crash_is_shown_as_interrupted(
             await pilot.press("enter")
 
             def checkpointed() -> bool:
-                if app.session is None:
+                if app.chat_screen.session is None:
                     return False
-                stored = services.repository.messages(app.session.id)
+                stored = services.repository.messages(app.chat_screen.session.id)
                 return len(stored) == 2 and stored[1].error == chat_service.INTERRUPTED_NOTE
 
             await until(pilot, checkpointed, "a checkpoint on disk", rounds=2000)
             # The files as a kill -9 would leave them (every write is an atomic replace).
             shutil.copytree(services.settings.history_dir, crashed)
             gate.set()
-            await until(pilot, lambda: not app.streaming, "answer complete")
+            await until(pilot, lambda: not app.chat_screen.streaming, "answer complete")
     finally:
         gate.set()
-    stored = services.repository.messages(app.session.id)[-1]
+    stored = services.repository.messages(app.chat_screen.session.id)[-1]
     assert stored.content == text and stored.error is None  # the final save replaced it
 
     after_crash = open_services(replace(services.settings, data_dir=crashed.parent), context=None)
@@ -624,7 +627,7 @@ async def test_ctrl_g_after_a_context_length_refusal_retries_with_fewer_turns(
         for n in range(4):
             await send(pilot, f"question {n}")
         await send(pilot, "the long one")
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         refused = stored[-1]
         assert refused.status is MessageStatus.FAILED and refused.error_kind == "context_length"
         # The failed answer's footer and its notification name the key that fixes it.
@@ -649,7 +652,7 @@ async def test_ctrl_g_after_a_context_length_refusal_retries_with_fewer_turns(
             "answer 3",
             "the long one",
         ]
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         assert [(m.content, m.status) for m in stored[-2:]] == [
             ("the long one", MessageStatus.COMPLETE),
             ("short enough", MessageStatus.COMPLETE),
@@ -682,7 +685,7 @@ async def test_context_length_retries_shrink_until_only_the_question_is_left(
         await app.workers.wait_for_complete()
         await until(pilot, lambda: len(answers(app)) == 3, "the refused answer shown again")
         assert len(fake_openai.requests) == 5
-        stored = services.repository.messages(app.session.id)
+        stored = services.repository.messages(app.chat_screen.session.id)
         assert stored[-1].error_kind == "context_length" and stored[-2].content == "the long one"
 
 
@@ -738,3 +741,54 @@ async def test_a_short_first_answer_stored_while_its_append_is_pending_is_drawn(
         )
         await until(pilot, lambda: "You asked: first line" in drawn_text(view), "the answer drawn")
         assert markdown_source(view) == "You asked: first line"
+
+
+async def test_thinking_block_is_open_while_reasoning_streams_and_folds_at_first_content(
+    services, fake_openai
+) -> None:
+    reasoning = "Let me think about this carefully, step by step."
+    content = "word " * 60
+    gate = threading.Event()
+    # Chunks of 8: the server pauses after two reasoning deltas, then paces the rest so the
+    # stream is still open well after the first content delta.
+    fake_openai.script(
+        Reply(
+            reasoning=reasoning, content=content, chunk_chars=8, hold=gate, hold_after=2, delay=0.05
+        )
+    )
+    app = make_app(services, check_setup=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            prompt = app.query_one("#prompt", PromptInput)
+            prompt.text = "think first"
+            await pilot.press("enter")
+            # The block and its text are composed a frame apart: wait for the text itself.
+            await until(
+                pilot, lambda: bool(app.query(".thinking .reasoning-text")), "thinking text"
+            )
+            thinking = app.query_one(".thinking", Collapsible)
+            reasoning_text = thinking.query_one(".reasoning-text", Static)
+            await until(
+                pilot, lambda: str(reasoning_text.render()) == reasoning[:16], "first reasoning"
+            )
+            assert thinking.collapsed is False
+            assert thinking.title == "Thinking…"
+            assert answers(app)[0].streamed_text == ""
+            gate.set()
+            await until(pilot, lambda: thinking.collapsed, "thinking folded")
+            # Folded while the answer is still arriving, not only at the end.
+            assert app.chat_screen.streaming
+            assert fake_openai.completed_streams == 0
+            assert thinking.title == "Thinking"
+            view = answers(app)[0]
+            await until(pilot, lambda: view.streamed_text != "", "first content shown")
+            assert content.startswith(view.streamed_text) and view.streamed_text != content
+            await pilot.press("escape")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            stored = services.repository.messages(app.chat_screen.session.id)[-1]
+            assert stored.status is MessageStatus.STOPPED
+            assert stored.reasoning == reasoning
+            assert thinking.collapsed is True
+    finally:
+        gate.set()

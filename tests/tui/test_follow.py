@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chat_tui.tui.widgets.chat_view import AnswerView, ChatView
+from chat_tui.tui.widgets.chat_view import AnswerView, ChatView, UserMessage
 from tests.support.fake_openai import Reply
 from tests.tui.conftest import make_app, until
 
@@ -35,7 +35,7 @@ async def start_slow_answer(app, pilot, fake_openai, words: int = 3000) -> ChatV
 async def stop(app, pilot) -> None:  # type: ignore[no-untyped-def]
     """Esc: the answer is stopped (long before the server is done) and stored."""
     await pilot.press("escape")
-    await until(pilot, lambda: not app.streaming, "the turn to end")
+    await until(pilot, lambda: not app.chat_screen.streaming, "the turn to end")
     await pilot.pause()
 
 
@@ -75,3 +75,46 @@ async def test_scrolled_up_the_place_is_kept_then_end_follows_again(
         await until(pilot, lambda: chat.max_scroll_y > before + 10, "the answer to grow")
         assert at_bottom(chat), (chat.scroll_y, chat.max_scroll_y)
         await stop(app, pilot)
+
+
+async def test_scrolling_up_brings_in_earlier_messages_and_keeps_the_view(
+    services, fake_openai
+) -> None:
+    from chat_tui.domain.models import Message, MessageStatus
+    from chat_tui.tui.widgets.chat_view import FIRST_PAGE, PAGE_SIZE
+
+    session = services.repository.create_session(services.settings.default_role, "long one")
+    for n in range(60):
+        services.repository.append_message(Message(session.id, "user", f"question {n}"))
+        services.repository.append_message(
+            Message(
+                session.id, "assistant", f"answer {n}\n\n- a\n- b", status=MessageStatus.COMPLETE
+            )
+        )
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.chat_screen.history_shown()
+        chat = app.query_one("#chat", ChatView)
+        await until(pilot, lambda: chat.hidden_count == 120 - FIRST_PAGE, "the last page")
+        await pilot.pause()
+        # ctrl+home: to the top of what is mounted, and the page before it comes in.
+        top_before = chat.children[1]  # after the "earlier" button
+        await pilot.press("ctrl+home")
+        await until(pilot, lambda: chat.hidden_count == 120 - FIRST_PAGE - PAGE_SIZE, "a page")
+        await pilot.pause()
+        # The view stayed on what it showed: the old top message is still at the top.
+        assert top_before.is_attached
+        assert abs(top_before.virtual_region.y - chat.scroll_y) <= 2, (
+            top_before.virtual_region.y,
+            chat.scroll_y,
+        )
+        # Scrolling up (PageUp, as a mouse wheel does line by line) brings in the rest.
+        for _ in range(40):
+            if not chat.hidden_count:
+                break
+            await pilot.press("pageup")
+            await pilot.pause()
+        assert chat.hidden_count == 0
+        texts = [w.message.content for w in chat.query(UserMessage)]
+        assert texts == [f"question {n}" for n in range(60)]
+        assert not chat.query("#earlier")

@@ -50,7 +50,7 @@ async def test_hostile_title_citation_and_error_reach_the_screen_only_as_visible
     )
     app: ChatApp = make_app(services, check_setup=False)
     async with app.run_test(size=(160, 45)) as pilot:
-        await app.history_shown()
+        await app.chat_screen.history_shown()
         await pilot.pause()
         app.notify(f"server said {OSC_TITLE} and {CLEAR}\x08\r", title=f"t{OSC_TITLE}")
         await pilot.pause()

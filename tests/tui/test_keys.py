@@ -20,8 +20,7 @@ from chat_tui.tui.screens.help import HelpScreen
 from chat_tui.tui.widgets.chat_view import UserMessage
 from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput
 from tests.support.fake_openai import Reply
-from tests.tui.conftest import make_app, reopen, send, until
-from tests.tui.test_coverage import notifications
+from tests.tui.conftest import make_app, notifications, reopen, send, until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,23 +101,23 @@ async def test_at_80x24_the_sidebar_hides_and_the_chat_keeps_60_columns(
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert not app.sidebar.display
-        assert app.chat_view.size.width >= 60
-        status = str(app.status.render())
+        assert not app.chat_screen.sidebar.display
+        assert app.chat_screen.chat_view.size.width >= 60
+        status = str(app.chat_screen.status.render())
         assert " assistant " in status and "KB" in status
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert app.sidebar.display
+        assert app.chat_screen.sidebar.display
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert not app.sidebar.display and app.chat_view.size.width >= 60
+        assert not app.chat_screen.sidebar.display and app.chat_screen.chat_view.size.width >= 60
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
-        assert app.sidebar.display
+        assert app.chat_screen.sidebar.display
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert not app.sidebar.display
+        assert not app.chat_screen.sidebar.display
 
 
 async def test_help_at_80x24_shows_keys_and_actions_in_full(services, fake_openai) -> None:
@@ -147,7 +146,7 @@ async def test_confirm_dialog_shows_its_keys_and_enter_presses_the_focused_butto
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "keep me")
-        session_id = app.session.id
+        session_id = app.chat_screen.session.id
         await confirm_dialog(app, pilot, "ctrl+l")
         hint = str(app.screen.query_one("#confirm-hint", Static).render())
         assert hint == "y Clear   n / Esc Cancel   Enter presses Cancel"
@@ -257,7 +256,7 @@ async def test_sources_are_short_and_p_shows_the_full_paths(services, fake_opena
     )
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.history_shown()
+        await app.chat_screen.history_shown()
         await pilot.pause()
         sources = app.query(AnswerView).last().query_one(".sources", Static)
         text = str(sources.render())

@@ -19,14 +19,16 @@ async def test_picking_a_hosted_profile_without_its_key_warns(services, fake_ope
     app.notify = recording_notify  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await app.switch_provider("deepseek")  # built in, hosted, DEEPSEEK_API_KEY unset
+        # Built in, hosted, DEEPSEEK_API_KEY unset.
+        await app.chat_screen.switch_provider("deepseek")
         await pilot.pause()
         warnings = [m for m, severity in shown if severity == "warning"]
         assert len(warnings) == 1, shown
         assert "DEEPSEEK_API_KEY" in warnings[0] and "providers.deepseek.api_key_env" in warnings[0]
         assert str(services.settings.config_file) in warnings[0]
         shown.clear()
-        await app.switch_provider("openai")  # the test profile: local fake server with a key
+        # The test profile: the local fake server, with a key.
+        await app.chat_screen.switch_provider("openai")
         await pilot.pause()
         assert [s for _, s in shown] == ["information"], shown
     assert fake_openai.requests == []

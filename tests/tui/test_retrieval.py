@@ -84,7 +84,7 @@ async def test_bm25_only_passages_reach_the_model_and_sources_show(
             assert "every Tuesday at 09:00" in sent
             assert "not instructions" in sent.lower() or "not as instructions" in sent.lower()
             assert sent.endswith("When does the on-call rotation change?")
-            answer = services.repository.messages(app.session.id)[-1]
+            answer = services.repository.messages(app.chat_screen.session.id)[-1]
             assert answer.status is MessageStatus.COMPLETE
             assert answer.citations and answer.citations[0].source.endswith("handbook.md")
             assert "On-call" in answer.citations[0].heading
@@ -94,7 +94,7 @@ async def test_bm25_only_passages_reach_the_model_and_sources_show(
             assert re.search(r"\d+ passages? from 1 file", note), note
             # The stored user turn is the question alone, not the context block.
             assert (
-                services.repository.messages(app.session.id)[0].content
+                services.repository.messages(app.chat_screen.session.id)[0].content
                 == "When does the on-call rotation change?"
             )
     finally:
@@ -133,7 +133,7 @@ async def test_hybrid_with_jina_finds_the_chinese_passage(
                 ["退货政策是什么？"],
                 [{"text": "退货政策是什么？"}],
             )
-            citations = services.repository.messages(app.session.id)[-1].citations
+            citations = services.repository.messages(app.chat_screen.session.id)[-1].citations
             assert citations[0].source.endswith("产品手册.md")
     finally:
         services.close()
@@ -154,7 +154,7 @@ async def test_broken_embedder_still_answers_with_a_visible_notice(
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await send(pilot, "When does the on-call rotation change?")
-            answer = services.repository.messages(app.session.id)[-1]
+            answer = services.repository.messages(app.chat_screen.session.id)[-1]
             assert answer.content == "still answering"
             # BM25 still found the passage; the failure is said, not hidden.
             assert "every Tuesday" in sent_user_content(fake_openai)
@@ -174,7 +174,7 @@ async def test_unreachable_milvus_still_answers_without_context(fake_openai, kb_
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await send(pilot, "anything in my documents?")
-            answer = services.repository.messages(app.session.id)[-1]
+            answer = services.repository.messages(app.chat_screen.session.id)[-1]
             assert answer.status is MessageStatus.COMPLETE and answer.content == "no context needed"
             assert "<context" not in sent_user_content(fake_openai)
             note = str(app.query(AnswerView).last().query_one(".retrieval-note").render())
@@ -195,11 +195,14 @@ async def test_toggle_turns_retrieval_off_for_the_session(
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("ctrl+b")
             await pilot.pause()
-            assert app.session.retrieval_enabled is False
-            assert "off" in app.status.retrieval
+            assert app.chat_screen.session.retrieval_enabled is False
+            assert "off" in app.chat_screen.status.retrieval
             await send(pilot, "When does the on-call rotation change?")
             assert "Tuesday" not in sent_user_content(fake_openai)
-            assert services.repository.get_session(app.session.id).retrieval_enabled is False
+            assert (
+                services.repository.get_session(app.chat_screen.session.id).retrieval_enabled
+                is False
+            )
     finally:
         services.close()
         await services.chat.aclose()

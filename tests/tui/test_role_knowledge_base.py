@@ -49,29 +49,32 @@ async def test_role_with_its_own_knowledge_base_retrieves_from_it(
     question = "When does the on-call rotation change?"
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            assert app.roles[3] == "librarian"
-            assert app.status.retrieval == "KB: default"
+            assert app.chat_screen.roles[3] == "librarian"
+            assert app.chat_screen.status.retrieval == "KB: default"
             await pilot.press("alt+4")
-            await until(pilot, lambda: app.role_name == "librarian", "librarian role")
-            assert app.status.retrieval == "KB: other"
+            await until(pilot, lambda: app.chat_screen.role_name == "librarian", "librarian role")
+            assert app.chat_screen.status.retrieval == "KB: other"
             await send(pilot, question)
             sent = fake_openai.requests[0]["messages"]
             assert sent[0]["content"] == "You answer from the team handbook."
             assert "every Tuesday at 09:00" in sent[-1]["content"]
-            answer = services.repository.messages(app.session.id)[-1]
+            answer = services.repository.messages(app.chat_screen.session.id)[-1]
             assert answer.citations and answer.citations[0].source.endswith("handbook.md")
             note = str(app.query(AnswerView).last().query_one(".retrieval-note").render())
             assert "1 file" in note
             # The session stored no KB of its own: the role's choice applied.
-            assert services.repository.get_session(app.session.id).knowledge_base in (None, "")
+            assert services.repository.get_session(app.chat_screen.session.id).knowledge_base in (
+                None,
+                "",
+            )
 
             # The built-in role searches the default knowledge base, which has none of it.
             await pilot.press("alt+1")
-            await until(pilot, lambda: app.role_name == "assistant", "assistant role")
-            assert app.status.retrieval == "KB: default"
+            await until(pilot, lambda: app.chat_screen.role_name == "assistant", "assistant role")
+            assert app.chat_screen.status.retrieval == "KB: default"
             await send(pilot, question)
             assert "every Tuesday" not in fake_openai.requests[1]["messages"][-1]["content"]
-            assert not services.repository.messages(app.session.id)[-1].citations
+            assert not services.repository.messages(app.chat_screen.session.id)[-1].citations
     finally:
         services.close()
         await services.chat.aclose()

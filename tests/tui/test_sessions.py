@@ -14,6 +14,7 @@ from chat_tui.tui.widgets.chat_view import UserMessage
 from chat_tui.tui.widgets.prompt import PromptInput
 from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
+from tests.support.history import import_sessions
 from tests.tui.conftest import make_app, reopen, send, until
 
 
@@ -27,12 +28,12 @@ async def test_switching_role_by_binding_shows_that_roles_own_sessions(
     fake_openai.script(Reply(content="a1"), Reply(content="p1"))
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        assert app.role_name == "assistant"
+        assert app.chat_screen.role_name == "assistant"
         await send(pilot, "assistant question")
         await pilot.press("alt+3")
         await pilot.pause()
-        assert app.role_name == "programmer"
-        assert app.session.role == "programmer"
+        assert app.chat_screen.role_name == "programmer"
+        assert app.chat_screen.session.role == "programmer"
         assert user_texts(app) == []
         await send(pilot, "programmer question")
         assert fake_openai.requests[1]["messages"][0]["content"].startswith(
@@ -40,7 +41,7 @@ async def test_switching_role_by_binding_shows_that_roles_own_sessions(
         )
         await pilot.press("alt+1")
         await pilot.pause()
-        assert app.role_name == "assistant"
+        assert app.chat_screen.role_name == "assistant"
         assert user_texts(app) == ["assistant question"]
         roles = {s.role for s in services.repository.list_sessions()}
         assert roles == {"assistant", "programmer"}
@@ -56,8 +57,8 @@ async def test_role_picker_switches_role(services, fake_openai) -> None:
         await until(pilot, lambda: isinstance(app.screen, PickerScreen), "role picker")
         await pilot.press(*"teach")
         await pilot.press("enter")
-        await until(pilot, lambda: app.role_name == "teacher", "teacher role")
-        assert app.session.role == "teacher"
+        await until(pilot, lambda: app.chat_screen.role_name == "teacher", "teacher role")
+        assert app.chat_screen.session.role == "teacher"
 
 
 async def test_new_switch_rename_delete_and_clear(services, fake_openai) -> None:
@@ -65,29 +66,29 @@ async def test_new_switch_rename_delete_and_clear(services, fake_openai) -> None
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "first session")
-        first = app.session.id
+        first = app.chat_screen.session.id
         await pilot.press("ctrl+n")
         await pilot.pause()
-        assert app.session.id != first
+        assert app.chat_screen.session.id != first
         assert user_texts(app) == []
         await send(pilot, "second session")
-        second = app.session.id
+        second = app.chat_screen.session.id
 
         # ctrl+up / ctrl+down walk the role's sessions (most recent first).
         await pilot.press("ctrl+down")
         await pilot.pause()
-        assert app.session.id == first
+        assert app.chat_screen.session.id == first
         assert user_texts(app) == ["first session"]
         await pilot.press("ctrl+up")
         await pilot.pause()
-        assert app.session.id == second
+        assert app.chat_screen.session.id == second
 
         # Rename (F2).
         await pilot.press("f2")
         await until(pilot, lambda: isinstance(app.screen, TextPromptScreen), "rename dialog")
         app.screen.query_one("#text-input").value = "Renamed chat"
         await pilot.press("enter")
-        await until(pilot, lambda: app.session.title == "Renamed chat", "renamed")
+        await until(pilot, lambda: app.chat_screen.session.title == "Renamed chat", "renamed")
         assert services.repository.get_session(second).title == "Renamed chat"
 
         # Clear (ctrl+l) asks first; "n" keeps everything.
@@ -107,7 +108,7 @@ async def test_new_switch_rename_delete_and_clear(services, fake_openai) -> None
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "delete confirm")
         await pilot.press("y")
         await until(pilot, lambda: services.repository.get_session(second) is None, "deleted")
-        assert app.session.id == first
+        assert app.chat_screen.session.id == first
 
 
 async def test_keymap_from_config_rebinds_an_action(isolated_home, fake_openai) -> None:
@@ -120,10 +121,10 @@ async def test_keymap_from_config_rebinds_an_action(isolated_home, fake_openai) 
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await send(pilot, "hello")
-            before = app.session.id
+            before = app.chat_screen.session.id
             await pilot.press("ctrl+t")
             await pilot.pause()
-            assert app.session.id != before
+            assert app.chat_screen.session.id != before
     finally:
         services.close()
 
@@ -145,7 +146,7 @@ async def test_keymap_rebinds_the_prompts_send_and_new_line_keys(
             await pilot.press("f9")
             await app.workers.wait_for_complete()
             await pilot.pause()
-            stored = services.repository.messages(app.session.id)
+            stored = services.repository.messages(app.chat_screen.session.id)
             assert [m.content for m in stored if m.role == "user"] == ["a\nb"]
             await pilot.press("f1")
             await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
@@ -153,36 +154,6 @@ async def test_keymap_rebinds_the_prompts_send_and_new_line_keys(
             assert keys["Send the prompt (prompt)"] == "f9"
     finally:
         services.close()
-
-
-async def test_help_screen_lists_bindings_with_ids(services, fake_openai) -> None:
-    app = make_app(services, check_setup=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f1")
-        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
-        ids = [row[2] for row in app.screen.rows]
-        assert {"session.new", "role.pick", "answer.stop", "answer.copy", "app.quit"} <= set(ids)
-        await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
-
-
-async def test_every_action_is_in_the_command_palette(services, fake_openai) -> None:
-    app = make_app(services, check_setup=False)
-    async with app.run_test(size=(120, 40)):
-        titles = {command.title for command in app.get_system_commands(app.screen)}
-        for expected in (
-            "New session",
-            "Rename",
-            "Delete",
-            "Clear",
-            "Regenerate",
-            "Copy",
-            "Role",
-            "Help",
-            "Model",
-        ):
-            assert expected in titles
-        assert "Role: programmer" in titles
 
 
 async def test_copy_last_answer_uses_the_clipboard(services, fake_openai) -> None:
@@ -202,17 +173,21 @@ async def test_sidebar_lists_the_most_recent_sessions_per_role_and_reaches_older
     from chat_tui.tui.widgets.sidebar import MAX_PER_ROLE, SessionSidebar
 
     count = MAX_PER_ROLE + 20
-    services.repository.import_sessions(
-        (
-            Session(role="teacher", title=f"lesson {n:03d}", created_at=n, updated_at=n),
-            [Message(session_id="", role="user", content=f"q{n}", created_at=n)],
-        )
-        for n in range(count)
+    import_sessions(
+        services.settings.history_dir,
+        [
+            (
+                Session(role="teacher", title=f"lesson {n:03d}", created_at=n, updated_at=n),
+                [Message(session_id="", role="user", content=f"q{n}", created_at=n)],
+            )
+            for n in range(count)
+        ],
     )
+    services.repository.refresh()  # take in the files written beside it
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("alt+2")
-        await app.history_shown()
+        await app.chat_screen.history_shown()
         await pilot.pause()
         sidebar = app.query_one(SessionSidebar)
 
@@ -228,11 +203,11 @@ async def test_sidebar_lists_the_most_recent_sessions_per_role_and_reaches_older
         assert any("20 older" in str(p) for p in older)
         # An older session (reached with ctrl+up/down) is listed while it is open.
         oldest = services.repository.list_sessions("teacher")[-1]
-        await app.open_session(oldest)
+        await app.chat_screen.open_session(oldest)
         await pilot.pause()
         assert "000" in listed() and len(listed()) == MAX_PER_ROLE + 1
         assert sidebar.highlighted is not None
-        assert sidebar.get_option_at_index(sidebar.highlighted).id == app.session.id
+        assert sidebar.get_option_at_index(sidebar.highlighted).id == app.chat_screen.session.id
 
 
 def session_files(services) -> list[Path]:  # type: ignore[no-untyped-def]
@@ -246,7 +221,7 @@ async def test_a_new_session_is_stored_only_once_it_has_a_message(
     fake_openai.script(Reply(content="a1"), Reply(content="p1"))
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.session is not None, "first session open")
+        await until(pilot, lambda: app.chat_screen.session is not None, "first session open")
         # Start-up with an empty history, ctrl+n twice, a role with no sessions, F2 and
         # ctrl+b on the draft: nothing is written.
         await pilot.press("ctrl+n")
@@ -254,9 +229,11 @@ async def test_a_new_session_is_stored_only_once_it_has_a_message(
         await pilot.press("ctrl+n")
         await pilot.pause()
         await pilot.press("alt+3")
-        await until(pilot, lambda: app.role_name == "programmer", "programmer role")
+        await until(pilot, lambda: app.chat_screen.role_name == "programmer", "programmer role")
         await pilot.press("ctrl+b")
-        await until(pilot, lambda: not app.session.retrieval_enabled, "KB off on the draft")
+        await until(
+            pilot, lambda: not app.chat_screen.session.retrieval_enabled, "KB off on the draft"
+        )
         assert session_files(services) == []
         assert services.repository.list_sessions() == []
 
@@ -266,12 +243,12 @@ async def test_a_new_session_is_stored_only_once_it_has_a_message(
             ("programmer", "programmer question", 2)
         ]
         assert stored[0].retrieval_enabled is False  # the draft's switch came along
-        assert app.session.id == stored[0].id
+        assert app.chat_screen.session.id == stored[0].id
         assert len(session_files(services)) == 1
 
         # Back to assistant (no sessions: a draft again), then away without a message.
         await pilot.press("alt+1")
-        await until(pilot, lambda: app.role_name == "assistant", "assistant role")
+        await until(pilot, lambda: app.chat_screen.role_name == "assistant", "assistant role")
         assert user_texts(app) == []
         await pilot.press("ctrl+n")
         await pilot.pause()
@@ -293,7 +270,7 @@ async def test_messages_another_process_adds_to_the_open_session_appear(
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "from the TUI")
-        session_id = app.session.id
+        session_id = app.chat_screen.session.id
         env = {
             **os.environ,
             "XDG_DATA_HOME": str(isolated_home / "xdg-data"),
@@ -337,7 +314,7 @@ async def test_a_chinese_session_title_is_cut_to_the_sidebars_cells_on_one_line(
     session = services.repository.create_session(services.settings.default_role, title)
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.history_shown()
+        await app.chat_screen.history_shown()
         sidebar = app.query_one(SessionSidebar)
         await until(pilot, lambda: sidebar.option_count > 1, "sessions listed")
         shown = sidebar.get_option(session.id).prompt.plain

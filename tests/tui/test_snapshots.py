@@ -84,7 +84,7 @@ def snapshot_app(isolated_home: Path):  # type: ignore[no-untyped-def]
 async def history_shown(pilot) -> None:  # type: ignore[no-untyped-def]
     # A blinking cursor would make the picture depend on the moment it is taken.
     pilot.app.query_one(PromptInput).cursor_blink = False
-    await pilot.app.history_shown()
+    await pilot.app.chat_screen.history_shown()
     await pilot.pause()
 
 
@@ -121,7 +121,7 @@ def test_sourced_answer_80x24(snap_compare, snapshot_app) -> None:  # type: igno
     async def teacher(pilot) -> None:  # type: ignore[no-untyped-def]
         await history_shown(pilot)
         await pilot.press("alt+2")
-        await pilot.app.history_shown()
+        await pilot.app.chat_screen.history_shown()
         await pilot.pause()
 
     assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=teacher)

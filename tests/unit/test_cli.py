@@ -231,3 +231,48 @@ def test_kb_list_says_when_an_older_knowledge_base_lies_unread(tmp_path: Path) -
     assert done.returncode == 0
     assert "older chat-tui" in done.stderr and str(legacy) in done.stderr
     assert (legacy / "old.db").exists()  # nothing of the user's is deleted
+
+
+def _open_files_under(folder: Path) -> list[str]:
+    """Paths under ``folder`` this process holds open (Linux: /proc/self/fd)."""
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed while listing (the listing's own descriptor)
+        if target.startswith(str(folder)):
+            held.append(target)
+    return held
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_ask_with_an_unknown_session_releases_the_history(
+    runner: CliRunner, fake_openai, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test-000000")
+    data_dir = isolated_home / "xdg-data" / "chat-tui"
+    failed = runner.invoke(app, ["ask", "--no-kb", "-s", "no-such-session", "hi"])
+    assert failed.exit_code == 2 and "no session with id no-such-session" in failed.output
+    # The history lock and files were closed (the log file stays open: logging owns it).
+    assert _open_files_under(data_dir / "history") == []
+    # Another process takes the history at once (no waiting on a lock timeout).
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path\n"
+            "from chat_tui.storage.tinydb_repo import TinyDBRepository\n"
+            "with TinyDBRepository(Path(sys.argv[1]), lock_timeout=0) as repo:\n"
+            "    print(repo.create_session('assistant').role)\n",
+            str(data_dir / "history"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert child.returncode == 0 and child.stdout.strip() == "assistant", child.stderr

@@ -148,7 +148,8 @@ def test_kb_search_help_imports_no_store_and_no_ui(tmp_path: Path) -> None:
 
 def _chat_tui_imports(module: str) -> set[str]:
     """Every ``chat_tui`` module ``module``'s source imports, at the top or in functions."""
-    path = Path(chat_tui.__file__).parent / f"{module.removeprefix('chat_tui.')}.py"
+    relative = module.removeprefix("chat_tui.").replace(".", "/")
+    path = Path(chat_tui.__file__).parent / f"{relative}.py"
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -161,13 +162,175 @@ def _chat_tui_imports(module: str) -> set[str]:
 
 
 def test_the_command_modules_import_one_way() -> None:
-    """launch -> cli -> cli_commands -> cli_support: no import back up, even in a function."""
+    """launch -> cli -> cli_commands -> cli_support/cli_ingest: no import back up, even in a
+    function."""
     below = {
         "chat_tui.cli_support": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli_commands": {"chat_tui.cli", "chat_tui.launch"},
+        "chat_tui.cli_ingest": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli": {"chat_tui.launch"},
     }
     for module, forbidden in below.items():
         imports = _chat_tui_imports(module)
         assert "chat_tui.errors" in imports or "chat_tui.domain.text" in imports, module
         assert not imports & forbidden, f"{module} imports {imports & forbidden}"
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the ``chat_tui`` modules it imports (at the top or in a function)."""
+    root = Path(chat_tui.__file__).parent
+    paths: dict[str, Path] = {}
+    for path in root.rglob("*.py"):
+        parts = ("chat_tui", *path.relative_to(root).with_suffix("").parts)
+        paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+        # A module's own packages run first anyway: importing them is no cycle.
+        graph[module] = {
+            name for name in found if name in paths and not module.startswith(name + ".")
+        } - {module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected groups of more than one module (Tarjan, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, edges = work[-1]
+            for target in edges:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(graph[target]))))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    group = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.add(member)
+                        if member == node:
+                            break
+                    if len(group) > 1:
+                        groups.append(group)
+    return groups
+
+
+def test_no_import_cycles_even_through_function_level_imports() -> None:
+    graph = _import_graph()
+    assert graph["chat_tui.ingest.loaders"] and graph["chat_tui.ingest.html_text"]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    assert _cycles(graph) == []
+
+
+#: The layers, lowest first: a module imports only from layers below its own (and from
+#: its own package). Packages on one layer never import each other.
+LAYERS: list[set[str]] = [
+    {"errors"},
+    {"domain"},
+    {"locations"},
+    {"config"},
+    {"logs", "storage", "llm", "retrieval"},
+    {"state", "ingest"},
+    {"services"},
+    {"tui", "cli_ingest"},
+    {"cli_support"},
+    {"cli_commands"},
+    {"cli"},
+    {"launch"},
+    {"__main__"},
+]
+
+
+def _layer_of(module: str) -> int:
+    top = module.split(".")[1] if "." in module else ""
+    for rank, names in enumerate(LAYERS):
+        if top in names:
+            return rank
+    raise AssertionError(f"{module} is on no layer: add its package to LAYERS")
+
+
+def test_imports_go_down_the_layers_only() -> None:
+    """domain <- config <- storage/llm/retrieval <- ingest <- services <- tui/cli."""
+    graph = _import_graph()
+    assert {"chat_tui.tui.app", "chat_tui.services.chat", "chat_tui.domain.models"} <= set(graph)
+    wrong = sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if module != "chat_tui"
+        for target in targets
+        if target != "chat_tui"
+        and module.split(".")[1] != target.split(".")[1]
+        and _layer_of(module) <= _layer_of(target)
+    )
+    assert wrong == []
+
+
+def _tui_import_graph() -> dict[str, set[str]]:
+    """Each ``chat_tui.tui`` module and the ``chat_tui.tui`` modules its source imports.
+
+    Every import counts: at the top, under ``TYPE_CHECKING`` and inside functions (a
+    cycle hidden there is still a cycle, only one mypy and the reader pay for).
+    """
+    root = Path(chat_tui.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in _tui_sources():
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[-1] == "__init__":
+            continue
+        module = ".".join(("chat_tui", *parts))
+        graph[module] = {m for m in _chat_tui_imports(module) if m.startswith("chat_tui.tui.")}
+    return graph
+
+
+def test_only_launch_code_imports_the_app() -> None:
+    """The screens, widgets and helpers reach the App through small protocols, not app.py."""
+    graph = _tui_import_graph()
+    importers = sorted(m for m, imports in graph.items() if "chat_tui.tui.app" in imports)
+    assert "chat_tui.tui.screens.chat" in graph and "chat_tui.tui.turn" in graph
+    assert importers == []
+    assert "chat_tui.tui.app" in _chat_tui_imports("chat_tui.cli_support")  # launch code
+
+
+def test_the_tui_has_no_import_cycle() -> None:
+    graph = _tui_import_graph()
+
+    def reaches(start: str, target: str) -> bool:
+        seen: set[str] = set()
+        todo = list(graph.get(start, ()))
+        while todo:
+            module = todo.pop()
+            if module == target:
+                return True
+            if module not in seen:
+                seen.add(module)
+                todo.extend(graph.get(module, ()))
+        return False
+
+    cycles = sorted(m for m in graph if reaches(m, m))
+    assert not cycles, f"modules on an import cycle: {cycles}"

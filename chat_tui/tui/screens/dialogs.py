@@ -24,6 +24,11 @@ class ConfirmScreen(ModalScreen[bool]):
     left/right or Tab move between the buttons. The hint under the question says so.
     """
 
+    #: Focused as the dialog opens. (Focusing it from ``on_mount`` was deferred: a
+    #: left/right pressed before it landed moved to Delete, and then the deferred
+    #: focus moved back to Cancel under a hint that still said Delete.)
+    AUTO_FOCUS = "#no"
+
     BINDINGS = [
         Binding("escape,n", "dismiss(False)", "Cancel", show=False),
         Binding("y", "dismiss(True)", "Yes", show=False),
@@ -54,9 +59,6 @@ class ConfirmScreen(ModalScreen[bool]):
             Content.styled("Enter", "bold"),
             Content(f" presses {focused}"),
         )
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if isinstance(event.widget, Button):

@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.text import clean_line, strip_terminal_controls
 from chat_tui.errors import ChatTuiError
 from chat_tui.services.bootstrap import AppServices
@@ -61,7 +62,7 @@ class KnowledgeSearchScreen(ModalScreen[None]):
             return
         await results.remove_children()
         files = len({p.chunk.source for p in found.passages})
-        summary = f"{len(found.passages)} passages from {files} files"
+        summary = passages_summary(len(found.passages), files)
         status.update(Content(f"{summary} ({found.notice})" if found.notice else summary))
         widgets = []
         for number, passage in enumerate(found.passages, start=1):

@@ -19,7 +19,8 @@ linear in its length. Esc stops the rendering too: text not yet drawn is dropped
 from the screen (it is stored; reopening the session shows it).
 
 Only the most recent messages of a long session are mounted; older ones come in
-pages on request, so opening a 2,000-message session stays fast. Every widget
+pages as the user scrolls up (the view stays on what it showed while they render), so
+opening a 2,000-message session stays fast. Every widget
 costs about a millisecond to mount here, so an answer mounts only the parts it
 uses: the thinking block, retrieval note, sources and status line appear when
 there is something to show. A long stored answer is drawn segment by segment
@@ -45,9 +46,9 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Static
 
 from chat_tui.domain.models import Citation, Message, MessageStatus
+from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
-from chat_tui.tui.messages import EarlierMessagesRequested
 from chat_tui.tui.widgets.segments import (
     SEGMENT_CHARS,
     SEGMENT_HARD_CHARS,
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
 #: "show earlier" page.
 FIRST_PAGE = 14
 PAGE_SIZE = 30
+#: Scrolled this close to the top of what is mounted, the previous page comes in.
+EARLIER_MARGIN = 3
 #: The parts under an answer's body, in display order.
 FOOTER_PARTS = ("retrieval-note", "sources", "answer-status")
 FLUSH_INTERVAL = 1 / 30
@@ -424,7 +427,7 @@ class AnswerView(Vertical):
         if message.citations and not self.query_children(".retrieval-note"):
             passages, files = len(message.citations), len({c.source for c in message.citations})
             self.show_retrieval(
-                f"{passages} passage{'s' * (passages != 1)} from {files} file{'s' * (files != 1)}",
+                passages_summary(passages, files),
                 warning=False,
             )
         self.show_sources(message.citations)
@@ -461,11 +464,16 @@ class ChatView(VerticalScroll):
         super().__init__(id=id)
         self.hidden_count = 0
         self._all: list[Message] = []
+        #: While an earlier page renders above: the widget that was on top and how far
+        #: below the top of the view it was, so the view stays on it as heights settle.
+        self._keep: tuple[Widget, float] | None = None
+        self._loading_earlier = False
 
     def on_mount(self) -> None:
         self._repaint_timer: Timer | None = None
         self._repaint_due = 0.0
         self.watch(self, "virtual_size", self._follow, init=False)
+        self.watch(self, "scroll_y", self._scrolled, init=False)
         self.screen.screen_layout_refresh_signal.subscribe(
             self, self._layout_refreshed, immediate=True
         )
@@ -508,6 +516,12 @@ class ChatView(VerticalScroll):
         here reads only the scroll position: at the bottom before the growth means
         at the bottom after it; scrolled up, the user's place is kept.
         """
+        if self._keep is not None:
+            widget, offset = self._keep
+            if widget.is_attached:
+                self.scroll_to(y=widget.virtual_region.y - offset, animate=False, immediate=True)
+                return
+            self._keep = None
         if new.height <= old.height:
             return
         visible = self.container_size.height - self.scrollbar_size_horizontal
@@ -522,6 +536,9 @@ class ChatView(VerticalScroll):
         answer then pulled the pane back to where the bottom *had* been. Reaching the
         end goes through ``scroll_end``, which keeps following.
         """
+        self._keep = None
+        if where in ("page_up", "home") and self.scroll_y <= EARLIER_MARGIN:
+            self.call_later(self.show_earlier)
         page = max(1, self.container_size.height - 1)
         if where == "end" or (where == "page_down" and self.scroll_y + page >= self.max_scroll_y):
             self.scroll_end(animate=False, immediate=True)
@@ -534,6 +551,7 @@ class ChatView(VerticalScroll):
 
     async def show_messages(self, messages: Sequence[Message]) -> None:
         """Replace the pane with a session's messages (the most recent page)."""
+        self._keep = None
         await self.remove_children()
         self.hidden_count = max(0, len(messages) - FIRST_PAGE)
         self._all = list(messages)
@@ -558,24 +576,50 @@ class ChatView(VerticalScroll):
             return UserMessage(message)
         return AnswerView(message)
 
+    def on_mouse_scroll_up(self) -> None:
+        self._keep = None  # the user moves: stop holding the place
+
+    def on_mouse_scroll_down(self) -> None:
+        self._keep = None
+
+    def _scrolled(self, y: float) -> None:
+        """Near the top of what is mounted: bring in the page of messages before it."""
+        if self.hidden_count and y <= EARLIER_MARGIN and not self._loading_earlier:
+            self.call_later(self.show_earlier)
+
     @on(Button.Pressed, "#earlier")
-    async def _show_earlier(self, event: Button.Pressed) -> None:
+    async def _earlier_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        start = max(0, self.hidden_count - PAGE_SIZE)
-        page = self._all[start : self.hidden_count]
-        self.hidden_count = start
-        await event.button.remove()
-        widgets: list[Static | AnswerView | Button] = [self._widget_for(m) for m in page]
-        if self.hidden_count:
-            widgets.insert(0, self._earlier_button())
-        first = self.children[0] if self.children else None
-        if first is not None:
-            await self.mount_all(widgets, before=first)
-        else:
-            await self.mount_all(widgets)
-        self.post_message(EarlierMessagesRequested())
+        await self.show_earlier()
+
+    async def show_earlier(self) -> None:
+        """Mount the previous ``PAGE_SIZE`` messages above, keeping the view where it is.
+
+        Scrolling up brings them in (no "show earlier" step); the button stays as the
+        mouse's way and says how many are left.
+        """
+        if not self.hidden_count or self._loading_earlier:
+            return
+        self._loading_earlier = True
+        try:
+            start = max(0, self.hidden_count - PAGE_SIZE)
+            page = self._all[start : self.hidden_count]
+            self.hidden_count = start
+            await self.query("#earlier").remove()
+            widgets: list[Static | AnswerView | Button] = [self._widget_for(m) for m in page]
+            if self.hidden_count:
+                widgets.insert(0, self._earlier_button())
+            first = self.children[0] if self.children else None
+            if first is not None:
+                self._keep = (first, first.virtual_region.y - self.scroll_y)
+                await self.mount_all(widgets, before=first)
+            else:
+                await self.mount_all(widgets)
+        finally:
+            self._loading_earlier = False
 
     async def add_user(self, message: Message) -> None:
+        self._keep = None
         self._all.append(message)
         await self.mount(UserMessage(message))
         self.anchor()

@@ -8,8 +8,9 @@ import pytest
 
 from chat_tui.config import load_settings
 from chat_tui.domain.models import Role
-from chat_tui.domain.roles import BUILTIN_ROLES, load_roles, save_role
+from chat_tui.domain.roles import BUILTIN_ROLES, load_roles
 from chat_tui.errors import ConfigError
+from chat_tui.services.roles import add_role
 
 
 def write(path: Path, text: str) -> Path:
@@ -84,7 +85,7 @@ def test_bad_values_are_one_line_errors_naming_key_and_file(
 def test_builtin_roles_and_user_roles(tmp_path: Path) -> None:
     roles, problems = load_roles(tmp_path / "roles")
     assert [r.name for r in roles] == ["assistant", "teacher", "programmer"] and problems == []
-    save_role(
+    add_role(
         tmp_path / "roles",
         Role(name="poet", system_prompt='Write "verse".', description="Rhymes", temperature=0.9),
     )

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from chat_tui.ingest.chunking import chunk_document, chunk_id, estimate_tokens
+from chat_tui.domain.tokens import estimate_tokens
+from chat_tui.ingest.chunking import chunk_document, chunk_id
 from chat_tui.ingest.loaders import LoadedDocument
 from chat_tui.retrieval.types import Chunk
 from tests.support.corpus import CHINESE_MARKDOWN, ENGLISH_MARKDOWN, FACTS, PYTHON_SOURCE
@@ -133,6 +134,18 @@ def test_chinese_overlap_repeats_the_end_of_the_previous_chunk() -> None:
     assert len(chunks) > 3
     for before, after in zip(chunks, chunks[1:], strict=False):
         assert after.text[:5] in before.text[-20:]
+        assert estimate_tokens(after.text) <= 60
+
+
+def test_cyrillic_overlap_repeats_the_end_of_the_previous_chunk() -> None:
+    """The overlap cut prices a Cyrillic letter as the estimate does (half a token)."""
+    sentence = "Предложение номер {} рассказывает о городской библиотеке. "
+    text = "".join(sentence.format(n) for n in range(40))
+    chunks = chunks_of("text", text, tokens=60, overlap=20)
+    assert len(chunks) > 3
+    for before, after in zip(chunks, chunks[1:], strict=False):
+        head = after.text[: after.text.index(".")]  # the repeated tail of a sentence
+        assert before.text.endswith(head + "."), (before.text, after.text)
         assert estimate_tokens(after.text) <= 60
 
 

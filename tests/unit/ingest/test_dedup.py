@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chat_tui.ingest.dedup import DuplicateBook, also_in_label, dedup_key, normalise
+from chat_tui.domain.models import Citation
+from chat_tui.ingest.dedup import DuplicateBook, dedup_key, normalise
 from chat_tui.retrieval.types import Chunk
 
 
@@ -80,6 +81,11 @@ def test_keys_already_stored_make_copies_and_a_refused_file_releases_its_claims(
 
 
 def test_also_in_label() -> None:
-    assert also_in_label([]) == ""
-    assert also_in_label(["a.md", "a.md", "b.md"]) == "(also in: a.md, b.md)"
-    assert also_in_label(["a", "b", "c", "d", "e"]) == "(also in: a, b +3)"
+    """The one "(also in: ...)" rule is the citation's (ingest's copy of it went)."""
+
+    def label(*also_in: str) -> str:
+        return Citation(source="x.md", also_in=also_in).label()
+
+    assert label() == "x.md"
+    assert label("a.md", "a.md", "b.md") == "x.md (also in: a.md, b.md)"
+    assert label("a", "b", "c", "d", "e") == "x.md (also in: a, b +3)"

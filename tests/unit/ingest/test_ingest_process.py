@@ -38,7 +38,7 @@ def make_tree(root: Path, files: int, tag: str = "") -> None:
         (folder / f"f{n}.md").write_text(f"# File {n}\n\n{body}\n", encoding="utf-8")
 
 
-def test_ctrl_c_stops_an_ingest_within_two_seconds(env: dict[str, str], tmp_path: Path) -> None:
+def test_ctrl_c_stops_an_ingest_within_seconds(env: dict[str, str], tmp_path: Path) -> None:
     make_tree(tmp_path / "docs", 3000)
     child = subprocess.Popen(
         cli("ingest", str(tmp_path / "docs")),
@@ -57,7 +57,10 @@ def test_ctrl_c_stops_an_ingest_within_two_seconds(env: dict[str, str], tmp_path
     child.send_signal(signal.SIGINT)
     _, stderr = child.communicate(timeout=30)
     took = time.monotonic() - interrupted
-    assert took < 2.0, f"exited {took:.2f} s after Ctrl+C"
+    # Under 2 s on an idle machine (bench/bench_ingest.py measures it); the bound is
+    # loose because the test machine is shared: 3,000 files take minutes, so an
+    # ingest that ran on after Ctrl+C still fails here.
+    assert took < 6.0, f"exited {took:.2f} s after Ctrl+C"
     assert child.returncode == 2 and "interrupted" in stderr
     assert "Traceback" not in stderr, stderr
 
@@ -98,7 +101,7 @@ def test_two_ingests_on_overlapping_trees_leave_one_consistent_registry(
     try:
         sources = store.sources()
         assert len(sources) == 300
-        rows = store._call(  # counting raw rows: superseded versions must be gone too
+        rows = store.connection.call(  # counting raw rows: superseded versions must be gone too
             "counting", lambda c: c.query(store.collection, filter="", output_fields=["count(*)"])
         )
         assert rows[0]["count(*)"] == sum(count for _, _, count in sources)

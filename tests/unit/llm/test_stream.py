@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from chat_tui.llm.deltas import ContentDelta, ReasoningDelta, StreamEnded, UsageReport
+from chat_tui.llm.deltas import ContentDelta, ReasoningDelta, StreamEnded, Usage
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.unit.llm.conftest import QUESTION, SECRET, collect, reasoning_of, text_of
 
@@ -27,8 +27,8 @@ async def test_content_is_streamed_in_pieces_and_assembles_to_the_script(
 async def test_usage_is_reported_once_before_the_end(fake_openai, make_client) -> None:
     fake_openai.script(Reply(content="short", usage=(7, 3)))
     deltas = await collect(make_client())
-    assert deltas[-2:] == [UsageReport(7, 3, 10), StreamEnded("stop")]
-    assert sum(isinstance(d, UsageReport) for d in deltas) == 1
+    assert deltas[-2:] == [Usage(7, 3, 10), StreamEnded("stop")]
+    assert sum(isinstance(d, Usage) for d in deltas) == 1
 
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
@@ -94,7 +94,7 @@ async def test_server_rejecting_stream_options_gets_a_plain_request_from_then_on
         first = await collect(client)
         second = await collect(client)
         assert text_of(first) == "first" and text_of(second) == "second"
-        assert not any(isinstance(d, UsageReport) for d in first)  # usage was not asked for
+        assert not any(isinstance(d, Usage) for d in first)  # usage was not asked for
         assert ["stream_options" in body for body in fake.requests] == [True, False, False]
 
 

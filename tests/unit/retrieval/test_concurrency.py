@@ -23,6 +23,7 @@ CHILD_PRELUDE = textwrap.dedent(
     import sys
     from pathlib import Path
     from chat_tui.config import ProviderSettings, Settings
+    from chat_tui.retrieval.milvus_connection import MilvusConnection
     from chat_tui.retrieval.milvus_store import KnowledgeStore
     from chat_tui.retrieval.types import Chunk
 
@@ -40,7 +41,7 @@ BLOCK_AT_CALL = CHILD_PRELUDE + textwrap.dedent(
     """
     what, nth = sys.argv[3], int(sys.argv[4])
     seen = {"n": 0}
-    original = KnowledgeStore._call
+    original = MilvusConnection.call
 
     def blocking_call(self, name, action):
         if name == what:
@@ -50,7 +51,7 @@ BLOCK_AT_CALL = CHILD_PRELUDE + textwrap.dedent(
                 sys.stdin.readline()
         return original(self, name, action)
 
-    KnowledgeStore._call = blocking_call
+    MilvusConnection.call = blocking_call
     """
 )
 
@@ -93,7 +94,7 @@ def texts(store: KnowledgeStore, query: str) -> list[str]:
 
 
 def row_count(store: KnowledgeStore, source: str) -> int:
-    client = store._get_client()
+    client = store.connection.client()
     return len(
         client.query(
             store.collection, filter=f'source == "{source}"', output_fields=["id"], limit=100

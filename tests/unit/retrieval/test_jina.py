@@ -7,8 +7,9 @@ import asyncio
 import pytest
 
 from chat_tui.config import EmbeddingSettings
+from chat_tui.domain.tokens import cut_to_tokens, estimate_tokens
 from chat_tui.errors import EmbeddingError
-from chat_tui.retrieval.embed_http import cut_to_tokens, estimate_tokens, plan_batches
+from chat_tui.retrieval.embed_http import plan_batches
 from chat_tui.retrieval.jina import JinaEmbedder
 from chat_tui.retrieval.openai_embed import OpenAIEmbedder, make_embedder
 from chat_tui.retrieval.types import Chunk
@@ -214,6 +215,25 @@ async def test_openai_compatible_embedder(fake_jina: FakeJina) -> None:
     with pytest.raises(EmbeddingError, match="CHAT_TUI_EMBEDDING_API_KEY"):
         await embedder.embed_query("q")
     await embedder.aclose()
+
+
+async def test_embedders_declare_what_they_can_do(fake_jina: FakeJina) -> None:
+    v4, v3 = jina(fake_jina, batch_size=7), jina(fake_jina, model="jina-embeddings-v3")
+    assert (v4.multimodal, v4.can_rerank, v4.dimensions_known, v4.batch_size) == (
+        True,
+        True,
+        True,
+        7,
+    )
+    assert not v3.multimodal and v3.can_rerank
+    local = OpenAIEmbedder(EmbeddingSettings(provider="openai", base_url=fake_jina.url))
+    assert (local.multimodal, local.can_rerank, local.dimensions_known) == (False, False, False)
+    assert local.batch_size == EmbeddingSettings().batch_size
+    with pytest.raises(EmbeddingError, match="no reranker"):
+        await local.rerank("q", ["a", "b"], 1)
+    assert fake_jina.requests == []
+    for embedder in (v4, v3, local):
+        await embedder.aclose()
 
 
 def test_make_embedder_without_key_is_none() -> None:

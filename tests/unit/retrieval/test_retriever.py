@@ -12,8 +12,9 @@ from chat_tui.config import Settings
 from chat_tui.errors import RetrievalError
 from chat_tui.retrieval.jina import JinaEmbedder
 from chat_tui.retrieval.milvus_store import KnowledgeStore
+from chat_tui.retrieval.openai_embed import OpenAIEmbedder
 from chat_tui.retrieval.retriever import KnowledgeBaseContext, Retriever, format_context
-from chat_tui.retrieval.types import Chunk, Passage
+from chat_tui.retrieval.types import Chunk, Embedder, Passage
 from tests.support.fake_jina import FakeJina
 
 DOCS = {
@@ -23,7 +24,7 @@ DOCS = {
 }
 
 
-async def ingest(settings: Settings, kb: str, embedder: JinaEmbedder | None) -> KnowledgeStore:
+async def ingest(settings: Settings, kb: str, embedder: Embedder | None) -> KnowledgeStore:
     store = KnowledgeStore(settings, kb, dense_dim=embedder.dimensions if embedder else None)
     store.ensure()
     for i, (source, text) in enumerate(DOCS.items()):
@@ -77,6 +78,25 @@ async def test_rerank_reorders(jina_settings: Settings, fake_jina: FakeJina, kb_
     passages = await retriever.retrieve("install chat-tui", kb_name, 2)
     assert fake_jina.requests[-1]["path"] == "/v1/rerank"
     assert passages[0].chunk.source == "/guide/install.md" and len(passages) == 2
+    await retriever.aclose()
+    store.drop()
+    store.close()
+
+
+async def test_an_embedder_without_a_reranker_is_not_asked_to_rerank(
+    jina_settings: Settings, fake_jina: FakeJina, kb_name: str
+) -> None:
+    """embedding.rerank on, an OpenAI-compatible embedder: it says it cannot, so no call."""
+    embedding = replace(jina_settings.embedding, provider="openai", rerank=True)
+    settings = replace(jina_settings, embedding=embedding)
+    embedder = OpenAIEmbedder(embedding, backoff_base=0.001)
+    assert not embedder.can_rerank
+    await embedder.detect_dimensions()  # the server's size, before the store is made
+    store = await ingest(settings, kb_name, embedder)
+    retriever = Retriever(settings, embedder)
+    passages = await retriever.retrieve("install chat-tui", kb_name, 2)
+    assert passages[0].chunk.source == "/guide/install.md" and retriever.last_notice is None
+    assert {r["path"] for r in fake_jina.requests} == {"/v1/embeddings"}
     await retriever.aclose()
     store.drop()
     store.close()

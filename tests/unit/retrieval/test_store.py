@@ -151,6 +151,19 @@ def test_the_default_analyzer_splits_chinese_and_english_in_one_base(
     assert store.search_bm25("? , :", 3) == []
 
 
+def test_the_default_analyzer_ignores_the_words_of_asking(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    menu = "How do I run it? How do I stop it? What is it? 如何运行？怎么停止一个服务？"
+    answer = "Use shutil.copytree to copy a directory tree. 复制目录用 cp -r。"
+    store = make_store(kb_name)
+    store.replace_file("/faq.md", "a", make_chunks("/faq.md", [menu, answer]), None)
+    assert store.search_bm25("How do I ... what is it?", 3) == []
+    assert store.search_bm25("如何 怎么 一个 的", 3) == []
+    assert [p.chunk.text for p in store.search_bm25("How do I copy a tree?", 3)] == [answer]
+    assert [p.chunk.text for p in store.search_bm25("怎么复制一个目录？", 3)] == [answer]
+
+
 def test_the_english_analyzer_stems_and_drops_stop_words(
     make_store: Callable[..., KnowledgeStore], kb_settings: Settings, kb_name: str
 ) -> None:
@@ -241,7 +254,7 @@ def test_registry_rows_of_the_old_key_format_are_rekeyed_on_open(
     chunk = Chunk(id="c0", source=source, text="legacy quokka text", index=0)
     store.replace_file(source, "h1", [chunk], None)
     # Rewrite the registry as the old code stored it: key "file:<source>".
-    client = store._get_client()
+    client = store.connection.client()
     row = client.get(store.registry, ids=[file_key(source)], output_fields=["*"])[0]
     client.insert(store.registry, [{**row, "key": f"file:{source}"}])
     client.delete(store.registry, ids=[file_key(source)])
@@ -250,7 +263,7 @@ def test_registry_rows_of_the_old_key_format_are_rekeyed_on_open(
     reopened = make_store(kb_name)
     assert reopened.sources() == [(source, "h1", 1)]
     assert [p.chunk.source for p in reopened.search_bm25("quokka", 5)] == [source]
-    keys = reopened._get_client().query(
+    keys = reopened.connection.client().query(
         reopened.registry, filter="", output_fields=["key"], limit=100
     )
     assert [r["key"] for r in keys] == [file_key(source)]
@@ -265,3 +278,81 @@ def test_an_empty_knowledge_base_finds_nothing_without_an_error(
     assert store.search_bm25("anything at all", 5) == []
     store.replace_file("/a.md", "h", make_chunks("/a.md", ["the first quokka"]), None)
     assert [p.chunk.text for p in store.search_bm25("quokka", 5)] == ["the first quokka"]
+
+
+def test_search_text_puts_the_file_name_and_heading_before_the_text() -> None:
+    from chat_tui.retrieval.milvus_schema import search_text
+
+    assert (
+        search_text("/doc/html/library/asyncio-task.html", "Coroutines > gather", "Body.")
+        == "asyncio task\nCoroutines > gather\nBody."
+    )
+    assert search_text("/man/man1/ls.1.gz", "", "列出目录") == "ls\n列出目录"
+    assert search_text("", "", "only text") == "only text"
+    assert len(search_text("/a.md", "h", "中" * 30_000).encode()) <= 65_535
+
+
+def test_bm25_finds_a_passage_by_its_file_name_and_heading(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    store = make_store(kb_name)
+    body = "Returns the final component's suffix, if any."
+    store.replace_file(
+        "/lib/pathlib.html", "a", make_chunks("/lib/pathlib.html", [body], heading="PurePath"), None
+    )
+    store.replace_file(
+        "/lib/other.html", "b", make_chunks("/lib/other.html", ["Another suffix here."]), None
+    )
+    found = store.search_bm25("pathlib suffix", 5)
+    assert found[0].chunk.source == "/lib/pathlib.html"
+    # The passage is the chunk's own text: the name and heading are only searched.
+    assert found[0].chunk.text == body and found[0].chunk.heading == "PurePath"
+    assert [p.chunk.source for p in store.search_bm25("PurePath", 5)] == ["/lib/pathlib.html"]
+
+
+def test_a_knowledge_base_from_before_search_text_is_read_and_written(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    from pymilvus import DataType, Function, FunctionType
+
+    from chat_tui.retrieval.milvus_schema import ANALYZERS, create_registry_collection
+
+    store = make_store(kb_name)
+    client = store.connection.client()
+    # The chunks collection as it was made before ``search_text``: BM25 reads ``text``.
+    schema = client.create_schema(auto_id=False)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=512)
+    for name, length in (("source", 4096), ("file_hash", 128), ("version", 64)):
+        schema.add_field(name, DataType.VARCHAR, max_length=length)
+    schema.add_field("heading", DataType.VARCHAR, max_length=2048)
+    schema.add_field(
+        "text",
+        DataType.VARCHAR,
+        max_length=65_535,
+        enable_analyzer=True,
+        analyzer_params=ANALYZERS["jieba"],
+    )
+    for name in ("line_start", "line_end", "page", "idx"):
+        schema.add_field(name, DataType.INT64)
+    for name, length in (("anchor", 1024), ("root", 4096), ("key", 64)):
+        schema.add_field(name, DataType.VARCHAR, max_length=length)
+    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_function(
+        Function(
+            name="text_bm25",
+            function_type=FunctionType.BM25,
+            input_field_names=["text"],
+            output_field_names=["sparse"],
+        )
+    )
+    index = client.prepare_index_params()
+    index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    index.add_index(field_name="source", index_type="INVERTED")
+    client.create_collection(store.collection, schema=schema, index_params=index)
+    create_registry_collection(client, store.registry)
+    store.close()
+
+    old = make_store(kb_name)
+    old.replace_file("/en.md", "a", make_chunks("/en.md", ENGLISH), None)
+    assert old.stats()["analyzer"] == "jieba"
+    assert old.search_bm25("install with pip", 3)[0].chunk.text == ENGLISH[0]

@@ -20,6 +20,7 @@ from chat_tui.config import Settings
 from chat_tui.errors import RetrievalError
 from chat_tui.ingest.pipeline import ingest_paths
 from chat_tui.retrieval import milvus_store
+from chat_tui.retrieval.milvus_connection import MilvusConnection
 from chat_tui.retrieval.milvus_store import FileWrite, KnowledgeStore
 from chat_tui.retrieval.types import Chunk
 from tests.support.fake_jina import FakeJina, embed_text
@@ -48,13 +49,13 @@ def found(store: KnowledgeStore, word: str) -> list[str]:
 def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[collections.Counter[str]]:
     """How many store requests of each kind were made (the real requests still run)."""
     counted: collections.Counter[str] = collections.Counter()
-    original = KnowledgeStore._call
+    original = MilvusConnection.call
 
-    def counting(self: KnowledgeStore, what: str, action: Callable[[Any], Any]) -> Any:
+    def counting(self: MilvusConnection, what: str, action: Callable[[Any], Any]) -> Any:
         counted[what] += 1
         return original(self, what, action)
 
-    monkeypatch.setattr(KnowledgeStore, "_call", counting)
+    monkeypatch.setattr(MilvusConnection, "call", counting)
     yield counted
 
 

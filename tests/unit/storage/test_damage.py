@@ -11,6 +11,7 @@ import pytest
 from chat_tui.domain.models import Message
 from chat_tui.errors import StorageError
 from chat_tui.storage.tinydb_repo import TinyDBRepository
+from tests.support.history import import_sessions
 
 from .conftest import load_every_json, make_history
 
@@ -18,7 +19,7 @@ from .conftest import load_every_json, make_history
 def _history_with_two_sessions(history_dir: Path) -> tuple[str, str]:
     repository = TinyDBRepository(history_dir)
     items = make_history(2, 3)
-    repository.import_sessions(items)
+    import_sessions(history_dir, items)
     repository.close()
     return items[0][0].id, items[1][0].id
 

@@ -1,7 +1,8 @@
 """Storage order under a clock that steps backwards, and a growing checkpointed answer.
 
 Issue 7 items 4 and 6 (the storage side): a conversation keeps the order its turns
-were saved in whatever the wall clock does, and the chat service's "interrupted"
+were saved in whatever the wall clock does (also through the upgrade of a
+prototype history), and the chat service's "interrupted"
 checkpoints (one message replaced again and again as the answer grows) are each
 stored whole and survive a reopen.
 """
@@ -9,6 +10,8 @@ stored whole and survive a reopen.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -41,6 +44,42 @@ def test_a_clock_stepping_backwards_does_not_reorder_a_chat(
     repository.close()
     with TinyDBRepository(history_dir, max_loaded_sessions=1) as reopened:
         assert [m.content for m in reopened.messages(session.id)] == expected
+
+
+def test_upgrading_a_version_1_history_keeps_the_order_of_a_clock_that_stepped_back(
+    history_dir: Path,
+) -> None:
+    # As the prototype wrote it: one table, doc ids in save order, and NTP stepping the
+    # clock back a year between the question and its answer.
+    turns = [("q", "user", "question", 1_800_000_000.0), ("a", "assistant", "answer", 1.7e9)]
+    turns.append(("f", "user", "follow-up", 1_700_000_001.0))
+    history_dir.mkdir(parents=True)
+    (history_dir / "history.json").write_text(
+        json.dumps(
+            {
+                "sessions": {"1": {"id": "s1", "role": "assistant", "title": "t"}},
+                "messages": {
+                    str(n): {
+                        "id": mid,
+                        "session_id": "s1",
+                        "role": r,
+                        "content": c,
+                        "created_at": t,
+                    }
+                    for n, (mid, r, c, t) in enumerate(turns, start=1)
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    upgrade = (
+        "import sys; from pathlib import Path\n"
+        "from chat_tui.storage.tinydb_repo import TinyDBRepository\n"
+        "TinyDBRepository(Path(sys.argv[1])).close()\n"
+    )
+    subprocess.run([sys.executable, "-c", upgrade, str(history_dir)], check=True, timeout=60)
+    with TinyDBRepository(history_dir) as reopened:
+        assert [m.content for m in reopened.messages("s1")] == ["question", "answer", "follow-up"]
 
 
 def test_old_files_without_the_new_status_still_load(history_dir: Path) -> None:

@@ -13,6 +13,7 @@ from chat_tui.domain.models import Citation, Message, MessageStatus, Session, Us
 from chat_tui.errors import StorageError
 from chat_tui.storage.base import SessionRepository
 from chat_tui.storage.tinydb_repo import TinyDBRepository, open_repository
+from tests.support.history import import_sessions
 
 from .conftest import load_every_json, make_history
 
@@ -282,7 +283,8 @@ def test_session_file_holds_its_own_record(repo: TinyDBRepository, history_dir: 
 def test_prune_removes_idle_sessions_only(history_dir: Path) -> None:
     repository = TinyDBRepository(history_dir)
     (old, old_messages), (recent, recent_messages) = make_history(2, 2, start=1_000.0)
-    repository.import_sessions([(old, old_messages)])
+    import_sessions(history_dir, [(old, old_messages)])
+    repository.refresh()
     fresh = repository.create_session("assistant")
     assert repository.prune_older_than(30) == 1
     assert repository.prune_older_than(30) == 0
@@ -299,7 +301,7 @@ def test_prune_removes_idle_sessions_only(history_dir: Path) -> None:
 def test_import_sessions_counts_and_reopens(history_dir: Path) -> None:
     repository = TinyDBRepository(history_dir)
     items = make_history(3, 5)
-    assert repository.import_sessions(items) == 3
+    assert import_sessions(history_dir, items) == 3
     repository.close()
     reopened = TinyDBRepository(history_dir)
     for session, messages in items:
@@ -312,7 +314,8 @@ def test_import_sessions_counts_and_reopens(history_dir: Path) -> None:
 
 def test_odd_session_ids_get_safe_file_names(repo: TinyDBRepository, history_dir: Path) -> None:
     odd = Session(role="assistant", id="../../etc/passwd")
-    repo.import_sessions([(odd, [Message(session_id=odd.id, role="user", content="safe")])])
+    import_sessions(history_dir, [(odd, [Message(session_id=odd.id, role="user", content="safe")])])
+    repo.refresh()
     assert [m.content for m in repo.messages(odd.id)] == ["safe"]
     names = [p.name for p in (history_dir / "sessions").iterdir()]
     assert len(names) == 1 and names[0].startswith("h-")

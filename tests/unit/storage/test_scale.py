@@ -8,6 +8,7 @@ import pytest
 
 from chat_tui.domain.models import Message
 from chat_tui.storage.tinydb_repo import TinyDBRepository
+from tests.support.history import import_sessions
 
 from .conftest import make_history
 
@@ -16,7 +17,8 @@ from .conftest import make_history
 def test_save_with_history_of_size(history_dir: Path, sessions: int, per_session: int) -> None:
     repository = TinyDBRepository(history_dir)
     items = make_history(sessions, per_session)
-    repository.import_sessions(items)
+    import_sessions(history_dir, items)
+    repository.refresh()
     assert sum(s.message_count for s in repository.list_sessions()) == sessions * per_session
     target = items[-1][0].id
     repository.close()

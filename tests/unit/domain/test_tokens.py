@@ -1,13 +1,14 @@
-"""The token estimate used for context trimming, and secret scrubbing."""
+"""The one token estimate: chat trimming, chunk sizes and embedding batches count alike."""
 
 from __future__ import annotations
 
 import time
 
-from chat_tui.llm.redaction import scrub
-from chat_tui.llm.tokens import (
+from chat_tui.domain.tokens import (
     MESSAGE_OVERHEAD_TOKENS,
     REPLY_PRIMING_TOKENS,
+    count_cjk,
+    cut_to_tokens,
     estimate_message_tokens,
     estimate_messages_tokens,
     estimate_tokens,
@@ -49,11 +50,15 @@ def test_estimate_is_fast_on_long_text() -> None:
     assert 200_000 < tokens < 600_000
 
 
-def test_scrub_masks_known_secrets_and_key_shaped_text() -> None:
-    assert scrub("key sk-test-SECRET123 rejected", []) == "key *** rejected"
-    assert scrub("token jina_abc123XYZ", ["jina_abc123XYZ"]) == "token ***"
-    assert scrub("Authorization: Bearer abc.def", []) == "Authorization: ***"
-    assert scrub("http://user:pw@host:1/v1", []) == "http://***@host:1/v1"
-    assert scrub("nothing secret, a desk-top and the bearer of news", ["", "ab"]) == (
-        "nothing secret, a desk-top and the bearer of news"
-    )
+def test_yi_and_hangul_jamo_count_as_cjk_like_in_the_chunker() -> None:
+    assert estimate_tokens("\ua000\ua001\ua002") == 3  # Yi syllables
+    assert estimate_tokens("\u1100\u1161\u11a8") == 3  # Hangul Jamo
+    assert count_cjk("abc 中文 ꀀ") == 3 and count_cjk("plain ascii") == 0
+
+
+def test_a_cut_text_fits_the_same_estimate_in_every_script() -> None:
+    for text in ("word " * 10_000, "中文" * 10_000, "привет мир " * 10_000, "é" * 50_000):
+        cut = cut_to_tokens(text, 100)
+        assert estimate_tokens(cut) <= 100 and text.startswith(cut)
+        assert estimate_tokens(text[: len(cut) + 1]) > 100  # nothing more would fit
+    assert cut_to_tokens("short", 100) == "short"
