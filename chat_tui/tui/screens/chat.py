@@ -197,9 +197,10 @@ class ChatScreen(Screen[None]):
         """
         services = self.services
         bootstrap.warm_up_chat(services)
-        bootstrap.warm_up_rendering()
+        # The answer view composes a Markdown widget as soon as a question is sent.
         from textual.widgets import Markdown  # noqa: F401 - imported lazily by answers
 
+        bootstrap.warm_up_rendering()
         bootstrap.warm_up_retrieval(services.settings)
 
     @work(group="setup", exit_on_error=False)
