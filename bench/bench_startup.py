@@ -30,15 +30,22 @@ CHILD = r"""
 import os, sys, time
 t0, ready_file = float(sys.argv[1]), sys.argv[2]
 from chat_tui.tui.app import ChatApp
-async def _ready(self):
+import asyncio
+tasks = set()
+def _ready(self):
     ready = time.time() - t0  # first frame painted, prompt focused: the app is usable
-    await self.chat_screen.history_shown()  # the open session's messages are mounted...
-    def done():  # ...and painted
-        # The running App captures print(); the figures go to a file instead.
-        with open(ready_file, "w") as out:
-            out.write(f"READY {ready:.4f} HISTORY {time.time() - t0:.4f}")
-        self.exit()
-    self.call_after_refresh(done)
+    async def wait_for_history():
+        # Waiting in the Ready handler itself would hold the App's message queue, and
+        # the history is mounted by messages that queue has to deliver: it would hang.
+        await self.chat_screen.history_shown()  # the open session's messages are mounted...
+        def done():  # ...and painted
+            # The running App captures print(); the figures go to a file instead.
+            with open(ready_file, "w") as out:
+                out.write(f"READY {ready:.4f} HISTORY {time.time() - t0:.4f}")
+            self.exit()
+        self.call_after_refresh(done)
+    task = asyncio.get_running_loop().create_task(wait_for_history())
+    tasks.add(task)  # keep a reference: the loop holds tasks only weakly
 ChatApp.on_ready = _ready
 sys.argv = ["chat-tui"]
 from chat_tui.launch import main

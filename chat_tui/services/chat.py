@@ -176,6 +176,9 @@ class ChatService:
         self.context = context
         self._client_factory = client_factory or _default_client
         self._client: ChatClient | None = None
+        # One client is built at a time: a turn that starts while the start-up warm-up
+        # is building it waits for that one instead of importing openai a second time.
+        self._client_lock = threading.Lock()
         self.sessions = SessionService(repository)
         # How many earlier messages (before the question) the last request of each
         # session carried: a retry after a context-length refusal sends fewer.
@@ -198,9 +201,26 @@ class ChatService:
 
     async def client(self) -> ChatClient:
         """The chat client, built off the event loop (importing openai takes ~0.7 s)."""
-        if self._client is None:
-            self._client = await asyncio.to_thread(self._client_factory, self.settings)
-        return self._client
+        client = self._client
+        if client is None:
+            client = await asyncio.to_thread(self.prepare_client)
+        return client
+
+    def prepare_client(self) -> ChatClient:
+        """Build the chat client for the settings in force, once (blocking: run in a thread).
+
+        The start-up warm-up calls this so the first answer finds the client ready; a
+        turn that asks meanwhile waits for the same build. A client built for settings
+        that a provider or model switch replaced meanwhile is not kept.
+        """
+        with self._client_lock:
+            client = self._client
+            if client is None:
+                settings = self.settings
+                client = self._client_factory(settings)
+                if self.settings is settings:
+                    self._client = client
+            return client
 
     async def list_models(self) -> list[str]:
         return await (await self.client()).list_models()

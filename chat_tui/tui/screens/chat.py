@@ -179,24 +179,29 @@ class ChatScreen(Screen[None]):
         prompt.focus()
         if self.check_setup:
             self.check_model_setup()
-        # Importing openai holds the GIL ~0.7 s: start it once the history is painted.
-        self.call_after_refresh(self._warm_up_when_shown)
+        # Right after the first frame, so the first answer finds the client and the
+        # renderer ready; it runs in a thread and the first frame never waits for it.
+        self.call_after_refresh(self.warm_up)
         self.set_interval(EXTERNAL_CHECK_SECONDS, self._poll_external_changes)
 
     # ------------------------------------------------------------------ start-up helpers
-
-    async def _warm_up_when_shown(self) -> None:
-        await self.history_shown()
-        self.call_after_refresh(self.warm_up)
 
     @work(thread=True, group="warmup", exit_on_error=False)
     def warm_up(self) -> None:
         """Get slow things ready off the event loop, after the first frame.
 
-        Importing openai takes ~0.7 s and a cold Milvus Lite server a few seconds;
-        doing both here means the first answer starts promptly. Nothing waits on this.
+        In the order the first answer needs them: the chat client (importing openai
+        takes ~1 s), then the Markdown widget, its parser and common lexers (~0.3 s
+        otherwise spent on the event loop between the first token and the screen),
+        then a cold Milvus Lite server (seconds). Nothing waits on this.
         """
-        bootstrap.warm_up(self.services.settings)
+        services = self.services
+        bootstrap.warm_up_chat(services)
+        # The answer view composes a Markdown widget as soon as a question is sent.
+        from textual.widgets import Markdown  # noqa: F401 - imported lazily by answers
+
+        bootstrap.warm_up_rendering()
+        bootstrap.warm_up_retrieval(services.settings)
 
     @work(group="setup", exit_on_error=False)
     async def check_model_setup(self) -> None:
