@@ -72,6 +72,10 @@ FOOTER_PARTS = ("retrieval-note", "sources", "answer-status")
 FLUSH_INTERVAL = 1 / 30
 #: Characters appended to the Markdown per flush (about 250 tokens).
 MAX_FLUSH_CHARS = 1_000
+#: The first piece of an answer is small (its first line, at most this much): the first
+#: render of a piece costs in proportion to it (a code block's highlighting most), and the
+#: first words should be on screen at once; the rest follows a frame later.
+FIRST_FLUSH_CHARS = 120
 #: With this much not drawn yet, flushes append up to ``CATCH_UP_FLUSH_CHARS``.
 CATCH_UP_BACKLOG = 16_000
 CATCH_UP_FLUSH_CHARS = 4_000
@@ -256,6 +260,8 @@ class AnswerView(Vertical):
         # Far behind (a fast server, a long stored answer): bigger pieces, fewer frames.
         # Each frame lays out and draws the pane once, whatever the piece's size.
         limit = MAX_FLUSH_CHARS if len(text) < CATCH_UP_BACKLOG else CATCH_UP_FLUSH_CHARS
+        if not self.streamed_text and not self._filling_history:
+            limit = FIRST_FLUSH_CHARS
         if len(text) > limit:
             cut = text.rfind("\n", 0, limit) + 1 or limit
             text = text[:cut]
