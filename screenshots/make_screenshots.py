@@ -111,7 +111,7 @@ async def main() -> None:
             ).text = "How do I load a TOML config file with defaults in Python?"
             await pilot.press("enter")
             for _ in range(500):
-                views = list(app.chat_view.query("AnswerView"))
+                views = list(app.chat_screen.chat_view.query("AnswerView"))
                 if views and "```\n" in views[-1].streamed_text.split("```python", 1)[-1]:
                     break
                 await pilot.pause(0.02)
@@ -132,9 +132,9 @@ async def main() -> None:
         # A classic 80x24 terminal: the sidebar hides itself, the chat keeps the width.
         app = make_app(services, check_setup=False)
         async with app.run_test(size=(80, 24)) as pilot:
-            await app.history_shown()
+            await app.chat_screen.history_shown()
             await pilot.press("alt+1")
-            await app.history_shown()
+            await app.chat_screen.history_shown()
             await pilot.pause(0.3)
             for _ in range(300):  # let the "Role" notification go
                 if not app._notifications:  # noqa: SLF001 - screenshot script, not app code
