@@ -314,7 +314,7 @@ class AnswerView(Vertical):
         """Append ``text`` to the body, starting a new segment where one is full."""
         from textual.widgets import Markdown
 
-        while text:
+        while text and self.is_attached:  # the app may quit while a piece is drawn
             cut = segment_cut(self._segment_text, text)
             head, text = (text, "") if cut is None else (text[:cut], text[cut:])
             # A hard cut inside code: close the fence here and open it again below.
@@ -324,7 +324,7 @@ class AnswerView(Vertical):
                 shown = head + (f"\n{fence[:3]}\n" if fence else "")
                 self._segment_text += shown
                 await self._segments[-1].append(shown)
-            if cut is not None:
+            if cut is not None and self.is_attached:
                 reopened = f"{fence}\n" if fence else ""
                 segment = Markdown(reopened, classes="answer-body answer-more")
                 await self.mount(segment, after=self._segments[-1])
