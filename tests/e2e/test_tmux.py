@@ -174,15 +174,23 @@ def test_scroll_select_and_copy_keys(
     tmux.send_bytes(UP)
     tmux.send_bytes("y")
     tmux.wait_raw(osc52("q-three"))
-    tmux.send_bytes(UP + UP + "y")
+    tmux.send_bytes("k" + UP + "y")  # k is up too
     tmux.wait_raw(osc52("q-two"))
-    tmux.send_bytes(DOWN + "y")
+    tmux.send_bytes("j" + "y")  # j is down
     raw = tmux.wait_raw(osc52(answer.replace("q-three", "q-two")))
     assert b"sk-e2e-secret-key" not in raw
+    # p shows an answer's full source paths; this one has none and says so.
+    tmux.send_bytes("p")
+    tmux.wait_for("This answer has no sources")
     # Esc goes back to the prompt, and typing types again. (A terminal can't tell Esc
     # from the start of alt+key until ESCDELAY passes: wait for its effect.)
     tmux.wait(lambda s: "chat: ↑/↓ select" in s and "Copied" not in s, "the hint, no notifications")
     tmux.send_bytes(ESC)
+    tmux.wait_for("ctrl+o select messages")
+    # i goes back to the prompt too.
+    tmux.send_bytes(ctrl("o"))
+    tmux.wait_for("chat: ↑/↓ select")
+    tmux.send_bytes("i")
     tmux.wait_for("ctrl+o select messages")
     tmux.type("back")
     tmux.wait(lambda s: prompt_text(s) == "back", "typing in the prompt again")
@@ -303,6 +311,10 @@ def test_answer_and_settings_keys_and_choices_persist(
     tmux.wait_for("Search knowledge base")
     tmux.send_bytes(ESC)
     tmux.wait_gone("Search knowledge base")
+    tmux.send_bytes(F6)
+    tmux.wait_for("Knowledge base for this session")
+    tmux.send_bytes(ESC)
+    tmux.wait_gone("Knowledge base for this session")
     # F1 help and ctrl+p palette.
     tmux.send_bytes(F1)
     tmux.wait_for("chat-tui keys")
