@@ -67,6 +67,29 @@ def render_man(source: str, name: str) -> str:
     return _CONTROLS.sub("", text)
 
 
+#: The longest page summary kept (the NAME section of a page is one line or a few).
+SUMMARY_MAX_CHARS = 300
+_NAME_HEADING = re.compile(r"^##[ \t]+(?:NAME\b|名称|名字|名稱)", re.IGNORECASE)
+
+
+def summary_of(rendered: str) -> str:
+    """The NAME section of a page rendered by ``render_man`` on one line, or "".
+
+    ``kill - 终止进程``: what the page is about, in the words of its NAME line, which
+    its option lists and examples seldom repeat (chunks carry it for BM25).
+    """
+    lines = rendered.split("\n")
+    for number, line in enumerate(lines):
+        if _NAME_HEADING.match(line):
+            body: list[str] = []
+            for following in lines[number + 1 :]:
+                if following.startswith("#"):
+                    break
+                body.append(following.strip())
+            return " ".join(" ".join(body).split())[:SUMMARY_MAX_CHARS]
+    return ""
+
+
 def render_groff(source: str) -> str | None:
     """groff's plain-text rendering, or None when groff fails, times out or floods."""
     groff = shutil.which("groff")
