@@ -160,6 +160,7 @@ def chunk_document(
                     file_hash=file_hash,
                     anchor=clean_line(_anchor_at(document, anchor_offsets, text, placed.start)),
                     root=root,
+                    summary=document.summary,
                 )
             )
     return chunks

@@ -163,6 +163,8 @@ class LoadedDocument:
         anchors: ``(offset, id)`` pairs, sorted by offset: where in ``text`` each HTML
             ``id`` anchor starts, so a chunk knows the nearest anchor above it
             (``page.html#id`` opens the spot). Empty for formats without anchors.
+        summary: what the whole document is about in a line (a man page's NAME line),
+            carried on every chunk for BM25 (``Chunk.summary``); "" for most formats.
     """
 
     kind: str
@@ -172,6 +174,7 @@ class LoadedDocument:
     has_lines: bool = True
     image: str | None = None
     anchors: tuple[tuple[int, str], ...] = ()
+    summary: str = ""
 
 
 def read_file_bytes(path: Path, max_file_mb: float) -> bytes:
@@ -318,12 +321,13 @@ def load_man(data: bytes, name: str) -> LoadedDocument:
     Line ranges are lines of the rendered text (groff) or of the roff source (fallback);
     see ``chat_tui.ingest.manpage``.
     """
-    from chat_tui.ingest.manpage import looks_like_roff, render_man
+    from chat_tui.ingest.manpage import looks_like_roff, render_man, summary_of
 
     text = _normalise_newlines(decode_text(data))
     if not looks_like_roff(text):
         return _load_plain("text")(data, "")
-    return LoadedDocument(kind="markdown", text=_require_text(render_man(text, name)))
+    rendered = _require_text(render_man(text, name))
+    return LoadedDocument(kind="markdown", text=rendered, summary=summary_of(rendered))
 
 
 def load_pdf(data: bytes, language: str = "") -> LoadedDocument:

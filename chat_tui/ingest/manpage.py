@@ -26,12 +26,15 @@ GROFF_TIMEOUT_S = 10.0
 OUTPUT_FACTOR = 8
 
 _MAN_SUFFIX = re.compile(r"\.(?:[1-9][a-z0-9]{0,6}|man)$", re.IGNORECASE)
-_ROFF_HINT = re.compile(r"^[.'][ \t]*(?:TH|SH)\b", re.MULTILINE)
+#: man (``.TH``/``.SH``) and mdoc (``.Dd``/``.Dt``/``.Sh``, as OpenSSH's pages) requests;
+#: groff's ``-man`` renders both (it switches to mdoc by itself).
+_ROFF_HINT = re.compile(r"^[.'][ \t]*(?:TH|SH|Dd|Dt|Sh)\b", re.MULTILINE)
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f\x9b]")
-# Requests that read files or run programs, redefine syntax, or rename requests.
+# Requests that read files or run programs, redefine syntax, or rename requests. A
+# line that only ends a conditional block (``.\}``, as grep's page has) names none.
 _UNSAFE_REQUEST = re.compile(
     r"^[.'][ \t]*(?:so|mso|cf|trf|nx|rd|pso|sy|pi|open|opena|hpf|hpfa|cc|c2|ec|eo|rn|als"
-    r"|ecs|ecr|do|\\(?!\"))",
+    r"|ecs|ecr|do|\\(?!\"|\}[ \t]*$))",
     re.MULTILINE,
 )
 
@@ -62,6 +65,29 @@ def render_man(source: str, name: str) -> str:
         rendered = render_groff(source)
     text = _headings_from_groff(rendered, name) if rendered else render_fallback(source, name)
     return _CONTROLS.sub("", text)
+
+
+#: The longest page summary kept (the NAME section of a page is one line or a few).
+SUMMARY_MAX_CHARS = 300
+_NAME_HEADING = re.compile(r"^##[ \t]+(?:NAME\b|名称|名字|名稱)", re.IGNORECASE)
+
+
+def summary_of(rendered: str) -> str:
+    """The NAME section of a page rendered by ``render_man`` on one line, or "".
+
+    ``kill - 终止进程``: what the page is about, in the words of its NAME line, which
+    its option lists and examples seldom repeat (chunks carry it for BM25).
+    """
+    lines = rendered.split("\n")
+    for number, line in enumerate(lines):
+        if _NAME_HEADING.match(line):
+            body: list[str] = []
+            for following in lines[number + 1 :]:
+                if following.startswith("#"):
+                    break
+                body.append(following.strip())
+            return " ".join(" ".join(body).split())[:SUMMARY_MAX_CHARS]
+    return ""
 
 
 def render_groff(source: str) -> str | None:
@@ -191,6 +217,37 @@ _SIMPLE = {
 }
 _FONT_MACROS = {"B", "I", "SM", "SB"}
 _ALTERNATING = {"BR", "RB", "BI", "IB", "IR", "RI"}
+#: mdoc macros whose arguments are the page's words (``.Nm ssh``, ``.Nd remote login``).
+_MDOC_TEXT = {
+    "Nm",
+    "Nd",
+    "Fl",
+    "Ar",
+    "Op",
+    "Xr",
+    "Pa",
+    "Cm",
+    "Ic",
+    "Em",
+    "Sy",
+    "Dl",
+    "It",
+    "Va",
+    "Ev",
+    "Li",
+    "Ql",
+    "Dq",
+    "Sq",
+    "Pq",
+    "Fn",
+    "Fa",
+    "Ft",
+    "Cd",
+    "Dv",
+    "Er",
+    "Ms",
+    "Tn",
+}
 
 
 def _unescape(text: str) -> str:
@@ -235,10 +292,10 @@ def render_fallback(source: str, name: str) -> str:
         parts = line[1:].strip().split(None, 1)
         request = parts[0] if parts else ""
         rest = parts[1] if len(parts) > 1 else ""
-        if request in ("TH",):
+        if request in ("TH", "Dt"):
             out.append(f"# {title_of(name)}")
-        elif request in ("SH", "SS"):
-            marker = "##" if request == "SH" else "###"
+        elif request in ("SH", "SS", "Sh", "Ss"):
+            marker = "##" if request in ("SH", "Sh") else "###"
             title = " ".join(_unescape(a) for a in _arguments(rest)).strip()
             if title:
                 out.append(f"{marker} {title}")
@@ -249,6 +306,9 @@ def render_fallback(source: str, name: str) -> str:
             out.append("    " + " ".join(_unescape(a) for a in _arguments(rest)))
         elif request in _ALTERNATING:
             out.append("    " + "".join(_unescape(a) for a in _arguments(rest)))
+        elif request in _MDOC_TEXT:
+            words = " ".join(_unescape(a) for a in _arguments(rest)).strip()
+            out.append(f"    {words}" if words else "")
         elif request in ("IP", "TP", "PP", "LP", "P", "sp", "br", "RS", "RE", "nf", "fi"):
             tag = _arguments(rest)[0] if request == "IP" and rest else ""
             out.append(f"    {_unescape(tag)}" if tag else "")

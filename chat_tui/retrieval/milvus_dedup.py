@@ -162,7 +162,10 @@ class Copies:
             [r for r in copies if str(r["key"]) in orphans],
             {source: file_hash for source, (_, file_hash) in registry.items()},
         )
-        if search_text:  # what BM25 reads names the file that now holds the passage
+        # What BM25 reads names the file that now holds the passage. Its page summary
+        # (``Chunk.summary``) is not stored, so a promoted passage is read without one
+        # until that file is ingested again (``--rebuild``).
+        if search_text:
             for row in rows:
                 row[SEARCH_TEXT_FIELD] = bm25_text(
                     str(row["source"]), str(row.get("heading", "")), str(row["text"])

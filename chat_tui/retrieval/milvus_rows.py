@@ -84,7 +84,7 @@ def chunk_row(
     if "key" in locations:
         row["key"] = dedup_key(chunk.text)
     if search_text:
-        row[SEARCH_TEXT_FIELD] = bm25_text(chunk.source, chunk.heading, chunk.text)
+        row[SEARCH_TEXT_FIELD] = bm25_text(chunk.source, chunk.heading, chunk.text, chunk.summary)
     if dense_dim:
         row["dense"] = [float(x) for x in vector] if vector is not None else None
     return row

@@ -108,16 +108,19 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
     return data[:max_bytes].decode("utf-8", "ignore")
 
 
-def search_text(source: str, heading: str, text: str) -> str:
-    """What BM25 indexes for a chunk: its file's name (no extensions), heading path, text.
+def search_text(source: str, heading: str, text: str, summary: str = "") -> str:
+    """What BM25 indexes for a chunk: its file's name (no extensions), the file's
+    summary (a man page's NAME line), the heading path, the text.
 
     ``/usr/share/doc/python3.11/html/library/pathlib.html`` gives "pathlib"; the name is
     split at ``_``, ``-`` and ``.`` so its words are words ("asyncio-task" -> "asyncio task").
+    The summary says what the page is for ("kill - 终止进程"), in words an option list
+    deep in the page does not repeat.
     """
     name = source.replace("\\", "/").rsplit("/", 1)[-1]
     stem = name.split(".", 1)[0] if not name.startswith(".") else name
     words = re.sub(r"[_\-.]+", " ", stem).strip()
-    head = "\n".join(part for part in (words, heading.strip()) if part)
+    head = "\n".join(part for part in (words, summary.strip(), heading.strip()) if part)
     return truncate_utf8(f"{head}\n{text}" if head else text, TEXT_MAX_BYTES)
 
 

@@ -31,6 +31,9 @@ class Chunk:
         anchor: the nearest ``id`` anchor above the chunk (HTML), so ``source#anchor``
             opens the spot; "" when the format has none.
         root: the folder the ingest was given (sources are shown relative to it), or "".
+        summary: what the whole file is about in a line (a man page's NAME line, "kill -
+            终止进程"), which BM25 reads with every chunk of it (``search_text``); not
+            stored on its own, "" for most formats.
     """
 
     id: str
@@ -45,6 +48,7 @@ class Chunk:
     image: str | None = None
     anchor: str = ""
     root: str = ""
+    summary: str = ""
 
     def citation(
         self, score: float = 0.0, knowledge_base: str = "default", also_in: Sequence[str] = ()

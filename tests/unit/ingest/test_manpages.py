@@ -95,3 +95,66 @@ def test_escape_in_the_title_does_not_reach_the_heading(tmp_path: Path) -> None:
     assert "\x1b" not in document.text and "\x07" not in document.text
     chunks = chunk_document(document, source=str(path), file_hash="h")
     assert all("\x1b" not in c.heading and "\x1b" not in c.text for c in chunks)
+
+
+MDOC_PAGE = (
+    ".Dd $Mdocdate: July 27 2021 $\n"
+    ".Dt SSH 1\n"
+    ".Os\n"
+    ".Sh NAME\n"
+    ".Nm ssh\n"
+    ".Nd OpenSSH 远程登录客户端\n"
+    ".Sh DESCRIPTION\n"
+    ".Nm\n"
+    "is a program for logging into a remote machine and for executing commands.\n"
+)
+
+
+@pytest.mark.parametrize("use_groff", [True, False])
+def test_an_mdoc_page_is_rendered_with_section_headings(
+    tmp_path: Path, use_groff: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # OpenSSH's pages are mdoc (.Dd/.Sh/.Nm), not man (.TH/.SH): once read as plain
+    # text, they were indexed as raw macros under no heading.
+    if use_groff and shutil.which("groff") is None:
+        pytest.skip("groff not installed")
+    if not use_groff:
+        monkeypatch.setenv("PATH", str(tmp_path))  # no groff: the fallback renders
+    path = tmp_path / "ssh.1.gz"
+    path.write_bytes(gzip.compress(MDOC_PAGE.encode()))
+    document = load_document(path, path.read_bytes(), allow_images=False)
+    assert document.kind == "markdown"
+    assert "## NAME" in document.text and "## DESCRIPTION" in document.text
+    assert ".Nd" not in document.text and ".Sh" not in document.text
+    assert "OpenSSH 远程登录客户端" in document.summary and "ssh" in document.summary
+    headings = [c.heading for c in chunk_document(document, source=str(path), file_hash="h")]
+    assert headings and all(h.startswith("ssh(1)") for h in headings)
+
+
+@pytest.mark.skipif(shutil.which("groff") is None, reason="groff not installed")
+def test_a_page_that_ends_conditional_blocks_is_rendered_by_groff() -> None:
+    # grep's page closes ``.if n \{`` blocks with ``.\}`` lines; those name no request,
+    # so the page goes to groff, not to the fallback (one source line per output line).
+    page = PAGE.replace(".SH 选项\n", ".SH 选项\n.if n \\{\\\n.ds x y\n.\\}\n")
+    assert render_man(page, "ls.1") == render_man(PAGE, "ls.1")
+    assert render_man(page, "ls.1") != render_fallback(page, "ls.1")
+
+
+def test_every_chunk_of_a_page_carries_its_name_line(tmp_path: Path) -> None:
+    path = tmp_path / "ls.1"
+    path.write_text(PAGE + ".SH 另见\n更多内容请参阅完整的文档，这一段也足够长，可以单独成块。\n")
+    document = load_document(path, path.read_bytes(), allow_images=False)
+    assert document.summary == "ls - 列出目录内容"
+    chunks = chunk_document(document, source=str(path), file_hash="h", chunk_tokens=40)
+    assert len(chunks) > 1
+    assert {c.summary for c in chunks} == {"ls - 列出目录内容"}
+    # Only BM25 reads it: the heading path and the passage text are unchanged.
+    assert "ls(1) > 选项" in [c.heading for c in chunks]
+
+
+def test_a_page_without_a_name_section_has_no_summary(tmp_path: Path) -> None:
+    path = tmp_path / "x.1"
+    path.write_text(".TH X 1\n.SH DESCRIPTION\nA page that never says what it is called.\n")
+    document = load_document(path, path.read_bytes(), allow_images=False)
+    assert document.summary == ""
+    assert {c.summary for c in chunk_document(document, source=str(path), file_hash="h")} == {""}

@@ -292,6 +292,35 @@ def test_search_text_puts_the_file_name_and_heading_before_the_text() -> None:
     assert len(search_text("/a.md", "h", "中" * 30_000).encode()) <= 65_535
 
 
+def test_search_text_puts_the_file_summary_after_the_name() -> None:
+    from chat_tui.retrieval.milvus_schema import search_text
+
+    assert (
+        search_text("/man1/kill.1.gz", "kill(1) > 描述", "默认的信号是 TERM。", "kill - 终止进程")
+        == "kill\nkill - 终止进程\nkill(1) > 描述\n默认的信号是 TERM。"
+    )
+    assert search_text("/man1/ls.1.gz", "", "列出目录", "  ") == "ls\n列出目录"
+
+
+def test_bm25_finds_a_passage_by_its_file_summary(
+    make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    # An option of a man page rarely says what the page is for; its NAME line does.
+    store = make_store(kb_name)
+    option = "-s, --signal 指定要发送的信号。"
+    chunks = [
+        replace(c, summary="kill - 终止进程")
+        for c in make_chunks("/man1/kill.1.gz", [option], heading="kill(1) > 选项")
+    ]
+    store.replace_file("/man1/kill.1.gz", "a", chunks, None)
+    store.replace_file(
+        "/man1/nice.1.gz", "b", make_chunks("/man1/nice.1.gz", ["以指定的优先级运行程序。"]), None
+    )
+    found = store.search_bm25("终止进程", 5)
+    assert [p.chunk.source for p in found] == ["/man1/kill.1.gz"]
+    assert found[0].chunk.text == option  # the summary is only searched, never shown
+
+
 def test_bm25_finds_a_passage_by_its_file_name_and_heading(
     make_store: Callable[..., KnowledgeStore], kb_name: str
 ) -> None:
