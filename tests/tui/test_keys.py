@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Button, DataTable, Static
 
 from chat_tui.state import load_state, state_path
@@ -269,3 +270,26 @@ async def test_sources_are_short_and_p_shows_the_full_paths(services, fake_opena
         await pilot.press("p")
         await pilot.pause()
         assert "[2] runbook.pdf (page 4)" in str(sources.render())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (72, 24), (100, 30), (160, 45)])
+async def test_a_user_message_is_drawn_whole_at_any_width(services, fake_openai, size) -> None:
+    # At 80x24 this message is one cell too wide for one line of its bubble (the left
+    # bar takes a column): the pane's stream layout laid it out one line high and its
+    # last word was not drawn.
+    from chat_tui.domain.models import Message
+
+    text = "When does the on-call rotation change, and who gets paged first?"
+    session = services.repository.create_session(services.settings.default_role, "t")
+    services.repository.append_message(Message(session.id, "user", text))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=size) as pilot:
+        await app.chat_screen.history_shown()
+        await pilot.pause()
+        bubble = app.query_one(UserMessage)
+        room = bubble.content_region.width
+        assert bubble.content_region.height >= -(-len(text) // room), (bubble.region, room)
+        drawn = "".join(
+            strip.text for strip in bubble.render_lines(bubble.content_region.reset_offset)
+        )
+        assert "first?" in drawn
