@@ -526,6 +526,9 @@ class ChatView(VerticalScroll):
 
     def _repaint(self) -> None:
         self._repaint_timer = None
+        # Layouts have settled: an earlier page has its heights, the place is kept; from
+        # here on the scroll position is the user's again (a scrollbar drag included).
+        self._keep = None
         if self.is_attached:
             self.screen.refresh()
 
