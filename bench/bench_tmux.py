@@ -66,6 +66,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_streaming import SECTION  # noqa: E402  (the same code-heavy answer)
+
 from tests.e2e.conftest import BINARY, app_env  # noqa: E402
 from tests.e2e.tmux import Tmux, tmux_available  # noqa: E402
 from tests.support.fake_openai import FakeOpenAI, Reply  # noqa: E402
@@ -75,27 +77,6 @@ TIMEOUT = 120.0
 ECHO_CHAR = "~"  # absent from every answer the bench streams
 BIG_END = "BIGEND-1999"
 STREAM_END = "STREAMEND-4000"
-
-SECTION = """## Step {n}: parsing the input
-
-The parser reads the **configuration** line by line, keeps a `dict` of values and
-reports errors with the line number. Here is the loop:
-
-```python
-def parse(lines: list[str]) -> dict[str, str]:
-    values: dict[str, str] = {{}}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        key, _, value = line.partition("=")
-        values[key.strip()] = value.strip()
-    return values
-```
-
-- It skips blank lines and comments.
-- It never raises on a missing `=`; the value is empty.
-
-"""
 
 
 def long_answer(deltas: int, chunk: int = 4) -> str:
