@@ -202,28 +202,12 @@ class AnswerView(Vertical):
         return part
 
     def on_mount(self) -> None:
-        self._relaid_for = -1
-        self.watch(self, "virtual_size", self._content_resized, init=False)
         if self.message is not None:
             self._show_footer(self.message)
         if self._deferred:
             self._buffered, self._deferred = self._deferred, ""
             self._accepting = self._filling_history = True
             self._timer = self.set_interval(FLUSH_INTERVAL, self._flush)
-
-    def _content_resized(self, _old: Size, new: Size) -> None:
-        """The answer's content grew or shrank: make sure the pane gives it that height.
-
-        Seen in tmux under load: a finished answer laid out 15 rows high inside a slot
-        of 6 that the pane kept (the rest hidden under the next widget, the pane's end
-        short of the answer's), until some other change laid the pane out again. An
-        auto-height answer's slot is its content's height, so a difference means the
-        pane's cached arrangement is stale; a layout refresh of the last part marks
-        this answer and the pane for a new one (once per height: no loop).
-        """
-        if new.height != self.size.height and new.height != self._relaid_for and self.children:
-            self._relaid_for = new.height
-            self.children[-1].refresh(layout=True)
 
     @property
     def markdown(self) -> Markdown:
