@@ -8,43 +8,20 @@ start a worker and call it. What it needs from the screen is the small
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
-
-from textual.app import App
-from textual.notifications import SeverityLevel
+from typing import Protocol
 
 from chat_tui.config import missing_key_message
-from chat_tui.domain.models import Session
 from chat_tui.domain.text import clean_line
 from chat_tui.errors import ChatTuiError
-from chat_tui.services.bootstrap import AppServices
+from chat_tui.tui.host import ActionHost
 from chat_tui.tui.screens.dialogs import PickerScreen
 from chat_tui.tui.state_keeper import StateKeeper
 
 
-class SourcesHost(Protocol):
+class SourcesHost(ActionHost, Protocol):
     """What the choices need from the screen that shows them."""
 
-    services: AppServices
-    session: Session | None
     state_keeper: StateKeeper
-
-    @property
-    def app(self) -> App[Any]: ...
-
-    def refresh_status(self) -> None: ...
-
-    def guard_streaming(self) -> bool: ...
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None: ...
 
 
 class AnswerSources:

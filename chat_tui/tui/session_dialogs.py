@@ -7,47 +7,25 @@ start a worker and call it. What it needs from the screen is the small
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from textual.app import App
-from textual.notifications import SeverityLevel
+from typing import Protocol
 
 from chat_tui.domain.models import Session
 from chat_tui.domain.text import clean_line
 from chat_tui.errors import ChatTuiError
-from chat_tui.services.bootstrap import AppServices
+from chat_tui.tui.host import ActionHost
 from chat_tui.tui.screens.dialogs import ConfirmScreen, PickerScreen, TextPromptScreen
 
 
-class DialogsHost(Protocol):
+class DialogsHost(ActionHost, Protocol):
     """What the dialogs need from the screen that opens them."""
 
-    services: AppServices
-    session: Session | None
     role_name: str
 
-    @property
-    def app(self) -> App[Any]: ...
-
-    def guard_streaming(self) -> bool: ...
-
     def refresh_sidebar(self) -> None: ...
-
-    def refresh_status(self) -> None: ...
 
     async def open_session(self, session: Session, *, defer_history: bool = False) -> None: ...
 
     async def open_role(self, role: str, *, defer_history: bool = False) -> None: ...
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None: ...
 
 
 class SessionDialogs:

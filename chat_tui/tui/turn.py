@@ -12,12 +12,9 @@ import asyncio
 import contextlib
 from typing import Protocol
 
-from textual.notifications import SeverityLevel
-
 from chat_tui.domain.models import MessageStatus, Session
 from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.errors import ChatTuiError
-from chat_tui.services.bootstrap import AppServices
 from chat_tui.services.chat import (
     AnswerSaved,
     ContentReceived,
@@ -28,19 +25,17 @@ from chat_tui.services.chat import (
     UserTurnSaved,
     trailing_answers,
 )
+from chat_tui.tui.host import ScreenHost
 from chat_tui.tui.widgets.chat_view import RETRY_FEWER_HINT, AnswerView, ChatView
 from chat_tui.tui.widgets.status import StatusLine
 
 
-class TurnHost(Protocol):
+class TurnHost(ScreenHost, Protocol):
     """What a turn needs from the screen that shows it: attributes and widgets, no more.
 
     A protocol, so this module depends on it and not on the chat screen (which
     imports this).
     """
-
-    services: AppServices
-    session: Session | None
 
     @property
     def chat_view(self) -> ChatView: ...
@@ -57,16 +52,6 @@ class TurnHost(Protocol):
     async def show_history(self, session: Session) -> None: ...
 
     def restore_prompt(self, text: str) -> None: ...
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None: ...
 
 
 class TurnDisplay:
