@@ -78,6 +78,10 @@ class ProviderSettings:
     timeout: float = bounded(60.0, 0.1, 86_400.0)
     max_retries: int = bounded(2, 0, 20)
     temperature: float | None = bounded(None, 0.0, 2.0)
+    input_price: float | None = bounded(None, 0.0)
+    """Price per million prompt tokens (any currency; the status line shows ``$``)."""
+    output_price: float | None = bounded(None, 0.0)
+    """Price per million completion tokens; with ``input_price``, the session's cost shows."""
     api_key_env: str | None = None
     """The environment variable the key is read from (None: only ``api_key`` in the file)."""
     config_file: Path | None = field(default=None, repr=False, compare=False)

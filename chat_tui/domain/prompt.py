@@ -93,6 +93,11 @@ def _exchanges(history: Sequence[Message]) -> list[Message]:
     return turns
 
 
+def sendable_turns(history: Sequence[Message]) -> list[Message]:
+    """The turns of ``history`` a request may carry, alternating (see the module docstring)."""
+    return _exchanges(history)
+
+
 def with_context(question: str, context_block: str | None) -> str:
     """The final user turn: the retrieved context block (if any) above the question."""
     if not context_block:

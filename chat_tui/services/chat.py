@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_tui.config import Settings
+from chat_tui.domain.context_gauge import ContextGauge, session_usage
 from chat_tui.domain.models import Citation, Message, MessageStatus, Role, Session, Usage, now
 from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import (
@@ -30,10 +31,11 @@ from chat_tui.domain.prompt import (
     context_budget,
     fewer_earlier,
     refused_as_too_long,
+    sendable_turns,
     title_from,
 )
 from chat_tui.domain.text import StreamSanitizer
-from chat_tui.domain.tokens import estimate_tokens
+from chat_tui.domain.tokens import estimate_messages_tokens, estimate_tokens
 from chat_tui.errors import ChatTuiError, ProviderError
 from chat_tui.services.sessions import SessionService
 from chat_tui.storage.base import SessionRepository
@@ -369,6 +371,32 @@ class ChatService:
         """
         sent = self._sent_earlier.get(session_id)
         return fewer_earlier(sent) if sent else None
+
+    def context_gauge(self, session: Session, history: Sequence[Message]) -> ContextGauge:
+        """What the next request of ``session`` carries before its question, and the totals.
+
+        Built by the request's own trimming (``build_messages``) with a one-character
+        stand-in question, so the gauge and the request cannot disagree.
+        """
+        probe = Message(session_id=session.id, role="user", content="?")
+        turns = [*history, probe]
+        budget = self._budget()
+        request = build_messages(
+            self.role(session.role).system_prompt,
+            turns,
+            budget=budget,
+            count_tokens=estimate_tokens,
+        )
+        earlier = len(sendable_turns(turns)) - 1
+        provider = self.settings.provider
+        return ContextGauge(
+            tokens=estimate_messages_tokens(request[:-1]),
+            budget=budget,
+            dropped=max(0, earlier - (len(request) - 2)),
+            usage=session_usage(
+                history, input_price=provider.input_price, output_price=provider.output_price
+            ),
+        )
 
     def _budget(self) -> int:
         provider = self.settings.provider

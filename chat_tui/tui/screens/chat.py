@@ -78,6 +78,7 @@ class ChatScreen(Screen[None]):
         # The session's messages are shown under this lock; the event is clear while the
         # first session's history is still on its way (see ``on_mount``).
         self._history_lock = asyncio.Lock()
+        self._gauge_requests = 0
         self._history_shown = asyncio.Event()
         self._history_shown.set()
         self._sidebar_requests = 0
@@ -282,6 +283,25 @@ class ChatScreen(Screen[None]):
             status.retrieval = "KB off (ctrl+b)"
         else:
             status.retrieval = f"KB: {chat.knowledge_base_for(self.session)}"
+        self._gauge_requests += 1
+        self._show_gauge(self._gauge_requests)
+
+    @work(group="gauge", exit_on_error=False)
+    async def _show_gauge(self, request: int) -> None:
+        """The context gauge of the open session (history read and counted in a thread)."""
+        session = self.session
+        if session is None:
+            self.status.context = self.status.context_compact = ""
+            return
+        chat = self.services.chat
+        history = await self.services.sessions.messages(session.id)
+        gauge = await asyncio.to_thread(chat.context_gauge, session, history)
+        if request != self._gauge_requests:
+            return  # the session changed or another answer landed meanwhile
+        status = self.status
+        status.context = gauge.label()
+        status.context_compact = gauge.label(compact=True)
+        status.context_level = gauge.level.value
 
     async def open_session(self, session: Session, *, defer_history: bool = False) -> None:
         """Show a session and make its role current.

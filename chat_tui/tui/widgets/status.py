@@ -1,4 +1,4 @@
-"""The status line: role, model, knowledge base, and what the current turn is doing.
+"""The status line: role, model, knowledge base, context gauge, and what the turn is doing.
 
 At 80 columns everything does not fit, so the line is built from parts in order of
 use and the least useful go first: the session title (it is in the sidebar and the
@@ -31,6 +31,20 @@ class StatusLine(Static):
     session_title: reactive[str] = reactive("")
     retrieval: reactive[str] = reactive("")
     step: reactive[str] = reactive("")
+    #: The full and the compact gauge label, and its level ("ok", "filling", "trimmed").
+    context: reactive[str] = reactive("")
+    context_compact: reactive[str] = reactive("")
+    context_level: reactive[str] = reactive("ok")
+
+    def _gauge(self, compact: bool) -> list[Content]:
+        label = self.context_compact if compact else self.context
+        if not label:
+            return []
+        style = {"filling": "$text-warning", "trimmed": "bold $text-error"}.get(
+            self.context_level, ""
+        )
+        separator = NARROW_SEPARATOR if compact else SEPARATOR
+        return [Content(separator), Content.styled(label, style) if style else Content(label)]
 
     def on_resize(self) -> None:
         self.refresh()
@@ -46,6 +60,7 @@ class StatusLine(Static):
                 Content(f"  {self.model}"),
                 Content(SEPARATOR),
                 Content(self.retrieval),
+                *self._gauge(compact=False),
                 Content(SEPARATOR),
                 Content.styled(tail_text, tail_style),
             ]
@@ -56,8 +71,15 @@ class StatusLine(Static):
         # left for the step (or title), cut to fit; the model is cut last.
         kb = self.retrieval.replace("KB off (ctrl+b)", "KB off")
         model = self.model.split(" (", 1)[0]
+        gauge = self._gauge(compact=True)
         base_len = role.cell_length + 1 + len(model) + len(NARROW_SEPARATOR) + len(kb)
+        base_len += sum(part.cell_length for part in gauge)
         room = width - base_len - len(NARROW_SEPARATOR)
+        if room < 8 and gauge:
+            # No room left for the step: a running step says more than the gauge.
+            base_len -= sum(part.cell_length for part in gauge)
+            room = width - base_len - len(NARROW_SEPARATOR)
+            gauge = []
         if room < 8:
             model = shorten(model, max(4, len(model) + min(0, width - base_len)))
             return Content("").join(
@@ -69,6 +91,7 @@ class StatusLine(Static):
                 Content(f" {model}"),
                 Content(NARROW_SEPARATOR),
                 Content(kb),
+                *gauge,
                 Content(NARROW_SEPARATOR),
                 Content.styled(shorten(tail_text, room), tail_style),
             ]
