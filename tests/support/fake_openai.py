@@ -611,7 +611,7 @@ class FakeOpenAI:
         with self._changed:
             self._script = deque(replies)
 
-    def wait_for_requests(self, n: int, timeout: float = 10) -> None:
+    def wait_for_requests(self, n: int, timeout: float = 30) -> None:
         """Block until ``n`` chat requests have arrived.
 
         Raises:
