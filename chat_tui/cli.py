@@ -26,6 +26,7 @@ from chat_tui.cli_support import (  # re-exported: the names the commands share
     run_tui,
     storage_problem,
 )
+from chat_tui.cli_transfer import register_transfer
 from chat_tui.errors import ChatTuiError
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 sessions_app = typer.Typer(
-    help="List, show (as text or --json) and delete chat sessions.", no_args_is_help=True
+    help="List, show (as text or --json), export, import and delete chat sessions.",
+    no_args_is_help=True,
 )
 roles_app = typer.Typer(help="List and add roles (system-prompt personas).", no_args_is_help=True)
 kb_app = typer.Typer(help="Inspect and manage the knowledge base.", no_args_is_help=True)
@@ -255,6 +257,7 @@ def locate(what: Annotated[str, typer.Argument(help="config | data")]) -> None:
 
 
 register(app, sessions_app, roles_app, kb_app)
+register_transfer(sessions_app)
 
 
 def main() -> None:
