@@ -168,6 +168,7 @@ def test_the_command_modules_import_one_way() -> None:
         "chat_tui.cli_support": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli_commands": {"chat_tui.cli", "chat_tui.launch"},
         "chat_tui.cli_transfer": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
+        "chat_tui.cli_doctor": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli_ingest": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli": {"chat_tui.launch"},
     }
