@@ -20,6 +20,7 @@ Why a module of its own: the CLI (``chat-tui sessions export|import``) and the T
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -35,6 +36,7 @@ from chat_tui.domain.models import Message, Session, new_id, now
 from chat_tui.domain.text import clean_line, clean_text, terminal_safe_json
 from chat_tui.errors import ChatTuiError
 from chat_tui.services.chatgpt_format import chatgpt_sessions, looks_like_chatgpt
+from chat_tui.services.sessions import SessionService
 from chat_tui.storage.base import SessionRepository
 
 #: The ``format`` marker of a chat-tui JSON export.
@@ -181,6 +183,34 @@ def write_new_file(directory: Path, name: str, text: str) -> Path:
             handle.write(payload)
         return path
     raise FileExistsError(f"{directory / name} and 998 numbered variants exist")
+
+
+def export_directory() -> Path:
+    """Where the TUI puts an export: ``~/Downloads`` when it exists, else the current folder.
+
+    ``~/Downloads`` is where people look for a file an app just gave them, and it is
+    never a project folder that a stray file would clutter (or end up committed from);
+    the folder chat-tui was started in is the next place a terminal user looks.
+    """
+    downloads = Path.home() / "Downloads"
+    return downloads if downloads.is_dir() else Path.cwd()
+
+
+async def export_session_file(
+    sessions: SessionService, session: Session, directory: Path | None = None
+) -> Path:
+    """Write ``session`` as Markdown to a new file (never over one); returns its path.
+
+    The messages are read and the file written in threads, off the event loop.
+
+    Raises:
+        OSError: the folder cannot be written.
+        StorageError: the session cannot be read.
+    """
+    messages = await sessions.messages(session.id)
+    text = session_markdown(session, messages)
+    folder = directory if directory is not None else await asyncio.to_thread(export_directory)
+    return await asyncio.to_thread(write_new_file, folder, export_file_name(session), text)
 
 
 # ---------------------------------------------------------------------------- import
@@ -385,10 +415,12 @@ __all__ = [
     "ReadFile",
     "TransferError",
     "close_open_fence",
+    "export_directory",
     "export_document",
     "export_file_name",
     "export_json",
     "export_markdown",
+    "export_session_file",
     "import_sessions",
     "read_import_file",
     "session_markdown",
