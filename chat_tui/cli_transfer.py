@@ -148,6 +148,7 @@ def register_transfer(sessions_app: typer.Typer) -> None:
         settings = cli.load()
         cli.check_data_dir(settings)
         failed = False
+        imported: list[Imported] = []
         services = cli.open_app_services(settings)
         try:
             target = role or settings.default_role
@@ -169,6 +170,7 @@ def register_transfer(sessions_app: typer.Typer) -> None:
                     print(f"chat-tui: {clean_line(path)}: {clean_line(error)}", file=sys.stderr)
                     failed = True
                     continue
+                imported += outcomes
                 typer.echo(_summary(path, read.kind, outcomes))
                 for outcome in outcomes:
                     if outcome.outcome == "copied":
@@ -177,6 +179,12 @@ def register_transfer(sessions_app: typer.Typer) -> None:
                             f"“{clean_line(outcome.session.title)}” imported as "
                             f"{clean_line(outcome.session.id)}"
                         )
+            known = {r.name for r in services.roles}
+            for unknown in sorted({o.session.role for o in imported} - known):
+                cli.note(
+                    f"sessions of role {unknown!r} were imported, but this chat-tui has no "
+                    "such role: the TUI lists them once it exists (chat-tui roles add)"
+                )
         finally:
             services.close()
         if failed:

@@ -247,6 +247,9 @@ def _problem(path: Path, reason: str) -> TransferError:
 
 def _load_json(path: Path) -> Any:
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            # A FIFO would block the import for ever, /dev/zero fill the memory.
+            raise _problem(path, "not a regular file (a device, socket or pipe)")
         raw = path.read_bytes()
     except IsADirectoryError:
         raise _problem(path, "is a directory, not an export file") from None

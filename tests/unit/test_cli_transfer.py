@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from chat_tui import cli_transfer
 from chat_tui.cli import app
 from chat_tui.domain.models import Message, Session
+from chat_tui.services.transfer import export_document
 from chat_tui.storage.tinydb_repo import TinyDBRepository
 
 CHATGPT = Path(__file__).parents[1] / "support" / "data" / "chatgpt_conversations.json"
@@ -120,6 +121,19 @@ def test_import_chatgpt_and_bad_files_each_one_line_and_the_rest_imported(
         assert {s.role for s in repo.list_sessions()} == {"assistant"}
     unknown = runner.invoke(app, ["sessions", "import", str(copy), "--role", "nobody"])
     assert unknown.exit_code == 2 and "unknown role 'nobody'" in unknown.stderr
+
+
+def test_sessions_of_a_role_not_defined_here_are_imported_with_a_note(
+    runner: CliRunner, tmp_path: Path, isolated_home: Path
+) -> None:
+    with TinyDBRepository(tmp_path / "elsewhere") as repo:
+        repo.add_session(Session(role="reviewer", title="Code review"))
+        document = export_document(repo, repo.list_sessions())
+    path = tmp_path / "review.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = runner.invoke(app, ["sessions", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "role 'reviewer'" in result.stderr and "chat-tui roles add" in result.stderr
 
 
 def test_a_large_import_shows_progress_on_stderr(

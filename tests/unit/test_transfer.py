@@ -300,6 +300,8 @@ def test_missing_files_and_directories_are_one_line(tmp_path: Path) -> None:
         read_import_file(tmp_path / "nope.json", "assistant")
     with pytest.raises(TransferError, match="is a directory"):
         read_import_file(tmp_path, "assistant")
+    with pytest.raises(TransferError, match="not a regular file"):
+        read_import_file(Path("/dev/zero"), "assistant")  # never read: it has no end
 
 
 def test_import_reports_progress_and_keeps_new_fields(tmp_path: Path) -> None:
