@@ -28,6 +28,7 @@ def register_doctor(app: typer.Typer) -> None:
         Keys are never printed, only whether they are present.
         """
         from chat_tui.services.doctor import Check, run_checks
+        from chat_tui.tui.commands import ACTIONS  # the ids a [keymap] may name
 
         # Library warnings (pymilvus, grpc) would print beside the results without this;
         # every problem the checks find is in their own lines.
@@ -43,6 +44,7 @@ def register_doctor(app: typer.Typer) -> None:
                 provider=options.provider,
                 model=options.model,
                 base_url=options.base_url,
+                binding_ids={action.id for action in ACTIONS},
                 report=show,
             )
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -64,8 +64,14 @@ def check_config(
     provider: str | None = None,
     model: str | None = None,
     base_url: str | None = None,
+    binding_ids: Collection[str] = (),
 ) -> tuple[Check, Settings | None]:
-    """The config file loads (and the roles with it); the settings when it does."""
+    """The config file loads (and the roles with it); the settings when it does.
+
+    Args:
+        binding_ids: the key binding ids a ``[keymap]`` may name (the TUI's); an
+            unknown one is a note, as the TUI shows it. Empty: not checked.
+    """
     from chat_tui.domain.roles import load_roles
 
     path = config_file or locations.config_file()
@@ -80,6 +86,12 @@ def check_config(
     if problems:
         extra = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         return Check("config", "fail", f"{where}; role file: {clean_line(problems[0])}{extra}"), (
+            settings
+        )
+    unknown = sorted(set(settings.keymap) - set(binding_ids)) if binding_ids else []
+    if unknown:
+        names = clean_line(", ".join(unknown))
+        return Check("config", "note", f"{where}; unknown binding id(s) in [keymap]: {names}"), (
             settings
         )
     return Check("config", "ok", where), settings
@@ -282,6 +294,7 @@ async def run_checks(
     provider: str | None = None,
     model: str | None = None,
     base_url: str | None = None,
+    binding_ids: Collection[str] = (),
     report: Callable[[Check], None] | None = None,
 ) -> list[Check]:
     """Every check in order; ``report`` hears each as it is done (a slow one shows).
@@ -296,7 +309,9 @@ async def run_checks(
         if report is not None:
             report(check)
 
-    config, settings = check_config(config_file, provider=provider, model=model, base_url=base_url)
+    config, settings = check_config(
+        config_file, provider=provider, model=model, base_url=base_url, binding_ids=binding_ids
+    )
     done(config)
     if settings is None:
         for name in ("provider", "embedder", "data dir", "milvus"):

@@ -132,6 +132,18 @@ def test_a_bad_config_fails_once_and_the_rest_is_not_checked(
     assert checks["log file"].startswith("ok")
 
 
+def test_an_unknown_keymap_id_is_a_note(runner: CliRunner, servers: Path) -> None:
+    config = Path(doctor.locations.config_file())
+    config.write_text(
+        config.read_text(encoding="utf-8") + '[keymap]\n"session.nwe" = "ctrl+t"\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 0, result.output
+    line = lines_of(result.stdout)["config"]
+    assert line.startswith("note") and "unknown binding id(s) in [keymap]: session.nwe" in line
+
+
 def test_a_broken_role_file_is_a_config_problem(runner: CliRunner, isolated_home: Path) -> None:
     roles = isolated_home / "xdg-config" / "chat-tui" / "roles"
     roles.mkdir(parents=True)
