@@ -311,6 +311,8 @@ def _our_sessions(path: Path, records: Any) -> list[tuple[Session, list[Message]
             messages = [Message.from_dict(m) for m in record["messages"]]
         except (TypeError, ValueError, AttributeError, OverflowError) as error:
             raise _problem(path, f"session {number} has bad values ({clean_line(error)})") from None
+        if len({m.id for m in messages}) != len(messages):
+            raise _problem(path, f"session {number} has two messages with one id")
         if any(m.role not in _ROLES for m in messages):
             raise _problem(path, f"session {number} has a message of an unknown role")
         if not all(_well_formed(m) for m in messages) or not isinstance(

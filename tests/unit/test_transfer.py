@@ -281,6 +281,11 @@ def test_a_chatgpt_conversation_continued_later_is_imported_beside_the_first(
             b'{"session": {"id": "x"}, "messages": [{"role": "user", "completed_at": "x"}]}',
             "wrong type",
         ),
+        (
+            b'{"session": {"id": "x"}, "messages": [{"id": "m", "role": "user"}, '
+            b'{"id": "m", "role": "assistant"}]}',
+            "two messages with one id",
+        ),
         (b"[" * 100_000, "nested too deeply"),
         (b"PK\x03\x04 not really a zip", "damaged zip"),
     ],
