@@ -91,7 +91,7 @@ def register_transfer(sessions_app: typer.Typer) -> None:
     ) -> None:
         """Export a session (or --all) as Markdown or as JSON that import reads back."""
         from chat_tui.services.transfer import export_json, export_markdown
-        from chat_tui.storage.atomic import write_atomically
+        from chat_tui.storage.atomic import describe_os_error, write_atomically
 
         if (session_id is None) == (not every):
             cli.fail("give a session id or --all (not both)")
@@ -123,7 +123,7 @@ def register_transfer(sessions_app: typer.Typer) -> None:
         try:
             write_atomically(output, text.encode("utf-8"))
         except OSError as error:
-            cli.fail(cli.storage_problem(error, output), 1)
+            cli.fail(f"cannot write {output} ({describe_os_error(error)})", 1)
         count = len(sessions)
         cli.note(f"exported {count} session{'s' if count != 1 else ''} to {output}")
 

@@ -59,6 +59,8 @@ def test_export_all_as_json_then_import_into_another_data_dir(
     assert json.loads(out.read_text(encoding="utf-8"))["format"] == "chat-tui/sessions"
     refused = runner.invoke(app, ["sessions", "export", "--all", "-o", str(out)])
     assert refused.exit_code == 2 and "exists" in refused.stderr  # never replaced unasked
+    nowhere = runner.invoke(app, ["sessions", "export", "--all", "-o", str(out / "x.json")])
+    assert nowhere.exit_code == 1 and f"cannot write {out / 'x.json'}" in nowhere.stderr
 
     other = tmp_path / "other-data"
     monkeypatch.setenv("CHAT_TUI_DATA_DIR", str(other))
