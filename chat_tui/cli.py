@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from chat_tui.cli_commands import register
+from chat_tui.cli_doctor import register_doctor
 from chat_tui.cli_support import (  # re-exported: the names the commands share
     OPTIONS,
     check_data_dir,
@@ -26,6 +27,7 @@ from chat_tui.cli_support import (  # re-exported: the names the commands share
     run_tui,
     storage_problem,
 )
+from chat_tui.cli_transfer import register_transfer
 from chat_tui.errors import ChatTuiError
 
 if TYPE_CHECKING:
@@ -74,7 +76,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 sessions_app = typer.Typer(
-    help="List, show (as text or --json) and delete chat sessions.", no_args_is_help=True
+    help="List, show (as text or --json), export, import and delete chat sessions.",
+    no_args_is_help=True,
 )
 roles_app = typer.Typer(help="List and add roles (system-prompt personas).", no_args_is_help=True)
 kb_app = typer.Typer(help="Inspect and manage the knowledge base.", no_args_is_help=True)
@@ -255,6 +258,8 @@ def locate(what: Annotated[str, typer.Argument(help="config | data")]) -> None:
 
 
 register(app, sessions_app, roles_app, kb_app)
+register_transfer(sessions_app)
+register_doctor(app)
 
 
 def main() -> None:

@@ -6,17 +6,15 @@ They reach the shared options and helpers in :mod:`chat_tui.cli_support`, never
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chat_tui import cli_support as cli
-from chat_tui.domain.text import clean_line, clean_text
+from chat_tui.domain.text import clean_line, clean_text, terminal_safe_json
 from chat_tui.errors import ChatTuiError
 
 if TYPE_CHECKING:
@@ -32,18 +30,6 @@ def _services() -> Iterator[AppServices]:
         yield services
     finally:
         services.close()
-
-
-# JSON escapes C0 controls itself; these pass through ``ensure_ascii=False`` raw and a
-# terminal would act on them (C1 CSI 0x9b, bidi overrides, line separators). Escaping
-# them keeps the JSON exact: a parser reads back the same strings.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
-def terminal_safe_json(value: Any) -> str:
-    """``value`` as indented JSON whose text holds no character a terminal acts on."""
-    text = json.dumps(value, ensure_ascii=False, indent=2)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _session_or_fail(services: AppServices, session_id: str) -> Session:

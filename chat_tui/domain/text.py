@@ -21,7 +21,9 @@ Rich markup is never interpreted: the TUI shows such text as Markdown or plain
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # ESC-introduced sequences: CSI, OSC/DCS/APC/PM/SOS (terminated by BEL or ST), and two-byte ESC X.
 _ESCAPES = re.compile(
@@ -75,6 +77,18 @@ def clean_line(text: object, *, keep_newlines: bool = False) -> str:
     if keep_newlines:
         return "\n".join(_LINE_CONTROLS.sub(_visible, part) for part in value.split("\n"))
     return _LINE_CONTROLS.sub(_visible, value)
+
+
+# JSON escapes C0 controls itself; these pass through ``ensure_ascii=False`` raw and a
+# terminal would act on them (C1 CSI 0x9b, bidi overrides, line separators). Escaping
+# them keeps the JSON exact: a parser reads back the same strings.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def terminal_safe_json(value: Any) -> str:
+    """``value`` as indented JSON whose text holds no character a terminal acts on."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class StreamSanitizer:

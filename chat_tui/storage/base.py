@@ -6,6 +6,7 @@ swap the TinyDB implementation without touching them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from chat_tui.domain.models import Message, Session
@@ -38,6 +39,17 @@ class SessionRepository(Protocol):
 
     def create_session(self, role: str, title: str = "New chat") -> Session:
         """Create and store an empty session for ``role``."""
+        ...
+
+    def add_session(self, session: Session, messages: Sequence[Message] = ()) -> Session:
+        """Store a whole session exactly as given (an import): its id, times and messages.
+
+        Messages are stored in the order given, each given ``session``'s id; the count is
+        theirs. Nothing stored is ever replaced.
+
+        Raises:
+            StorageError: a session with that id is stored already.
+        """
         ...
 
     def update_session(self, session: Session) -> Session:

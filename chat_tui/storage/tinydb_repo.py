@@ -36,7 +36,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -377,6 +377,25 @@ class TinyDBRepository:
             self._put_index(session, file_signature(loaded.path))
             self._remember(session.id, loaded)
             return session
+
+    def add_session(self, session: Session, messages: Sequence[Message] = ()) -> Session:
+        """Store a whole session as given (an import); never replaces a stored one.
+
+        Raises:
+            StorageError: a session with that id is stored already.
+        """
+        own = [
+            m if m.session_id == session.id else replace(m, session_id=session.id) for m in messages
+        ]
+        stored = replace(session, message_count=len(own))
+        with self._exclusive(), self._writing(), self._lazy_index():
+            self._check_open()
+            if session.id in self._sessions or self._files.path(session.id).exists():
+                raise StorageError(f"A session with id {session.id} is stored already.")
+            loaded = self._files.write_new_file(stored, own)
+            self._put_index(stored, file_signature(loaded.path))
+            self._remember(stored.id, loaded)
+            return stored
 
     def update_session(self, session: Session) -> Session:
         """Store changed session fields (title, role, switches); returns what was stored.

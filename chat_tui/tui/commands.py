@@ -28,6 +28,7 @@ class Action:
     ``keys`` are the names shown in help, the README and the footer, and the ones a
     ``[keymap]`` entry replaces. ``terminal_keys`` are extra names for the same key
     as some terminals deliver it (see ``ESC_DIGIT_KEYS``); they are never shown.
+    An action without ``keys`` is a palette command only (no default key, no binding).
     An action with ``bound=False`` is handled inside a widget (the prompt's Enter,
     history and new line); it is listed so help and README show it too. An
     ``app_wide`` action (help, quit) is the App's and acts under dialogs too; the
@@ -248,6 +249,14 @@ ACTIONS: tuple[Action, ...] = (
         "Delete the current session (asks first)",
     ),
     Action(
+        "session.export",
+        "",
+        "export_session",
+        "Export session (Markdown)",
+        "Write the open session to a Markdown file in ~/Downloads (else the current "
+        "folder); palette only",
+    ),
+    Action(
         "session.clear",
         "ctrl+l",
         "clear_session",
@@ -332,13 +341,13 @@ def chat_bindings() -> list[Binding]:
     because the footer shows a screen's bindings before the App's, in this order:
     Quit first (where Textual's own App bindings always put ctrl+q), then the table's.
     """
-    bound = sorted((a for a in ACTIONS if a.bound), key=lambda a: a.id != "app.quit")
+    bound = sorted((a for a in ACTIONS if a.bound and a.keys), key=lambda a: a.id != "app.quit")
     return [_binding(a, "app." if a.app_wide else "") for a in bound]
 
 
 def app_bindings() -> list[Binding]:
     """The App's bindings: the app-wide actions, so they act while a dialog is open."""
-    return [_binding(a) for a in ACTIONS if a.bound and a.app_wide]
+    return [_binding(a) for a in ACTIONS if a.bound and a.keys and a.app_wide]
 
 
 def readme_table() -> str:

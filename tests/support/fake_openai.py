@@ -285,6 +285,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with fake._changed:
             fake.model_list_requests += 1
+        authorization = _Headers(self.headers.items()).get("Authorization")
+        if fake.api_key is not None and authorization != f"Bearer {fake.api_key}":
+            self._send_error(401, "Incorrect API key provided.")  # as OpenAI's /models does
+            return
         created = int(time.time())
         self._send_json(
             200,
@@ -497,7 +501,8 @@ class FakeOpenAI:
 
     Args:
         models: ids listed by ``GET /v1/models``.
-        api_key: when set, chat requests without ``Authorization: Bearer <api_key>`` get a 401.
+        api_key: when set, chat and ``/models`` requests without ``Authorization: Bearer
+            <api_key>`` get a 401.
         reject_stream_options: answer 400 to requests that carry ``stream_options``
             (like some older OpenAI-compatible servers).
         strict_models: answer 404 to chat requests for a model not in ``models``.

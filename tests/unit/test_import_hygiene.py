@@ -167,6 +167,8 @@ def test_the_command_modules_import_one_way() -> None:
     below = {
         "chat_tui.cli_support": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli_commands": {"chat_tui.cli", "chat_tui.launch"},
+        "chat_tui.cli_transfer": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
+        "chat_tui.cli_doctor": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli_ingest": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli": {"chat_tui.launch"},
     }
@@ -260,7 +262,7 @@ LAYERS: list[set[str]] = [
     {"services"},
     {"tui", "cli_ingest"},
     {"cli_support"},
-    {"cli_commands"},
+    {"cli_commands", "cli_transfer", "cli_doctor"},
     {"cli"},
     {"launch"},
     {"__main__"},

@@ -35,6 +35,7 @@ from chat_tui.tui.commands import ACTION_CONTEXT, chat_bindings
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.session_dialogs import SessionDialogs
+from chat_tui.tui.session_export import export_open_session
 from chat_tui.tui.state_keeper import StateKeeper
 from chat_tui.tui.turn import play_turn
 from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
@@ -426,6 +427,10 @@ class ChatScreen(Screen[None]):
     @work(group="dialog", exit_on_error=False)
     async def action_clear_session(self) -> None:
         await self.dialogs.clear_session()
+
+    @work(group="export", exit_on_error=False)
+    async def action_export_session(self) -> None:
+        await export_open_session(self)
 
     # ------------------------------------------------------------------ provider, model, KB
 
