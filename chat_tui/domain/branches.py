@@ -144,9 +144,28 @@ class Branches:
         return self.newest_leaf(ids[index])
 
 
+@dataclass(frozen=True)
+class Conversation:
+    """A session as a front end shows it: the branch shown and where each of its
+    messages stands among its versions."""
+
+    shown: list[Message]
+    tree: Branches
+
+    @classmethod
+    def of(cls, messages: Sequence[Message], leaf: str | None) -> Conversation:
+        tree = Branches(messages)
+        return cls(tree.path(leaf), tree)
+
+    def positions(self) -> dict[str, BranchPosition]:
+        """The shown messages that have other versions, and which version each is."""
+        found = {m.id: self.tree.position(m.id) for m in self.shown}
+        return {mid: position for mid, position in found.items() if position.count > 1}
+
+
 def visible_path(messages: Sequence[Message], leaf: str | None) -> list[Message]:
     """The messages shown for a session (see :meth:`Branches.path`)."""
     return Branches(messages).path(leaf)
 
 
-__all__ = ["BranchPosition", "Branches", "visible_path"]
+__all__ = ["BranchPosition", "Branches", "Conversation", "visible_path"]

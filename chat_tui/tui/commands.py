@@ -123,7 +123,7 @@ ACTIONS: tuple[Action, ...] = (
         "ctrl+o",
         "focus_chat",
         "Select messages",
-        "Move into the chat to select messages (up/down, y, c, p; Esc returns)",
+        "Move into the chat to select messages (up/down, e, left/right, y, c, p; Esc returns)",
     ),
     Action(
         "chat.select_previous",
@@ -163,6 +163,31 @@ ACTIONS: tuple[Action, ...] = (
         "toggle_full_paths",
         "Full paths",
         "Show the selected answer's source paths in full, or shortened",
+        context="chat",
+    ),
+    Action(
+        "chat.edit",
+        "e",
+        "edit_message",
+        "Edit message",
+        "Edit the selected question and send it again: a new branch, the old one kept "
+        "(double-click does it too)",
+        context="chat",
+    ),
+    Action(
+        "chat.branch_previous",
+        "left,h",
+        "switch_branch(-1)",
+        "Previous version",
+        "Show the previous version (‹ 1/2) of the selected message and its branch",
+        context="chat",
+    ),
+    Action(
+        "chat.branch_next",
+        "right,l",
+        "switch_branch(1)",
+        "Next version",
+        "Show the next version (2/2 ›) of the selected message and its branch",
         context="chat",
     ),
     Action(
