@@ -44,6 +44,10 @@ class BranchHost(ActionHost, Protocol):
 
     def focus_chat(self) -> None: ...
 
+    def set_focus(
+        self, widget: Widget | None, scroll_visible: bool = True, from_app_focus: bool = False
+    ) -> None: ...
+
     async def show_history(self, session: Session) -> None: ...
 
 
@@ -83,7 +87,9 @@ class BranchEditing:
         host.message_cursor.clear()
         for widget in host.message_cursor.messages():
             widget.set_class(widget is host.message_cursor.widget_of(message.id), EDITING)
-        prompt.focus()
+        # set_focus now, not focus() (which waits a turn): keys typed right after e are
+        # already queued and must edit the text, not reach the chat.
+        host.set_focus(prompt)
 
     def take(self) -> str | None:
         """The id of the question being edited, leaving the edit mode (Enter sent it)."""

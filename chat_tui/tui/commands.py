@@ -243,7 +243,7 @@ ACTIONS: tuple[Action, ...] = (
         "ctrl+g",
         "regenerate",
         "Regenerate",
-        "Regenerate (or retry) the last answer",
+        "Regenerate (or retry) the last answer; the earlier one is kept beside it (‹ 1/2)",
         True,
         footer="Regen",
     ),
