@@ -106,6 +106,11 @@ class BranchEditing:
         self.host.notify("Edit cancelled.", timeout=2)
         return True
 
+    def forget(self) -> None:
+        """Another session opened: leave the edit mode, the text kept as a new message."""
+        if self.editing is not None:
+            self._leave()
+
     def _leave(self) -> None:
         self.editing = None
         prompt = self.host.prompt

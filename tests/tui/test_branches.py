@@ -11,6 +11,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+from chat_tui.storage.tinydb_repo import TinyDBRepository
 from chat_tui.tui.branch_editing import EDITING_TITLE
 from chat_tui.tui.widgets.branch_switch import BranchSwitch
 from chat_tui.tui.widgets.chat_view import UserMessage
@@ -177,3 +178,38 @@ async def test_sessions_show_prints_the_branch_shown_and_json_keeps_all(
     dumped = runner.invoke(cli_app, ["sessions", "show", session_id, "--json"])
     assert "new answer" in dumped.output and "old answer" in dumped.output
     assert '"parent_id"' in dumped.output
+
+
+async def test_a_switch_made_by_another_process_is_shown(services, fake_openai) -> None:
+    fake_openai.script(Reply(content="old answer"), Reply(content="new answer"))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: branch_lines(app) == ["‹ 2/2 ›"], "the new answer")
+        session_id = app.chat_screen.session.id
+        old = services.repository.messages(session_id)[1]
+        # Another process (its own repository on the same history) picks the old answer.
+        other = TinyDBRepository(services.repository.history_dir)
+        try:
+            other.select_leaf(session_id, old.id)
+        finally:
+            other.close()
+        await until(
+            pilot, lambda: branch_lines(app) == ["‹ 1/2 ›"], "the switch shown", rounds=2000
+        )
+
+
+async def test_opening_another_session_leaves_the_edit_mode(services, fake_openai) -> None:
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        prompt = app.query_one(PromptInput)
+        await pilot.press("ctrl+o", "up", "e")
+        assert prompt.has_class("-editing")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert not prompt.has_class("-editing") and prompt.text == "q"
+        assert app.chat_screen.branching.editing is None

@@ -240,7 +240,11 @@ class ChatScreen(Screen[None]):
             fresh = await sessions.get(shown.id)
             if fresh is None or self.session is None or self.session.id != shown.id:
                 return
-            if (fresh.message_count, fresh.updated_at) != (shown.message_count, shown.updated_at):
+            if (fresh.message_count, fresh.updated_at, fresh.current_leaf) != (
+                shown.message_count,
+                shown.updated_at,
+                shown.current_leaf,  # another process switched branches
+            ):
                 self.session = fresh
                 self.refresh_status()
                 self._history_shown.clear()  # a turn sent now lands after the reload
@@ -294,6 +298,7 @@ class ChatScreen(Screen[None]):
         """
         self.session = session
         self.role_name = session.role
+        self.branching.forget()  # an edit of the session left is sent as a new message
         self.refresh_sidebar()
         self.refresh_status()
         if defer_history:
