@@ -66,7 +66,10 @@ def register(
                 )
                 return
             typer.echo(f"# {clean_line(session.title)}  ({clean_line(session.role)})\n")
-            for m in messages:
+            from chat_tui.domain.branches import visible_path
+
+            # The branch shown in the TUI; --json above keeps every branch (parent_id).
+            for m in visible_path(messages, session.current_leaf):
                 typer.echo(
                     f"## {clean_line(m.role)}"
                     + (f" [{m.status.value}]" if m.status.value != "complete" else "")

@@ -30,6 +30,10 @@ def now() -> float:
     return time.time()
 
 
+#: ``Message.parent_id`` of a message that starts a conversation (see ``Message``).
+FIRST = ""
+
+
 class MessageStatus(StrEnum):
     """How an assistant answer ended. User turns are always complete.
 
@@ -169,6 +173,12 @@ class Message:
     #: Why a failed answer failed, as a machine-readable kind ("context_length",
     #: "rate_limit", ...; see ``ProviderError.kind``), so a front end can offer the fix.
     error_kind: str | None = None
+    #: The id of the message this one follows. Several messages with one parent are
+    #: branches: an edited question, a regenerated answer. None: the message stored
+    #: before it (every message stored before branches existed, and any stored by
+    #: code that does not branch); ``FIRST`` (""): the first of a conversation (an
+    #: edited first question). See :mod:`chat_tui.domain.branches`.
+    parent_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -185,6 +195,7 @@ class Message:
             "error": self.error,
             "citations": [c.to_dict() for c in self.citations],
             "error_kind": self.error_kind,
+            "parent_id": self.parent_id,
         }
 
     @classmethod
@@ -208,6 +219,7 @@ class Message:
             error=data.get("error"),
             citations=tuple(Citation.from_dict(c) for c in data.get("citations") or ()),
             error_kind=str(data["error_kind"]) if data.get("error_kind") else None,
+            parent_id=_parent_id(data.get("parent_id")),
         )
 
 
@@ -228,6 +240,10 @@ class Session:
     knowledge_base: str | None = None
     retrieval_enabled: bool = True
     titled: bool = False
+    #: The message the user last chose to see (a switch, an edit, a regenerate); the
+    #: conversation shown runs through it and on through the newest replies below it.
+    #: None: the newest of everything (see :mod:`chat_tui.domain.branches`).
+    current_leaf: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -244,7 +260,18 @@ class Session:
             knowledge_base=data.get("knowledge_base"),
             retrieval_enabled=bool(data.get("retrieval_enabled", True)),
             titled=bool(data.get("titled", False)),
+            current_leaf=_optional_id(data.get("current_leaf")),
         )
+
+
+def _optional_id(value: Any) -> str | None:
+    """An id read from a file: a non-empty string, else None (hand-edited files too)."""
+    return value if isinstance(value, str) and value else None
+
+
+def _parent_id(value: Any) -> str | None:
+    """A parent link read from a file: an id, ``FIRST`` (""), else None (the one before)."""
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)

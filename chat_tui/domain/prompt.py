@@ -4,6 +4,10 @@ The history is trimmed by a token budget, not by a count of messages: the newest
 turns are kept, oldest dropped first, and the question itself is always sent.
 Reasoning ("thinking") text is never sent back.
 
+The history given is one branch of the conversation, the one shown (see
+:mod:`chat_tui.domain.branches`): other versions of a question or an answer are
+never sent.
+
 Roles always alternate (many local chat templates reject anything else). The
 history is read as exchanges, a user message and the answers stored after it:
 
@@ -11,8 +15,8 @@ history is read as exchanges, a user message and the answers stored after it:
   cut off by a crash before any text) is an unanswered question and is left out;
 - an exchange with a partial answer (stopped, interrupted, failed mid-stream) is
   sent with that partial text as the assistant turn;
-- with several attempts (regenerate), the last complete one is sent, else the
-  last one with text.
+- with several attempts stored one after the other (regenerate before branches
+  kept them so), the last complete one is sent, else the last one with text.
 
 When the provider refuses a request as too long for its context window, the retry
 sends fewer earlier turns (``fewer_earlier``): the oldest half of the exchanges the

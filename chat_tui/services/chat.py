@@ -23,8 +23,18 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_tui.config import Settings
+from chat_tui.domain.branches import Branches
 from chat_tui.domain.context_gauge import ContextGauge, session_usage
-from chat_tui.domain.models import Citation, Message, MessageStatus, Role, Session, Usage, now
+from chat_tui.domain.models import (
+    FIRST,
+    Citation,
+    Message,
+    MessageStatus,
+    Role,
+    Session,
+    Usage,
+    now,
+)
 from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import (
     build_messages,
@@ -140,7 +150,7 @@ class ContextProvider(Protocol):
 
 
 def trailing_answers(history: Sequence[Message]) -> list[Message]:
-    """The assistant messages after the last user turn (what regenerate replaces)."""
+    """The assistant messages after the last user turn (what regenerate answers again)."""
     trailing: list[Message] = []
     for message in reversed(history):
         if message.role != "assistant":
@@ -252,8 +262,12 @@ class ChatService:
         *,
         use_retrieval: bool = True,
         max_earlier: int | None = None,
+        edit_of: str | None = None,
     ) -> Message:
         """Save ``text`` as the user's turn, then answer it.
+
+        The turn follows the branch shown (``Session.current_leaf``), and only that
+        branch is sent as context.
 
         Args:
             session_id: the session to answer in.
@@ -262,11 +276,19 @@ class ChatService:
             use_retrieval: False skips the knowledge base for this turn only.
             max_earlier: at most this many earlier messages are sent (None: as many
                 as the context budget holds).
+            edit_of: the id of an earlier user message this one is an edited version
+                of: it is stored beside that one (same parent), a new branch that
+                becomes the one shown; the old branch is kept.
 
         Returns:
             The stored answer (complete, stopped or failed).
+
+        Raises:
+            ChatTuiError: the message to edit is not a stored question (nothing saved).
         """
-        user_saved = asyncio.ensure_future(asyncio.to_thread(self._save_user, session_id, text))
+        user_saved = asyncio.ensure_future(
+            asyncio.to_thread(self._save_user, session_id, text, edit_of)
+        )
         try:
             # Shielded: Esc while the save is in flight must not leave it half-reported.
             user, session = await asyncio.shield(user_saved)
@@ -283,14 +305,30 @@ class ChatService:
             max_earlier=max_earlier,
         )
 
-    def _save_user(self, session_id: str, text: str) -> tuple[Message, Session]:
+    def _save_user(
+        self, session_id: str, text: str, edit_of: str | None = None
+    ) -> tuple[Message, Session]:
         """Store the user's turn (and the draft session it opens); blocking."""
         if self.sessions.is_draft(session_id):
+            if edit_of is not None:
+                raise ChatTuiError("Cannot edit that message: it is no longer stored.")
             session = self.sessions.store_draft(session_id)
+            tree = Branches(())
         else:
             session = self._session(session_id)
-        user = Message(session_id=session.id, role="user", content=text)
+            tree = Branches(self.repository.messages(session.id))
+        if edit_of is not None:
+            edited = tree.get(edit_of)
+            if edited is None or edited.role != "user":
+                raise ChatTuiError("Cannot edit that message: it is no longer stored.")
+            parent = tree.link_to(edit_of)
+        else:
+            shown = tree.path(session.current_leaf)
+            parent = shown[-1].id if shown else FIRST
+        user = Message(session_id=session.id, role="user", content=text, parent_id=parent)
         self.repository.append_message(user)
+        if edit_of is not None:
+            self.repository.select_leaf(session.id, user.id)
         if not session.titled:
             self.repository.update_session(replace(session, title=title_from(text), titled=True))
         return user, self._session(session.id)
@@ -306,6 +344,7 @@ class ChatService:
             completed_at=now(),
             model=self.model_for(session),
             status=MessageStatus.STOPPED,
+            parent_id=user.id,
         )
         await asyncio.shield(asyncio.to_thread(self.repository.append_message, answer))
         with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -313,12 +352,13 @@ class ChatService:
             await on_event(AnswerSaved(answer))
 
     async def regenerate(self, session_id: str, on_event: EventSink) -> Message:
-        """Answer the last user turn again.
+        """Answer the last user turn of the branch shown again.
 
-        The answer(s) after that turn are replaced only by a complete new answer: a retry
-        that fails, is cut or is stopped leaves the earlier answer where it was (the
-        attempt is stored after it, with its error or partial text), so ctrl+g never loses
-        a good answer. Earlier attempts without text are dropped.
+        The new answer is stored beside the earlier one(s) (a sibling: the same
+        question as parent) and becomes the one shown; the earlier answers stay, one
+        branch switch away, whether the new one completes, fails or is stopped, so
+        ctrl+g never loses a good answer. The shown attempt is dropped when it has no
+        text and nothing follows it (a failure before the first byte).
 
         When the last attempt was refused as too long for the model's context window,
         the retry carries fewer earlier turns (the oldest half of the refused request's
@@ -329,7 +369,8 @@ class ChatService:
                 was still refused as too long.
         """
         session = await asyncio.to_thread(self._session, session_id)
-        history = await asyncio.to_thread(self.repository.messages, session.id)
+        tree = Branches(await asyncio.to_thread(self.repository.messages, session.id))
+        history = tree.path(session.current_leaf)
         trailing = trailing_answers(history)
         history = history[: len(history) - len(trailing)]
         if not history or history[-1].role != "user":
@@ -338,12 +379,12 @@ class ChatService:
         if trailing and refused_as_too_long(trailing[0]):
             max_earlier = self._fewer_earlier(session, history)
         for attempt in trailing:
-            if not attempt.content.strip():
+            if not attempt.content.strip() and not tree.children(attempt.id):
                 await asyncio.to_thread(self.repository.delete_message, session.id, attempt.id)
-        replaced = [m for m in trailing if m.content.strip()]
-        return await self._answer(
-            session, on_event, history=history, replaces=replaced, max_earlier=max_earlier
-        )
+        # The question becomes the point shown: the newest answer below it (the new one,
+        # from its first checkpoint on) is what the pane, the CLI and the next turn see.
+        session = await asyncio.to_thread(self.repository.select_leaf, session.id, history[-1].id)
+        return await self._answer(session, on_event, history=history, max_earlier=max_earlier)
 
     def _fewer_earlier(self, session: Session, history: list[Message]) -> int:
         """The earlier messages a retry after a context-length refusal may carry."""
@@ -372,14 +413,17 @@ class ChatService:
         sent = self._sent_earlier.get(session_id)
         return fewer_earlier(sent) if sent else None
 
-    def context_gauge(self, session: Session, history: Sequence[Message]) -> ContextGauge:
+    def context_gauge(self, session: Session, messages: Sequence[Message]) -> ContextGauge:
         """What the next request of ``session`` carries before its question, and the totals.
 
-        Built by the request's own trimming (``build_messages``) with a one-character
-        stand-in question, so the gauge and the request cannot disagree.
+        ``messages`` are all of the session's (every branch): the context is the branch
+        shown (``session.current_leaf``), as a request sends it; the totals count every
+        answer, since each one was paid for. Built by the request's own trimming
+        (``build_messages``) with a one-character stand-in question, so the gauge and
+        the request cannot disagree.
         """
         probe = Message(session_id=session.id, role="user", content="?")
-        turns = [*history, probe]
+        turns = [*Branches(messages).path(session.current_leaf), probe]
         budget = self._budget()
         request = build_messages(
             self.role(session.role).system_prompt,
@@ -394,7 +438,7 @@ class ChatService:
             budget=budget,
             dropped=max(0, earlier - (len(request) - 2)),
             usage=session_usage(
-                history, input_price=provider.input_price, output_price=provider.output_price
+                messages, input_price=provider.input_price, output_price=provider.output_price
             ),
         )
 
@@ -403,6 +447,14 @@ class ChatService:
         return context_budget(
             provider.context_window, provider.answer_tokens, self.settings.history.context_tokens
         )
+
+    def _conversation_to(self, session: Session, message_id: str | None) -> list[Message]:
+        """The branch up to a message (None: the branch shown); blocking."""
+        tree = Branches(self.repository.messages(session.id))
+        if message_id is not None and message_id in tree:
+            return tree.path_to(message_id)
+        current = self.repository.get_session(session.id) or session
+        return tree.path(current.current_leaf)
 
     def _session(self, session_id: str) -> Session:
         session = self.repository.get_session(session_id)
@@ -452,13 +504,12 @@ class ChatService:
         *,
         use_retrieval: bool = True,
         history: list[Message] | None = None,
-        replaces: Sequence[Message] = (),
         announce: UserTurnSaved | None = None,
         max_earlier: int | None = None,
     ) -> Message:
-        """Stream an answer to the last message of ``history`` (default: the stored one).
+        """Stream an answer to the last message of ``history`` (default: the conversation
+        up to the announced user turn).
 
-        ``replaces``: answers deleted once this one is stored complete (see regenerate).
         ``announce``: sent first, inside the part where a cancel ends in a stopped answer.
         ``max_earlier``: at most this many messages before the question are sent.
         """
@@ -480,6 +531,9 @@ class ChatService:
         finished = False
         checkpoint: asyncio.Future[None] | None = None
         last_checkpoint = (time.monotonic(), 0)
+        question_id = announce.message.id if announce is not None else None
+        if history:
+            question_id = history[-1].id
 
         def snapshot(
             status: MessageStatus,
@@ -506,6 +560,7 @@ class ChatService:
                 error=error,
                 citations=citations,
                 error_kind=error_kind,
+                parent_id=question_id,
             )
 
         def write_checkpoint(partial: Message) -> None:
@@ -518,9 +573,6 @@ class ChatService:
             with write_lock:
                 finished = True
                 self.repository.append_message(answer)
-                if answer.status is MessageStatus.COMPLETE:
-                    for old in replaces:
-                        self.repository.delete_message(session.id, old.id)
             return answer
 
         def maybe_checkpoint() -> None:
@@ -549,7 +601,7 @@ class ChatService:
             if announce is not None:
                 await on_event(announce)
             if history is None:
-                history = await asyncio.to_thread(self.repository.messages, session.id)
+                history = await asyncio.to_thread(self._conversation_to, session, question_id)
             question = history[-1].content
             # Inside the try: Esc during retrieval must also end in a stored, stopped turn.
             context_block, citations = await self._gather(

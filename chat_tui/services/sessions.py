@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+from chat_tui.domain.branches import Branches, Conversation
 from chat_tui.domain.models import Message, Session
 from chat_tui.storage.base import SessionRepository
 
@@ -85,7 +86,37 @@ class SessionService:
             return []
         return await asyncio.to_thread(self.repository.messages, session_id)
 
+    async def conversation(self, session_id: str) -> Conversation:
+        """The branch shown of a session and its messages' versions (read in a thread)."""
+        if session_id in self._drafts:
+            return Conversation.of([], None)
+        return await asyncio.to_thread(self._conversation, session_id)
+
+    def _conversation(self, session_id: str) -> Conversation:
+        session = self.repository.get_session(session_id)
+        messages = self.repository.messages(session_id)
+        return Conversation.of(messages, session.current_leaf if session else None)
+
     # -- writes
+
+    async def switch_branch(self, session_id: str, message_id: str, step: int) -> Session | None:
+        """Show another version of a message (``step`` -1: the one before, 1: after).
+
+        The other version is followed through its newest replies, and that choice is
+        stored. Returns the session as stored, or None when there is no version that
+        way (or the session is a draft or gone).
+        """
+        if session_id in self._drafts:
+            return None
+        return await asyncio.to_thread(self._switch_branch, session_id, message_id, step)
+
+    def _switch_branch(self, session_id: str, message_id: str, step: int) -> Session | None:
+        if self.repository.get_session(session_id) is None:
+            return None
+        leaf = Branches(self.repository.messages(session_id)).switched(message_id, step)
+        if leaf is None:
+            return None
+        return self.repository.select_leaf(session_id, leaf)
 
     async def update(self, session: Session) -> Session:
         """Store changed fields (title, knowledge base, switches); a draft stays a draft."""

@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from chat_tui.domain.branches import visible_path
 from chat_tui.domain.models import Message, Session, new_id, now
 from chat_tui.domain.text import clean_line, clean_text, terminal_safe_json
 from chat_tui.errors import ChatTuiError
@@ -54,9 +55,9 @@ class TransferError(ChatTuiError):
     """An export or import that cannot be done; one line, naming the file."""
 
 
-def visible_messages(messages: Sequence[Message]) -> list[Message]:
-    """The messages a reader sees, in order: the branch shown (today every stored one)."""
-    return list(messages)
+def visible_messages(session: Session, messages: Sequence[Message]) -> list[Message]:
+    """The messages a reader sees, in order: the branch shown (the JSON keeps them all)."""
+    return visible_path(messages, session.current_leaf)
 
 
 # ---------------------------------------------------------------------------- export
@@ -121,7 +122,7 @@ def session_markdown(session: Session, messages: Sequence[Message]) -> str:
         f"- Last active: {_when(session.updated_at)}",
         f"- Session: {clean_line(session.id)}",
     ]
-    for message in visible_messages(messages):
+    for message in visible_messages(session, messages):
         heading = message.role.capitalize()
         if message.model:
             heading += f" ({clean_line(message.model)})"

@@ -56,6 +56,14 @@ class SessionRepository(Protocol):
         """Store changed session fields (title, switches); returns what was stored."""
         ...
 
+    def select_leaf(self, session_id: str, leaf_id: str | None) -> Session:
+        """Store which branch is shown (``Session.current_leaf``); returns the session.
+
+        ``update_session`` keeps the stored leaf, so a session value held since
+        before a switch cannot undo it.
+        """
+        ...
+
     def delete_session(self, session_id: str) -> None:
         """Remove a session and all its messages."""
         ...
@@ -106,7 +114,7 @@ class SessionRepository(Protocol):
         ...
 
     def delete_message(self, session_id: str, message_id: str) -> None:
-        """Remove one message (used by regenerate)."""
+        """Remove one message (regenerate drops an empty attempt)."""
         ...
 
     def prune_older_than(self, days: float) -> int:

@@ -413,7 +413,24 @@ class TinyDBRepository:
                 created_at=stored.created_at,
                 message_count=loaded.count,
                 updated_at=max(stored.updated_at, session.updated_at),
+                current_leaf=stored.current_leaf,  # changed by ``select_leaf`` only
             )
+            self._announce(loaded.path)
+            signature = loaded.store_record(updated)
+            self._put_index(updated, signature)
+            return updated
+
+    def select_leaf(self, session_id: str, leaf_id: str | None) -> Session:
+        """Store which branch of the session is shown (see ``Session.current_leaf``).
+
+        Raises:
+            StorageError: the session is not stored.
+        """
+        with self._exclusive(), self._writing():
+            self._check_open()
+            self._require(session_id, "switch the branch")
+            loaded = self._loaded_session(session_id)
+            updated = replace(self._sessions[session_id], current_leaf=leaf_id)
             self._announce(loaded.path)
             signature = loaded.store_record(updated)
             self._put_index(updated, signature)
@@ -439,6 +456,7 @@ class TinyDBRepository:
                 self._sessions[session_id],
                 message_count=0,
                 updated_at=max(self._sessions[session_id].updated_at, now()),
+                current_leaf=None,
             )
             self._announce(loaded.path)
             signature = loaded.clear(cleared)

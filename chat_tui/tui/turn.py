@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from typing import Protocol
 
-from chat_tui.domain.models import MessageStatus, Session
+from chat_tui.domain.models import Session
 from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.errors import ChatTuiError
 from chat_tui.services.chat import (
@@ -23,8 +23,8 @@ from chat_tui.services.chat import (
     RetrievalStarted,
     ServiceEvent,
     UserTurnSaved,
-    trailing_answers,
 )
+from chat_tui.tui.branch_editing import drop_from
 from chat_tui.tui.host import ScreenHost
 from chat_tui.tui.widgets.chat_view import RETRY_FEWER_HINT, AnswerView, ChatView
 from chat_tui.tui.widgets.status import StatusLine
@@ -110,8 +110,11 @@ class TurnDisplay:
                 app.notify(event.message.error + hint, severity="error", timeout=6)
 
 
-async def play_turn(host: TurnHost, text: str | None) -> None:
+async def play_turn(host: TurnHost, text: str | None, edit_of: str | None = None) -> None:
     """Send ``text`` (or regenerate when None) and stream the answer into the pane.
+
+    ``edit_of``: the id of the earlier question ``text`` is a new version of (a new
+    branch; see ``ChatService.send``).
 
     The body of the chat screen's exclusive ``llm`` worker: cancelling that worker
     (Esc) cancels this.
@@ -130,21 +133,22 @@ async def play_turn(host: TurnHost, text: str | None) -> None:
     session_id = host.session.id
     chat = host.chat_view
     view: AnswerView | None = None
-    # Regenerating over answers with text: they stay stored unless the new answer
-    # completes (see ChatService.regenerate); if it does not, they are shown again.
-    replacing = False
+    # A regenerate or an edit makes a new version beside the old one (both stay
+    # stored): once the turn ends, the pane is redrawn on the branch now shown, with
+    # its "‹ 2/2 ›" lines (and with the old answers, if no new one was stored).
+    redraw = text is None or edit_of is not None
     if text is None:
-        trailing = trailing_answers(await host.services.sessions.messages(session_id))
-        replacing = any(m.content.strip() for m in trailing)
         await chat.remove_trailing_answers()
         view = await chat.start_answer()
+    elif edit_of is not None:
+        await drop_from(chat, edit_of)
 
     display = TurnDisplay(host, session_id, view)
     try:
         if text is None:
             await host.services.chat.regenerate(session_id, display)
         else:
-            await host.services.chat.send(session_id, text, display)
+            await host.services.chat.send(session_id, text, display, edit_of=edit_of)
     except ChatTuiError as error:
         if text is not None and display.view is None:
             # The user's turn was not saved (read-only or full disk, session gone):
@@ -156,9 +160,8 @@ async def play_turn(host: TurnHost, text: str | None) -> None:
             await display.view.remove()
             display.view = None
         if text is None:
-            # A refused regenerate left the stored answers as they were: show them
-            # again (below) and say why in a notification the redraw cannot wipe.
-            replacing = True
+            # A refused regenerate left the stored answers as they were: they are
+            # shown again (below); say why in a notification the redraw cannot wipe.
             host.notify(str(error), severity="error", timeout=8)
         else:
             await chat.add_notice(str(error), "error")
@@ -168,14 +171,8 @@ async def play_turn(host: TurnHost, text: str | None) -> None:
         if view is not None and view.message is None and view.is_mounted:
             # Cancelled or failed before an answer was stored: don't leave a spinner.
             view.abandon()
-        completed = (
-            view is not None
-            and view.message is not None
-            and view.message.status is MessageStatus.COMPLETE
-        )
-        if replacing and not completed and host.session and host.session.id == session_id:
-            # The earlier answer is still stored: show it again, inside this worker so
-            # no new turn can start while the pane is being redrawn.
+        if redraw and host.session and host.session.id == session_id:
+            # Inside this worker, so no new turn can start while the pane is redrawn.
             with contextlib.suppress(Exception):
                 await host.show_history(host.session)
 

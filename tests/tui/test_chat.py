@@ -16,6 +16,7 @@ from chat_tui.domain.models import MessageStatus
 from chat_tui.services import chat as chat_service
 from chat_tui.services.bootstrap import open_services
 from chat_tui.tui.screens.setup import SetupScreen
+from chat_tui.tui.widgets.branch_switch import BranchSwitch
 from chat_tui.tui.widgets.chat_view import (
     MAX_FLUSH_CHARS,
     SEGMENT_CHARS,
@@ -234,7 +235,13 @@ async def test_unreachable_server_is_a_readable_error(isolated_home, fake_openai
         services.close()
 
 
-async def test_regenerate_replaces_the_last_answer(services, fake_openai) -> None:
+def branch_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The "‹ 2/2 ›" lines in the chat pane, as shown."""
+    return [str(line.render()) for line in app.query(BranchSwitch)]
+
+
+async def test_regenerate_adds_an_answer_beside_the_last_one(services, fake_openai) -> None:
+    # Regenerate used to replace the answer; now both are kept, the new one shown.
     fake_openai.script(Reply(content="first try"), Reply(content="second try"))
     app = make_app(services, check_setup=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -244,10 +251,17 @@ async def test_regenerate_replaces_the_last_answer(services, fake_openai) -> Non
         await app.workers.wait_for_complete()
         await pilot.pause()
         stored = services.repository.messages(app.chat_screen.session.id)
-        assert [m.content for m in stored] == ["q", "second try"]
+        assert [m.content for m in stored] == ["q", "first try", "second try"]
+        assert stored[1].parent_id == stored[2].parent_id == stored[0].id
         assert [markdown_source(v) for v in answers(app)] == ["second try"]
+        assert branch_lines(app) == ["‹ 2/2 ›"]
         assert len(fake_openai.requests) == 2
         assert fake_openai.requests[1]["messages"][-1]["content"] == "q"
+        # The first answer is one key away (ctrl+o selects the last message).
+        await pilot.press("ctrl+o", "left")
+        await until(pilot, lambda: branch_lines(app) == ["‹ 1/2 ›"], "switched")
+        assert [markdown_source(v) for v in answers(app)] == ["first try"]
+        assert app.chat_screen.session.current_leaf == stored[1].id
 
 
 async def test_a_failed_regenerate_keeps_the_earlier_answer(services, fake_openai) -> None:
@@ -261,7 +275,8 @@ async def test_a_failed_regenerate_keeps_the_earlier_answer(services, fake_opena
         await send(pilot, "q")
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
-        await until(pilot, lambda: "good answer" in map(markdown_source, answers(app)), "kept")
+        # The failed attempt is shown beside the good answer, which is kept (‹ 1/2).
+        await until(pilot, lambda: branch_lines(app) == ["‹ 2/2 ›"], "kept")
         stored = services.repository.messages(app.chat_screen.session.id)
         assert [(m.content, m.status) for m in stored] == [
             ("q", MessageStatus.COMPLETE),
@@ -269,15 +284,16 @@ async def test_a_failed_regenerate_keeps_the_earlier_answer(services, fake_opena
             ("", MessageStatus.FAILED),
         ]
         assert "401" in (stored[-1].error or "")
-        # The next retry replaces both the good answer and the failed attempt.
+        # The next retry drops the failed attempt (no text); the good answer stays.
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await pilot.pause()
         stored = services.repository.messages(app.chat_screen.session.id)
-        assert [m.content for m in stored] == ["q", "better answer"]
+        assert [m.content for m in stored] == ["q", "good answer", "better answer"]
         assert fake_openai.requests[2]["messages"][-1]["content"] == "q"
         assert [m["content"] for m in fake_openai.requests[2]["messages"][1:]] == ["q"]
         assert [markdown_source(v) for v in answers(app)] == ["better answer"]
+        assert branch_lines(app) == ["‹ 2/2 ›"]
 
 
 async def test_a_regenerate_cut_mid_answer_keeps_the_earlier_answer(services, fake_openai) -> None:
@@ -298,15 +314,19 @@ async def test_a_regenerate_cut_mid_answer_keeps_the_earlier_answer(services, fa
             ("good answer", MessageStatus.COMPLETE),
             ("This answer ", MessageStatus.FAILED),
         ]
-        assert [markdown_source(v) for v in answers(app)] == ["good answer", "This answer "]
+        assert [markdown_source(v) for v in answers(app)] == ["This answer "]
+        assert branch_lines(app) == ["‹ 2/2 ›"]
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert [m.content for m in services.repository.messages(app.chat_screen.session.id)] == [
             "q",
+            "good answer",
+            "This answer ",
             "better answer",
         ]
         assert [markdown_source(v) for v in answers(app)] == ["better answer"]
+        assert branch_lines(app) == ["‹ 3/3 ›"]
 
 
 async def test_reasoning_answers_turn_after_turn(services, fake_openai) -> None:

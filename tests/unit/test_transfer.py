@@ -143,6 +143,38 @@ def test_markdown_has_title_role_dates_turns_fences_and_sources(tmp_path: Path) 
     )
 
 
+def test_markdown_follows_the_branch_shown_and_json_keeps_every_branch(tmp_path: Path) -> None:
+    with TinyDBRepository(tmp_path / "one") as repo:
+        session = repo.create_session("assistant", title="Branched")
+        question = Message(session.id, "user", "first wording")
+        repo.append_message(question)
+        old = Message(session.id, "assistant", "old answer", parent_id=question.id)
+        repo.append_message(old)
+        new = Message(session.id, "assistant", "new answer", parent_id=question.id)
+        repo.append_message(new)
+        session = repo.select_leaf(session.id, old.id)
+        text = export_markdown(repo, [session])
+        document = export_json(repo, [session])
+    assert "old answer" in text and "new answer" not in text
+    read = read_import_file_text(tmp_path, document)
+    with TinyDBRepository(tmp_path / "two") as target:
+        import_sessions(target, read.sessions)
+        copied = target.get_session(session.id)
+        assert copied is not None and copied.current_leaf == old.id
+        stored = target.messages(session.id)
+        assert [(m.content, m.parent_id) for m in stored] == [
+            ("first wording", question.parent_id),
+            ("old answer", question.id),
+            ("new answer", question.id),
+        ]
+
+
+def read_import_file_text(folder: Path, document: str):  # type: ignore[no-untyped-def]
+    path = folder / "export.json"
+    path.write_text(document, encoding="utf-8")
+    return read_import_file(path, "assistant")
+
+
 def test_close_open_fence_follows_commonmark() -> None:
     assert close_open_fence("```py\nx\n```") == "```py\nx\n```"
     assert close_open_fence("````\n```\nstill code") == "````\n```\nstill code\n````"

@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -31,6 +31,7 @@ from chat_tui.errors import ChatTuiError
 from chat_tui.services import bootstrap
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.tui.answer_sources import AnswerSources
+from chat_tui.tui.branch_editing import BranchEditing
 from chat_tui.tui.commands import ACTION_CONTEXT, chat_bindings
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
 from chat_tui.tui.screens.setup import SetupScreen
@@ -38,6 +39,7 @@ from chat_tui.tui.session_dialogs import SessionDialogs
 from chat_tui.tui.session_export import export_open_session
 from chat_tui.tui.state_keeper import StateKeeper
 from chat_tui.tui.turn import play_turn
+from chat_tui.tui.widgets.branch_switch import BranchSwitch
 from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
 from chat_tui.tui.widgets.message_cursor import MessageCursor, message_text
 from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput, key_set
@@ -46,7 +48,7 @@ from chat_tui.tui.widgets.status import StatusLine
 
 #: How often the screen asks whether another process changed the history (issue 7.1).
 EXTERNAL_CHECK_SECONDS = 2.0
-CHAT_KEYS_HINT = "chat: ↑/↓ select · y copy · c code · p paths · Esc back"
+CHAT_KEYS_HINT = "chat: ↑/↓ select · e edit · ←/→ versions · y copy · c code · Esc back"
 #: Worker groups whose unexpected errors become a notification, not a crash.
 REPORTED_GROUPS = frozenset({"llm", "dialog", "setup", "sidebar", "session-settings"})
 
@@ -73,6 +75,7 @@ class ChatScreen(Screen[None]):
         self.session: Session | None = None
         self.sources = AnswerSources(self)
         self.dialogs = SessionDialogs(self)
+        self.branching = BranchEditing(self)
         #: Set by the App once the remembered choices are applied; start-up waits for it,
         #: so the status line and the prompt history show them from the first frame.
         self.choices_applied = asyncio.Event()
@@ -239,7 +242,11 @@ class ChatScreen(Screen[None]):
             fresh = await sessions.get(shown.id)
             if fresh is None or self.session is None or self.session.id != shown.id:
                 return
-            if (fresh.message_count, fresh.updated_at) != (shown.message_count, shown.updated_at):
+            if (fresh.message_count, fresh.updated_at, fresh.current_leaf) != (
+                shown.message_count,
+                shown.updated_at,
+                shown.current_leaf,  # another process switched branches
+            ):
                 self.session = fresh
                 self.refresh_status()
                 self._history_shown.clear()  # a turn sent now lands after the reload
@@ -295,8 +302,11 @@ class ChatScreen(Screen[None]):
             self.status.context = self.status.context_compact = ""
             return
         chat = self.services.chat
-        history = await self.services.sessions.messages(session.id)
-        gauge = await asyncio.to_thread(chat.context_gauge, session, history)
+        sessions = self.services.sessions
+        # Fresh: the branch shown may have been switched since ``self.session`` was read.
+        session = await sessions.get(session.id) or session
+        messages = await sessions.messages(session.id)
+        gauge = await asyncio.to_thread(chat.context_gauge, session, messages)
         if request != self._gauge_requests:
             return  # the session changed or another answer landed meanwhile
         status = self.status
@@ -312,6 +322,7 @@ class ChatScreen(Screen[None]):
         """
         self.session = session
         self.role_name = session.role
+        self.branching.forget()  # an edit of the session left is sent as a new message
         self.refresh_sidebar()
         self.refresh_status()
         if defer_history:
@@ -328,10 +339,11 @@ class ChatScreen(Screen[None]):
             async with self._history_lock:
                 if self.session is None or self.session.id != session.id:
                     return  # another session was opened meanwhile
-                messages = await self.services.sessions.messages(session.id)
+                conversation = await self.services.sessions.conversation(session.id)
                 if self.session is None or self.session.id != session.id:
                     return
-                await self.chat_view.show_messages(messages)
+                self.chat_view.branch_marks = conversation.positions()
+                await self.chat_view.show_messages(conversation.shown)
                 for notice in notices:
                     await self.chat_view.add_notice(notice, "warning")
         finally:
@@ -466,7 +478,7 @@ class ChatScreen(Screen[None]):
             self.notify("An answer is still streaming: press Esc to stop it.", severity="warning")
             return
         self.state_keeper.prompt_sent(event.text)
-        self.run_turn(event.text)
+        self.run_turn(event.text, self.branching.take())
 
     def action_regenerate(self) -> None:
         if self.guard_streaming() or self.session is None:
@@ -481,6 +493,8 @@ class ChatScreen(Screen[None]):
             if view is not None:
                 view.stop_rendering(unless_under=SMALL_BACKLOG)
             self.stop_turn()
+        else:
+            self.branching.cancel()
 
     def stop_turn(self) -> None:
         """Cancel the turn in progress, if any (Esc, quit)."""
@@ -496,9 +510,12 @@ class ChatScreen(Screen[None]):
         self.notify(f"Copied {len(text)} characters.", timeout=2)
 
     @work(exclusive=True, group="llm", exit_on_error=False)
-    async def run_turn(self, text: str | None) -> None:
-        """Send ``text`` (or regenerate when None) and stream the answer into the pane."""
-        await play_turn(self, text)
+    async def run_turn(self, text: str | None, edit_of: str | None = None) -> None:
+        """Send ``text`` (or regenerate when None) and stream the answer into the pane.
+
+        ``edit_of``: the earlier question ``text`` is a new version of (a new branch).
+        """
+        await play_turn(self, text, edit_of)
 
     def restore_prompt(self, text: str) -> None:
         """Put an unsent message back in the prompt, unless something new was typed."""
@@ -530,6 +547,24 @@ class ChatScreen(Screen[None]):
             self.message_cursor.move(-1)
         # Said where the eye is, and cleared when the prompt has the focus again.
         self.prompt.border_subtitle = CHAT_KEYS_HINT
+
+    def focus_chat(self) -> None:
+        """Move into the chat pane (a click on a message does, like ctrl+o)."""
+        self.action_focus_chat()
+
+    def action_edit_message(self) -> None:
+        self.branching.edit_selected()
+
+    async def action_switch_branch(self, step: int) -> None:
+        await self.branching.switch_selected(step)
+
+    @on(BranchSwitch.Pressed)
+    async def _branch_switch_pressed(self, event: BranchSwitch.Pressed) -> None:
+        await self.branching.switch(event.message_id, event.step)
+
+    @on(events.Click)
+    def _clicked(self, event: events.Click) -> None:
+        self.branching.clicked(event)
 
     def action_leave_chat(self) -> None:
         if self.streaming:

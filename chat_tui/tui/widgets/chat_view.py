@@ -45,10 +45,12 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Static
 
+from chat_tui.domain.branches import BranchPosition
 from chat_tui.domain.models import Citation, Message, MessageStatus
 from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
+from chat_tui.tui.widgets.branch_switch import BranchSwitch
 from chat_tui.tui.widgets.segments import (
     SEGMENT_CHARS,
     SEGMENT_HARD_CHARS,
@@ -474,6 +476,9 @@ class ChatView(VerticalScroll):
         #: below the top of the view it was, so the view stays on it as heights settle.
         self._keep: tuple[Widget, float] | None = None
         self._loading_earlier = False
+        #: Set by the screen before ``show_messages``: which version each shown message
+        #: with other versions is (each gets a ``BranchSwitch`` line under it).
+        self.branch_marks: dict[str, BranchPosition] = {}
 
     def on_mount(self) -> None:
         self._repaint_timer: Timer | None = None
@@ -567,7 +572,7 @@ class ChatView(VerticalScroll):
         widgets: list[Static | AnswerView | Button] = []
         if self.hidden_count:
             widgets.append(self._earlier_button())
-        widgets.extend(self._widget_for(m) for m in messages[self.hidden_count :])
+        widgets.extend(self._widgets_for(messages[self.hidden_count :]))
         await self.mount_all(widgets)
         self.anchor()
         self.scroll_end(animate=False, immediate=True)
@@ -584,6 +589,16 @@ class ChatView(VerticalScroll):
         if message.role == "user":
             return UserMessage(message)
         return AnswerView(message)
+
+    def _widgets_for(self, messages: Sequence[Message]) -> list[Static | AnswerView | Button]:
+        """Message widgets, each with its "‹ 2/3 ›" line when it has other versions."""
+        widgets: list[Static | AnswerView | Button] = []
+        for message in messages:
+            widgets.append(self._widget_for(message))
+            position = self.branch_marks.get(message.id)
+            if position is not None:
+                widgets.append(BranchSwitch(message.id, position, message.role))
+        return widgets
 
     def on_mouse_scroll_up(self) -> None:
         self._keep = None  # the user moves: stop holding the place
@@ -615,7 +630,7 @@ class ChatView(VerticalScroll):
             page = self._all[start : self.hidden_count]
             self.hidden_count = start
             await self.query("#earlier").remove()
-            widgets: list[Static | AnswerView | Button] = [self._widget_for(m) for m in page]
+            widgets: list[Static | AnswerView | Button] = self._widgets_for(page)
             if self.hidden_count:
                 widgets.insert(0, self._earlier_button())
             first = self.children[0] if self.children else None
@@ -646,7 +661,7 @@ class ChatView(VerticalScroll):
         for child in reversed(self.children):
             if isinstance(child, UserMessage):
                 break
-            if isinstance(child, AnswerView | Notice):
+            if isinstance(child, AnswerView | Notice | BranchSwitch):
                 trailing.append(child)
         if trailing:
             await self.remove_children(trailing)

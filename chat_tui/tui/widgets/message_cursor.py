@@ -68,6 +68,21 @@ class MessageCursor:
         self.view.scroll_to_widget(target, animate=False, top=target.outer_size.height > 0)
         return target
 
+    def select(self, widget: Widget) -> None:
+        """Select this message widget (a click, or the same message after a redraw)."""
+        self.clear()
+        widget.add_class(SELECTED)
+        self._code_index = -1
+        self.view.scroll_to_widget(widget, animate=False, top=widget.outer_size.height > 0)
+
+    def widget_of(self, message_id: str) -> Widget | None:
+        """The mounted widget showing the message with this id."""
+        for widget in self.messages():
+            message = widget.message if isinstance(widget, UserMessage | AnswerView) else None
+            if message is not None and message.id == message_id:
+                return widget
+        return None
+
     def clear(self) -> None:
         for widget in self.messages():
             widget.remove_class(SELECTED)
