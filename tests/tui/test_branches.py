@@ -213,3 +213,35 @@ async def test_opening_another_session_leaves_the_edit_mode(services, fake_opena
         await pilot.pause()
         assert not prompt.has_class("-editing") and prompt.text == "q"
         assert app.chat_screen.branching.editing is None
+
+
+async def test_regenerate_on_an_older_branch_adds_a_version_there(services, fake_openai) -> None:
+    fake_openai.script(
+        Reply(content="answer A"),
+        Reply(content="follow-up answer"),
+        Reply(content="answer B"),
+        Reply(content="answer C"),
+    )
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        await send(pilot, "follow-up")
+        await pilot.press("ctrl+g")  # a second version of the follow-up's answer
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: branch_lines(app) == ["‹ 2/2 ›"], "2/2")
+        await pilot.press("ctrl+o", "left")  # the follow-up's first answer again
+        await until(pilot, lambda: branch_lines(app) == ["‹ 1/2 ›"], "1/2")
+        # ctrl+g on that older branch: a third version beside both, shown.
+        await pilot.press("escape", "ctrl+g")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: branch_lines(app) == ["‹ 3/3 ›"], "3/3")
+        stored = services.repository.messages(app.chat_screen.session.id)
+        follow_up = stored[2]
+        assert [m.content for m in stored if m.parent_id == follow_up.id] == [
+            "follow-up answer",
+            "answer B",
+            "answer C",
+        ]
+        assert sent_contents(fake_openai.requests[-1]) == ["q", "answer A", "follow-up"]
