@@ -19,7 +19,7 @@ from chat_tui.services.bootstrap import open_services
 from chat_tui.tui.widgets.chat_view import AnswerView
 from tests.conftest import make_settings
 from tests.support.fake_openai import Reply
-from tests.tui.conftest import make_app, send
+from tests.tui.conftest import make_app, send, until
 
 HANDBOOK = """# Team handbook
 
@@ -106,7 +106,12 @@ async def test_bm25_only_passages_reach_the_model_and_sources_show(
     app = make_app(again, check_setup=False)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
+            # The history is mounted after the first frame: wait for it, not one pause.
+            await until(
+                pilot,
+                lambda: bool(app.query(AnswerView)) and bool(app.query(".answer .sources")),
+                "the stored answer and its sources",
+            )
             sources = app.query(AnswerView).last().query_one(".sources")
             assert "handbook.md" in str(sources.render())
     finally:
