@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from chat_tui.cli_commands import register
+from chat_tui.cli_search import register_search
 from chat_tui.cli_support import (  # re-exported: the names the commands share
     OPTIONS,
     check_data_dir,
@@ -255,6 +256,7 @@ def locate(what: Annotated[str, typer.Argument(help="config | data")]) -> None:
 
 
 register(app, sessions_app, roles_app, kb_app)
+register_search(app)
 
 
 def main() -> None:

@@ -261,6 +261,7 @@ LAYERS: list[set[str]] = [
     {"tui", "cli_ingest"},
     {"cli_support"},
     {"cli_commands"},
+    {"cli_search"},
     {"cli"},
     {"launch"},
     {"__main__"},
