@@ -33,6 +33,7 @@ from chat_tui.services.bootstrap import AppServices
 from chat_tui.tui.answer_sources import AnswerSources
 from chat_tui.tui.commands import ACTION_CONTEXT, chat_bindings
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
+from chat_tui.tui.screens.history_search import HistorySearchScreen
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.session_dialogs import SessionDialogs
 from chat_tui.tui.state_keeper import StateKeeper
@@ -406,6 +407,25 @@ class ChatScreen(Screen[None]):
     @work(group="dialog", exit_on_error=False)
     async def action_clear_session(self) -> None:
         await self.dialogs.clear_session()
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_search_history(self) -> None:
+        """ctrl+f: search every session; the chosen message is opened, selected, in view."""
+        hit = await self.app.push_screen_wait(HistorySearchScreen(self.services.history_search))
+        if hit is None or self.guard_streaming():
+            return
+        session = await self.services.sessions.get(hit.session_id)
+        if session is None:
+            self.notify("That session no longer exists.", severity="warning")
+            return
+        await self.open_session(session)
+        widget = await self.chat_view.reveal_message(hit.message_id)
+        if widget is None:
+            self.notify("That message is no longer stored.", severity="warning")
+            return
+        self.set_focus(self.chat_view)
+        self.message_cursor.select(widget)
+        self.prompt.border_subtitle = CHAT_KEYS_HINT
 
     # ------------------------------------------------------------------ provider, model, KB
 

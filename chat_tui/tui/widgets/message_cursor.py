@@ -68,6 +68,12 @@ class MessageCursor:
         self.view.scroll_to_widget(target, animate=False, top=target.outer_size.height > 0)
         return target
 
+    def select(self, widget: Widget) -> None:
+        """Select ``widget`` (a message of the pane) without scrolling to it."""
+        self.clear()
+        widget.add_class(SELECTED)
+        self._code_index = -1
+
     def clear(self) -> None:
         for widget in self.messages():
             widget.remove_class(SELECTED)
