@@ -653,7 +653,7 @@ class ChatView(VerticalScroll):
             if not isinstance(child, UserMessage | AnswerView) or child.message is None:
                 continue
             if child.message.id == message_id:
-                self.anchor(False)  # released, Textual re-anchors once the view is at the end
+                self.anchor(False)  # not following the end; a new turn anchors it again
                 self._keep = (child, 0.0)
                 self._revealing = True
                 self.call_after_refresh(self._scroll_to_kept)
