@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from chat_tui.cli_commands import register
 from chat_tui.cli_doctor import register_doctor
+from chat_tui.cli_search import register_search
 from chat_tui.cli_support import (  # re-exported: the names the commands share
     OPTIONS,
     check_data_dir,
@@ -260,6 +261,7 @@ def locate(what: Annotated[str, typer.Argument(help="config | data")]) -> None:
 register(app, sessions_app, roles_app, kb_app)
 register_transfer(sessions_app)
 register_doctor(app)
+register_search(app)
 
 
 def main() -> None:

@@ -3,9 +3,10 @@
 Runs the App headless against the local fake OpenAI-compatible server used by the
 tests, in a throw-away data dir, and saves SVGs of: the main screen mid-answer
 with a code block, the role picker, the help screen, and an answer with its
-sources at 80x24.
+sources at 80x24; and the history search (ctrl+f) over sessions of three roles.
 
-    python screenshots/make_screenshots.py
+    python screenshots/make_screenshots.py           # all of them
+    python screenshots/make_screenshots.py search    # only search.svg
 """
 
 from __future__ import annotations
@@ -145,5 +146,67 @@ async def main() -> None:
     print("wrote", ", ".join(str(p.relative_to(ROOT)) for p in sorted(out.glob("*.svg"))))
 
 
+SEARCHED = {
+    "programmer": [
+        ("Config loading", "How do I load a TOML config with defaults in Python?"),
+        ("Packaging notes", "Should the config file live in pyproject.toml or a separate TOML?"),
+    ],
+    "teacher": [("配置文件", "TOML 配置文件和 JSON 有什么区别？")],
+    "assistant": [
+        ("Weekend trip to Kyoto", "Plan two days in Kyoto; I wrote my list in a TOML-like format."),
+        ("Café résumé", "Rewrite my résumé intro for a café manager job."),
+    ],
+}
+
+
+async def search_screenshot() -> None:
+    """``search.svg``: ctrl+f with a query typed, matches from three roles highlighted."""
+    from chat_tui.config import load_settings
+    from chat_tui.domain.models import Message
+    from chat_tui.services.bootstrap import open_services
+    from chat_tui.tui.app import make_app
+    from tests.support.fake_openai import FakeOpenAI
+
+    out = ROOT / "screenshots"
+    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI() as fake:
+        home = Path(tmp)
+        settings = load_settings(
+            config_file=home / "config.toml",
+            env={"OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "sk-screenshot"},
+            model="gpt-4o-mini",
+            data_dir=home / "data",
+        )
+        services = open_services(settings, context=None)
+        repo = services.repository
+        for role, chats in SEARCHED.items():
+            for title, question in chats:
+                session = repo.create_session(role, title)
+                stored = session.__class__(**{**session.to_dict(), "titled": True})
+                repo.update_session(stored)
+                repo.append_message(Message(session_id=session.id, role="user", content=question))
+                repo.append_message(
+                    Message(session_id=session.id, role="assistant", content="Sure: ...")
+                )
+        app = make_app(services, check_setup=False)
+        async with app.run_test(size=(130, 36)) as pilot:
+            await app.chat_screen.history_shown()
+            await pilot.press("ctrl+f")
+            await pilot.pause(0.2)
+            await pilot.press(*"toml config")
+            for _ in range(300):
+                results = getattr(app.screen, "results", None)
+                if results is not None and results.query == "toml config":
+                    break
+                await pilot.pause(0.02)
+            await pilot.pause(0.3)
+            app.save_screenshot(str(out / "search.svg"))
+        services.close()
+    print("wrote screenshots/search.svg")
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:] == ["search"]:
+        asyncio.run(search_screenshot())
+    else:
+        asyncio.run(main())
+        asyncio.run(search_screenshot())

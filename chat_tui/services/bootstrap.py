@@ -22,6 +22,7 @@ from chat_tui.storage.base import SessionRepository
 
 if TYPE_CHECKING:
     from chat_tui.llm.client import ChatClient
+    from chat_tui.services.history_search import HistorySearch
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class AppServices:
     roles: list[Role]
     chat: ChatService
     notices: list[str] = field(default_factory=list)
+    _history_search: HistorySearch | None = field(default=None, init=False, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -63,7 +65,18 @@ class AppServices:
         """Sessions for a front end: every storage call runs in a thread."""
         return self.chat.sessions
 
+    @property
+    def history_search(self) -> HistorySearch:
+        """Search across every session (ctrl+f), opened on first use and kept open."""
+        if self._history_search is None:
+            from chat_tui.services.history_search import HistorySearch
+
+            self._history_search = HistorySearch(self.settings.history_dir)
+        return self._history_search
+
     def close(self) -> None:
+        if self._history_search is not None:
+            self._history_search.close()
         self.repository.close()
 
 

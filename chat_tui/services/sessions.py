@@ -118,6 +118,24 @@ class SessionService:
             return None
         return self.repository.select_leaf(session_id, leaf)
 
+    async def show_version_of(self, session_id: str, message_id: str) -> Session | None:
+        """The session, with the branch through ``message_id`` shown (a search hit may be
+        an older version of a message); None when the session is gone."""
+        if session_id in self._drafts:
+            return self._drafts[session_id]
+        return await asyncio.to_thread(self._show_version_of, session_id, message_id)
+
+    def _show_version_of(self, session_id: str, message_id: str) -> Session | None:
+        session = self.repository.get_session(session_id)
+        if session is None:
+            return None
+        tree = Branches(self.repository.messages(session_id))
+        if message_id not in tree or any(
+            m.id == message_id for m in tree.path(session.current_leaf)
+        ):
+            return session
+        return self.repository.select_leaf(session_id, tree.newest_leaf(message_id))
+
     async def update(self, session: Session) -> Session:
         """Store changed fields (title, knowledge base, switches); a draft stays a draft."""
         if session.id in self._drafts:

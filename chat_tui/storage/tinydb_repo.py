@@ -51,6 +51,7 @@ from chat_tui.storage.atomic import (
     remove_temp_files,
     storage_error,
 )
+from chat_tui.storage.history_search import HistorySearchIndex
 from chat_tui.storage.lock import (
     HistoryLock,
     LogState,
@@ -114,6 +115,8 @@ class TinyDBRepository:
         """The change log as this process last saw (or wrote) it; None: unknown."""
         self._changed_elsewhere: set[str] = set()
         """Sessions other processes changed, not yet reported by ``refresh``."""
+        self.search_index = HistorySearchIndex(self.history_dir)
+        """The derived full-text index, told of every write (its failures never fail one)."""
         try:
             self._sessions_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -376,6 +379,7 @@ class TinyDBRepository:
             loaded = self._files.write_new_file(session, [])
             self._put_index(session, file_signature(loaded.path))
             self._remember(session.id, loaded)
+            self.search_index.session_stored(session, [], self._signatures[session.id])
             return session
 
     def add_session(self, session: Session, messages: Sequence[Message] = ()) -> Session:
@@ -416,8 +420,10 @@ class TinyDBRepository:
                 current_leaf=stored.current_leaf,  # changed by ``select_leaf`` only
             )
             self._announce(loaded.path)
+            before = self._signatures[session.id]
             signature = loaded.store_record(updated)
             self._put_index(updated, signature)
+            self.search_index.record_stored(updated, before, signature)
             return updated
 
     def select_leaf(self, session_id: str, leaf_id: str | None) -> Session:
@@ -445,6 +451,7 @@ class TinyDBRepository:
             self._announce(self._files.path(session_id))
             remove_durably(self._files.path(session_id))
             self._drop_from_index([session_id])
+            self.search_index.sessions_removed([session_id])
 
     def clear_session(self, session_id: str) -> None:
         """Remove all messages of a session, keeping the session."""
@@ -461,6 +468,7 @@ class TinyDBRepository:
             self._announce(loaded.path)
             signature = loaded.clear(cleared)
             self._put_index(cleared, signature)
+            self.search_index.session_stored(cleared, [], signature)
 
     def messages(self, session_id: str) -> list[Message]:
         """A session's messages in the order they were stored (empty for an unknown session).
@@ -509,15 +517,19 @@ class TinyDBRepository:
             if message.id in loaded.doc_ids:
                 touched = replace(stored, updated_at=max(stored.updated_at, now()))
                 self._announce(loaded.path)
+                before = self._signatures[message.session_id]
                 signature = loaded.replace(message, touched)
                 self._put_index(touched, signature)
+                self.search_index.message_stored(touched, message, before, signature)
                 return
             bumped = replace(
                 stored, message_count=loaded.count + 1, updated_at=max(stored.updated_at, now())
             )
             self._announce(loaded.path)
+            before = self._signatures[message.session_id]
             signature = loaded.add(message, bumped)
             self._put_index(bumped, signature)
+            self.search_index.message_stored(bumped, message, before, signature)
 
     def update_message(self, message: Message) -> None:
         """Replace a stored message (same id) with a new value.
@@ -534,8 +546,10 @@ class TinyDBRepository:
             stored = self._sessions[message.session_id]
             touched = replace(stored, updated_at=max(stored.updated_at, now()))
             self._announce(loaded.path)
+            before = self._signatures[message.session_id]
             signature = loaded.replace(message, touched)
             self._put_index(touched, signature)
+            self.search_index.message_stored(touched, message, before, signature)
 
     def delete_message(self, session_id: str, message_id: str) -> None:
         """Remove one message (nothing happens when it is not stored)."""
@@ -548,8 +562,10 @@ class TinyDBRepository:
                 return
             shrunk = replace(self._sessions[session_id], message_count=loaded.count - 1)
             self._announce(loaded.path)
+            before = self._signatures[session_id]
             signature = loaded.remove(message_id, shrunk)
             self._put_index(shrunk, signature)
+            self.search_index.message_removed(shrunk, message_id, before, signature)
 
     def prune_older_than(self, days: float) -> int:
         """Delete sessions whose last activity is older than ``days``; returns how many.
@@ -573,6 +589,7 @@ class TinyDBRepository:
                     pass
             fsync_directory(self._sessions_dir)
             self._drop_from_index(victims)
+            self.search_index.sessions_removed(victims)
             return len(victims)
 
     def close(self) -> None:
@@ -590,6 +607,7 @@ class TinyDBRepository:
                 loaded.close()
             self._loaded.clear()
             self._index.close()
+            self.search_index.close()
             self._history_lock.close()
 
     def __enter__(self) -> TinyDBRepository:

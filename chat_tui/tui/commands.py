@@ -302,6 +302,13 @@ ACTIONS: tuple[Action, ...] = (
         "Copy",
         "Copy the last answer to the clipboard (OSC 52)",
     ),
+    Action(
+        "history.search",
+        "ctrl+f",
+        "search_history",
+        "Search history",
+        "Search every session of every role as you type; Enter opens the session there",
+    ),
     Action("kb.search", "f3", "search_knowledge", "Search KB", "Search the knowledge base"),
     Action(
         "kb.pick",

@@ -263,6 +263,7 @@ LAYERS: list[set[str]] = [
     {"tui", "cli_ingest"},
     {"cli_support"},
     {"cli_commands", "cli_transfer", "cli_doctor"},
+    {"cli_search"},
     {"cli"},
     {"launch"},
     {"__main__"},

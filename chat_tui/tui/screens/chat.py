@@ -34,6 +34,7 @@ from chat_tui.tui.answer_sources import AnswerSources
 from chat_tui.tui.branch_editing import BranchEditing
 from chat_tui.tui.commands import ACTION_CONTEXT, chat_bindings
 from chat_tui.tui.messages import PromptSubmitted, SessionSelected
+from chat_tui.tui.screens.history_search import HistorySearchScreen
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.session_dialogs import SessionDialogs
 from chat_tui.tui.session_export import export_open_session
@@ -443,6 +444,26 @@ class ChatScreen(Screen[None]):
     @work(group="export", exit_on_error=False)
     async def action_export_session(self) -> None:
         await export_open_session(self)
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_search_history(self) -> None:
+        """ctrl+f: search every session; the chosen message is opened, selected, in view."""
+        hit = await self.app.push_screen_wait(HistorySearchScreen(self.services.history_search))
+        if hit is None or self.guard_streaming():
+            return
+        # A hit on an older version of a message opens the branch it is on.
+        session = await self.services.sessions.show_version_of(hit.session_id, hit.message_id)
+        if session is None:
+            self.notify("That session no longer exists.", severity="warning")
+            return
+        await self.open_session(session)
+        widget = await self.chat_view.reveal_message(hit.message_id)
+        if widget is None:
+            self.notify("That message is no longer stored.", severity="warning")
+            return
+        self.set_focus(self.chat_view)
+        self.message_cursor.select(widget, scroll=False)
+        self.prompt.border_subtitle = CHAT_KEYS_HINT
 
     # ------------------------------------------------------------------ provider, model, KB
 

@@ -479,6 +479,8 @@ class ChatView(VerticalScroll):
         #: Set by the screen before ``show_messages``: which version each shown message
         #: with other versions is (each gets a ``BranchSwitch`` line under it).
         self.branch_marks: dict[str, BranchPosition] = {}
+        #: ``reveal_message`` holds ``_keep`` until its scroll after the next refresh.
+        self._revealing = False
 
     def on_mount(self) -> None:
         self._repaint_timer: Timer | None = None
@@ -517,7 +519,8 @@ class ChatView(VerticalScroll):
         self._repaint_timer = None
         # Layouts have settled: an earlier page has its heights, the place is kept; from
         # here on the scroll position is the user's again (a scrollbar drag included).
-        self._keep = None
+        if not self._revealing:
+            self._keep = None
         if self.is_attached:
             self.screen.refresh()
 
@@ -641,6 +644,42 @@ class ChatView(VerticalScroll):
                 await self.mount_all(widgets)
         finally:
             self._loading_earlier = False
+
+    async def reveal_message(self, message_id: str) -> Widget | None:
+        """Mount the shown session's message ``message_id`` and scroll it to the top.
+
+        Earlier pages are mounted down to it as scrolling up would; the view then holds
+        it in place while their heights settle (``_keep``).
+
+        Returns:
+            Its widget, or None when the session shown has no such message.
+        """
+        index = next((i for i, m in enumerate(self._all) if m.id == message_id), None)
+        if index is None:
+            return None
+        for _ in range(len(self._all)):  # bounded: each round mounts a page or waits one
+            if self.hidden_count <= index:
+                break
+            before = self.hidden_count
+            await self.show_earlier()
+            if self.hidden_count == before:
+                await asyncio.sleep(0)  # a page already on its way (scrolling) mounts first
+        for child in self.children:
+            if not isinstance(child, UserMessage | AnswerView) or child.message is None:
+                continue
+            if child.message.id == message_id:
+                self.anchor(False)  # not following the end; a new turn anchors it again
+                self._keep = (child, 0.0)
+                self._revealing = True
+                self.call_after_refresh(self._scroll_to_kept)
+                return child
+        return None
+
+    def _scroll_to_kept(self) -> None:
+        self._revealing = False
+        if self._keep is not None and self._keep[0].is_attached:
+            widget, offset = self._keep
+            self.scroll_to(y=widget.virtual_region.y - offset, animate=False, immediate=True)
 
     async def add_user(self, message: Message) -> None:
         self._keep = None

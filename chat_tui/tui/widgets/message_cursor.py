@@ -68,12 +68,16 @@ class MessageCursor:
         self.view.scroll_to_widget(target, animate=False, top=target.outer_size.height > 0)
         return target
 
-    def select(self, widget: Widget) -> None:
-        """Select this message widget (a click, or the same message after a redraw)."""
+    def select(self, widget: Widget, *, scroll: bool = True) -> None:
+        """Select ``widget`` (a click, or the same message after a redraw).
+
+        ``scroll``: bring it into view (a search result is already placed at the top).
+        """
         self.clear()
         widget.add_class(SELECTED)
         self._code_index = -1
-        self.view.scroll_to_widget(widget, animate=False, top=widget.outer_size.height > 0)
+        if scroll:
+            self.view.scroll_to_widget(widget, animate=False, top=widget.outer_size.height > 0)
 
     def widget_of(self, message_id: str) -> Widget | None:
         """The mounted widget showing the message with this id."""
