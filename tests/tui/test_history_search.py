@@ -105,3 +105,43 @@ def test_matches_are_styled_not_marked_up() -> None:
     assert "[bold]title[/bold]" in content.plain and "[red]x[/red]" in content.plain
     styled = [content.plain[s.start : s.end] for s in content.spans if s.style == MATCH_STYLE]
     assert styled == ["[red]x[/red]"]
+
+
+async def test_a_hit_on_an_older_version_opens_the_branch_it_is_on(services) -> None:  # type: ignore[no-untyped-def]
+    """An edited question keeps its first wording one switch away; searching that wording
+    opens the session with that branch shown, not the newer one without the message."""
+    repo = services.repository
+    session = repo.create_session("assistant", title="Edited")
+    first = Message(session.id, "user", "the original walrus question")
+    repo.append_message(first)
+    repo.append_message(Message(session.id, "assistant", "old answer", parent_id=first.id))
+    edited = Message(session.id, "user", "the reworded question", parent_id="")
+    repo.append_message(edited)
+    repo.append_message(Message(session.id, "assistant", "new answer", parent_id=edited.id))
+    shown = repo.get_session(session.id)
+    assert shown is not None and shown.current_leaf != first.id
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
+        await until(pilot, lambda: chat.session is not None, "a session open")
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, HistorySearchScreen), "search screen")
+        screen = app.screen
+        assert isinstance(screen, HistorySearchScreen)
+        await pilot.press(*"walrus")
+        await until(
+            pilot,
+            lambda: screen.results is not None and len(screen.results.hits) == 1,
+            "the old wording found",
+        )
+        await pilot.press("enter")
+        view = chat.query_one(ChatView)
+        await until(
+            pilot,
+            lambda: any(w.message.id == first.id for w in view.query(UserMessage)),
+            "the older branch shown",
+        )
+        assert not any(w.message.id == edited.id for w in view.query(UserMessage))
+        stored = repo.get_session(session.id)
+        assert stored is not None and stored.current_leaf is not None
+        assert stored.current_leaf != shown.current_leaf  # the choice is kept
