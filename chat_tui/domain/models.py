@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from chat_tui.domain.attachments import Attachment, attachments_from
 from chat_tui.domain.text import clean_line
 
 ChatRole = Literal["system", "user", "assistant"]
@@ -169,6 +170,8 @@ class Message:
     #: Why a failed answer failed, as a machine-readable kind ("context_length",
     #: "rate_limit", ...; see ``ProviderError.kind``), so a front end can offer the fix.
     error_kind: str | None = None
+    #: Images attached to a user message (stored once each, by content hash).
+    attachments: tuple[Attachment, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -185,6 +188,7 @@ class Message:
             "error": self.error,
             "citations": [c.to_dict() for c in self.citations],
             "error_kind": self.error_kind,
+            "attachments": [a.to_dict() for a in self.attachments],
         }
 
     @classmethod
@@ -208,6 +212,7 @@ class Message:
             error=data.get("error"),
             citations=tuple(Citation.from_dict(c) for c in data.get("citations") or ()),
             error_kind=str(data["error_kind"]) if data.get("error_kind") else None,
+            attachments=attachments_from(data.get("attachments")),
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -23,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_tui.config import Settings
+from chat_tui.domain.attachments import Attachment
 from chat_tui.domain.models import Citation, Message, MessageStatus, Role, Session, Usage, now
 from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import (
@@ -35,8 +37,10 @@ from chat_tui.domain.prompt import (
 from chat_tui.domain.text import StreamSanitizer
 from chat_tui.domain.tokens import estimate_tokens
 from chat_tui.errors import ChatTuiError, ProviderError
+from chat_tui.services.attachments import AttachmentService
 from chat_tui.services.sessions import SessionService
 from chat_tui.storage.base import SessionRepository
+from chat_tui.storage.blobs import BlobStore
 
 if TYPE_CHECKING:
     from chat_tui.llm.client import ChatClient
@@ -180,6 +184,8 @@ class ChatService:
         # is building it waits for that one instead of importing openai a second time.
         self._client_lock = threading.Lock()
         self.sessions = SessionService(repository)
+        #: Attached images, stored once each under the data dir.
+        self.attachments = AttachmentService(BlobStore(settings.attachments_dir))
         # How many earlier messages (before the question) the last request of each
         # session carried: a retry after a context-length refusal sends fewer.
         self._sent_earlier: dict[str, int] = {}
@@ -250,6 +256,7 @@ class ChatService:
         *,
         use_retrieval: bool = True,
         max_earlier: int | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> Message:
         """Save ``text`` as the user's turn, then answer it.
 
@@ -260,11 +267,14 @@ class ChatService:
             use_retrieval: False skips the knowledge base for this turn only.
             max_earlier: at most this many earlier messages are sent (None: as many
                 as the context budget holds).
+            attachments: images stored before (``attachments.attach``), sent with it.
 
         Returns:
             The stored answer (complete, stopped or failed).
         """
-        user_saved = asyncio.ensure_future(asyncio.to_thread(self._save_user, session_id, text))
+        user_saved = asyncio.ensure_future(
+            asyncio.to_thread(self._save_user, session_id, text, tuple(attachments))
+        )
         try:
             # Shielded: Esc while the save is in flight must not leave it half-reported.
             user, session = await asyncio.shield(user_saved)
@@ -281,13 +291,15 @@ class ChatService:
             max_earlier=max_earlier,
         )
 
-    def _save_user(self, session_id: str, text: str) -> tuple[Message, Session]:
+    def _save_user(
+        self, session_id: str, text: str, attachments: tuple[Attachment, ...] = ()
+    ) -> tuple[Message, Session]:
         """Store the user's turn (and the draft session it opens); blocking."""
         if self.sessions.is_draft(session_id):
             session = self.sessions.store_draft(session_id)
         else:
             session = self._session(session_id)
-        user = Message(session_id=session.id, role="user", content=text)
+        user = Message(session_id=session.id, role="user", content=text, attachments=attachments)
         self.repository.append_message(user)
         if not session.titled:
             self.repository.update_session(replace(session, title=title_from(text), titled=True))
@@ -527,14 +539,19 @@ class ChatService:
             context_block, citations = await self._gather(
                 session, question, on_event, use_retrieval
             )
-            request = build_messages(
+            build = functools.partial(
+                build_messages,
                 role.system_prompt,
                 history,
                 budget=self._budget(),
                 count_tokens=estimate_tokens,
                 context_block=context_block,
                 max_earlier=max_earlier,
+                images=self.attachments.data_url,
             )
+            # Images are read from disk and encoded: off the event loop when there are any.
+            with_images = any(m.attachments for m in history)
+            request = await asyncio.to_thread(build) if with_images else build()
             self._sent_earlier[session.id] = max(0, len(request) - 2)  # less system, question
             from chat_tui.llm.client import ContentDelta, ReasoningDelta
 

@@ -260,7 +260,7 @@ LAYERS: list[set[str]] = [
     {"services"},
     {"tui", "cli_ingest"},
     {"cli_support"},
-    {"cli_commands"},
+    {"cli_commands", "cli_images"},
     {"cli"},
     {"launch"},
     {"__main__"},
