@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -25,18 +26,21 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from chat_tui.config import missing_key_message
+from chat_tui.domain.attachments import Attachment
 from chat_tui.domain.models import Session
 from chat_tui.domain.text import clean_line
 from chat_tui.errors import ChatTuiError
 from chat_tui.services import bootstrap
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.tui.answer_sources import AnswerSources
+from chat_tui.tui.attach_images import ImageAttacher
 from chat_tui.tui.commands import ACTION_CONTEXT, chat_bindings
-from chat_tui.tui.messages import PromptSubmitted, SessionSelected
+from chat_tui.tui.messages import ImagePathPasted, PromptSubmitted, SessionSelected
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.session_dialogs import SessionDialogs
 from chat_tui.tui.state_keeper import StateKeeper
 from chat_tui.tui.turn import play_turn
+from chat_tui.tui.widgets.attachments import AttachmentTray
 from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
 from chat_tui.tui.widgets.message_cursor import MessageCursor, message_text
 from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput, key_set
@@ -72,6 +76,7 @@ class ChatScreen(Screen[None]):
         self.session: Session | None = None
         self.sources = AnswerSources(self)
         self.dialogs = SessionDialogs(self)
+        self.images = ImageAttacher(self)
         #: Set by the App once the remembered choices are applied; start-up waits for it,
         #: so the status line and the prompt history show them from the first frame.
         self.choices_applied = asyncio.Event()
@@ -125,6 +130,7 @@ class ChatScreen(Screen[None]):
             yield SessionSidebar(id="sidebar")
             with Vertical(id="conversation"):
                 yield ChatView(id="chat")
+                yield AttachmentTray(id="attachments")
                 yield PromptInput(id="prompt")
                 yield StatusLine(id="status")
         yield Footer()
@@ -138,6 +144,10 @@ class ChatScreen(Screen[None]):
         if self._message_cursor is None:
             self._message_cursor = MessageCursor(self.chat_view)
         return self._message_cursor
+
+    @property
+    def tray(self) -> AttachmentTray:
+        return self.query_one("#attachments", AttachmentTray)
 
     @property
     def sidebar(self) -> SessionSidebar:
@@ -441,7 +451,19 @@ class ChatScreen(Screen[None]):
             self.notify("An answer is still streaming: press Esc to stop it.", severity="warning")
             return
         self.state_keeper.prompt_sent(event.text)
-        self.run_turn(event.text)
+        self.run_turn(event.text, self.images.take())
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_attach_image(self) -> None:
+        await self.images.pick()
+
+    @on(ImagePathPasted)
+    def _image_pasted(self, event: ImagePathPasted) -> None:
+        self.attach_pasted(event.path)
+
+    @work(group="dialog", exit_on_error=False)
+    async def attach_pasted(self, path: Path) -> None:
+        await self.images.pasted(path)
 
     def action_regenerate(self) -> None:
         if self.guard_streaming() or self.session is None:
@@ -471,9 +493,9 @@ class ChatScreen(Screen[None]):
         self.notify(f"Copied {len(text)} characters.", timeout=2)
 
     @work(exclusive=True, group="llm", exit_on_error=False)
-    async def run_turn(self, text: str | None) -> None:
+    async def run_turn(self, text: str | None, attachments: tuple[Attachment, ...] = ()) -> None:
         """Send ``text`` (or regenerate when None) and stream the answer into the pane."""
-        await play_turn(self, text)
+        await play_turn(self, text, attachments)
 
     def restore_prompt(self, text: str) -> None:
         """Put an unsent message back in the prompt, unless something new was typed."""

@@ -49,6 +49,7 @@ from chat_tui.domain.models import Citation, Message, MessageStatus
 from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
+from chat_tui.tui.widgets.attachments import user_content
 from chat_tui.tui.widgets.segments import (
     SEGMENT_CHARS,
     SEGMENT_HARD_CHARS,
@@ -122,7 +123,7 @@ class UserMessage(Static):
     """A user's turn, shown verbatim."""
 
     def __init__(self, message: Message) -> None:
-        super().__init__(Content(message.content), classes="user-message")
+        super().__init__(user_content(message), classes="user-message")
         self.message = message
 
 
