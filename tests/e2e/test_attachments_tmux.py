@@ -38,7 +38,7 @@ def test_ctrl_t_tab_completion_and_a_dropped_file_attach_images(
     tmux = chat_tui_in_tmux(size)
 
     tmux.send_bytes(CTRL_T)
-    tmux.wait_for("Attach an image")
+    tmux.wait_for("Tab completes")  # shown once the path input has the focus
     tmux.type("Pic")
     tmux.send_bytes(TAB)
     tmux.wait_for("~/Pictures/")

@@ -94,7 +94,11 @@ async def test_a_pasted_image_path_attaches_and_other_pastes_stay_text(
         app.post_message(events.Paste(escaped))  # as GNOME Terminal pastes a dropped file
         await until(pilot, lambda: len(chips(app)) == 1, "the pasted image attached")
         assert prompt.text == ""
-        assert any("Attached my cat.png" in n for n in notifications(app))
+        await until(
+            pilot,
+            lambda: any("Attached my cat.png" in n for n in notifications(app)),
+            "the attached notice",
+        )
         app.post_message(events.Paste(f"file://{picture.as_posix().replace(' ', '%20')}"))
         await until(pilot, lambda: len(notifications(app)) == 2, "attached again")
         assert len(chips(app)) == 1  # the same image is not pending twice

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -29,6 +29,19 @@ SHOWN_CANDIDATES = 8
 HINT = "Tab completes · Enter attaches · Esc cancels"
 
 
+class PathInput(Input):
+    """The path field: Tab completes instead of moving the focus.
+
+    Bound here, not as a priority binding of the screen: a priority binding runs when
+    the App reads the key, before the field has taken the letters typed just before
+    it, so a fast "ho<Tab>" completed what was there before "ho".
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "screen.complete", "Complete", show=False),
+    ]
+
+
 class AttachScreen(ModalScreen[Attachment | None]):
     """Ask for an image path; dismissed with the stored attachment, or None.
 
@@ -39,7 +52,6 @@ class AttachScreen(ModalScreen[Attachment | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Cancel", show=False),
-        Binding("tab", "complete", "Complete", show=False, priority=True),
     ]
 
     def __init__(self, attachments: AttachmentService, start: str = "~/") -> None:
@@ -50,9 +62,20 @@ class AttachScreen(ModalScreen[Attachment | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog attach"):
             yield Label("Attach an image (PNG, JPEG, GIF, WebP)", classes="dialog-title")
-            yield Input(self.start, placeholder="path to an image", id="attach-path")
+            # Not selected on focus: what is typed goes after "~/", as in a shell.
+            yield PathInput(
+                self.start, placeholder="path to an image", id="attach-path", select_on_focus=False
+            )
             yield Static("", id="attach-candidates")
-            yield Static(HINT, classes="dialog-hint", id="attach-hint")
+            # The hint appears with the input's focus: from then on, typing lands in it.
+            yield Static("", classes="dialog-hint", id="attach-hint")
+
+    def on_mount(self) -> None:
+        self.path_input.cursor_position = len(self.start)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget is self.path_input:
+            self._say("")
 
     @property
     def path_input(self) -> Input:
@@ -65,7 +88,10 @@ class AttachScreen(ModalScreen[Attachment | None]):
 
     async def action_complete(self) -> None:
         field = self.path_input
-        completed, names = await asyncio.to_thread(complete_path, field.value)
+        typed = field.value
+        completed, names = await asyncio.to_thread(complete_path, typed)
+        if field.value != typed:
+            return  # typed on meanwhile: the next Tab completes that
         field.value = completed
         field.cursor_position = len(completed)
         shown = [clean_line(name) for name in names[:SHOWN_CANDIDATES]]
