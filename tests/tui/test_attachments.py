@@ -109,3 +109,21 @@ async def test_a_pasted_image_path_attaches_and_other_pastes_stay_text(
         chip.focus()
         await pilot.press("enter")
         await until(pilot, lambda: chips(app) == [], "chip removed")
+
+
+async def test_a_hostile_image_name_in_history_is_shown_inert(services) -> None:
+    from chat_tui.domain.attachments import Attachment
+    from chat_tui.domain.models import Message
+
+    session = services.repository.create_session("assistant")
+    name = "\x1b]0;owned\x07evil\x1b[2J\n.png"
+    image = Attachment("ef" * 32, name, "image/png", 99)
+    services.repository.append_message(
+        Message(session_id=session.id, role="user", content="see", attachments=(image,))
+    )
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: bool(app.query(UserMessage)), "history shown")
+        shown = str(app.query_one(UserMessage).render())
+        assert "\x1b" not in shown and "\x07" not in shown
+        assert shown.splitlines()[1].startswith("▣ \\x1b]0;owned\\x07evil")

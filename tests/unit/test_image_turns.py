@@ -140,6 +140,9 @@ def test_ask_with_images_sends_each_as_an_image_part(cli_env: FakeOpenAI, tmp_pa
         "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
         for path in (first, second)
     ]
+    session_id = CliRunner().invoke(app, ["sessions", "list"]).output.split()[0]
+    shown = CliRunner().invoke(app, ["sessions", "show", session_id]).output
+    assert "[image: one.png · " in shown and "[image: two.png · " in shown
 
 
 def test_ask_with_a_bad_image_fails_in_one_line_before_anything_is_sent(
