@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from chat_tui.domain.attachments import Attachment, looks_like_image_name, pasted_path
+from chat_tui.domain.text import clean_line
 from chat_tui.storage.blobs import AttachmentError, BlobStore
 
 #: At most this many names are offered while completing a path.
@@ -81,7 +82,8 @@ def complete_path(text: str) -> tuple[str, list[str]]:
     Returns:
         The text extended by the longest prefix the matches share (a folder gets its
         ``/``), and the matching names (folders with a trailing ``/``), sorted, at
-        most ``MAX_CANDIDATES``. Hidden names only when the typed part starts with ".".
+        most ``MAX_CANDIDATES``. Hidden names only when the typed part starts with ".";
+        names with control characters never (they would reach the terminal).
     """
     folder_part, _, prefix = text.rpartition("/")
     folder = Path(
@@ -97,6 +99,8 @@ def complete_path(text: str) -> tuple[str, list[str]]:
             continue
         if entry.name.startswith(".") and not prefix.startswith("."):
             continue
+        if clean_line(entry.name) != entry.name:
+            continue  # control characters: never put into the field, where they could act
         try:
             is_dir = entry.is_dir()
         except OSError:
