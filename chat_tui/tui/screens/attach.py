@@ -58,6 +58,8 @@ class AttachScreen(ModalScreen[Attachment | None]):
         super().__init__(classes="dialog-screen", id="attach-screen")
         self.attachments = attachments
         self.start = start
+        #: What the last Tab put in the field: its own change keeps the list shown.
+        self._completed: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog attach"):
@@ -92,6 +94,7 @@ class AttachScreen(ModalScreen[Attachment | None]):
         completed, names = await asyncio.to_thread(complete_path, typed)
         if field.value != typed:
             return  # typed on meanwhile: the next Tab completes that
+        self._completed = completed
         field.value = completed
         field.cursor_position = len(completed)
         shown = [clean_line(name) for name in names[:SHOWN_CANDIDATES]]
@@ -102,8 +105,10 @@ class AttachScreen(ModalScreen[Attachment | None]):
         self._say("" if names else "No match.", error=not names)
 
     @on(Input.Changed, "#attach-path")
-    def _typed(self) -> None:
+    def _typed(self, event: Input.Changed) -> None:
         self._say("")
+        if event.value != self._completed:
+            self.query_one("#attach-candidates", Static).update("")  # typed on: stale
 
     @on(Input.Submitted, "#attach-path")
     async def _submitted(self, event: Input.Submitted) -> None:
