@@ -158,3 +158,16 @@ def test_ask_with_a_bad_image_fails_in_one_line_before_anything_is_sent(
         assert len(lines) == 1 and reason in lines[0] and "\x1b" not in lines[0], lines
     assert cli_env.requests == []
     assert runner.invoke(app, ["sessions", "list"]).output.strip() in ("", "No sessions.")
+
+
+def test_ask_with_an_image_for_a_model_without_vision_is_one_line_exit_1(
+    cli_env: FakeOpenAI, tmp_path: Path
+) -> None:
+    cli_env.text_only_models = {"fake-model"}
+    picture = write_png(tmp_path / "one.png")
+    result = CliRunner().invoke(
+        app, ["--model", "fake-model", "ask", "--no-kb", "--image", str(picture), "what?"]
+    )
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot read images (no vision support)" in lines[0], lines
