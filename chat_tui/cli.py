@@ -33,6 +33,7 @@ from chat_tui.errors import ChatTuiError
 
 if TYPE_CHECKING:
     from chat_tui.config import Settings
+    from chat_tui.domain.attachments import Attachment
     from chat_tui.domain.models import Message, Session
     from chat_tui.services.bootstrap import AppServices
 
@@ -138,6 +139,10 @@ def ask(
             "question refused as too long for the model's context window).",
         ),
     ] = None,
+    image: Annotated[
+        list[Path] | None,
+        typer.Option("--image", help="Attach this image (PNG, JPEG, GIF, WebP); repeat for more."),
+    ] = None,
 ) -> None:
     """Ask one question without the TUI; the answer streams to standard output.
 
@@ -157,12 +162,14 @@ def ask(
     if problem:
         fail(problem, 1)
     check_data_dir(settings, 1)
+    from chat_tui.cli_images import attach_images
     from chat_tui.domain.models import MessageStatus
     from chat_tui.domain.prompt import refused_as_too_long
 
     services = open_app_services(settings)
     try:  # every way out (an unknown role or session too) releases the history
-        target, answer = _ask(services, settings, text, role, session, no_kb, earlier)
+        images = attach_images(services, image or ())
+        target, answer = _ask(services, settings, text, role, session, no_kb, earlier, images)
     finally:
         services.close()
     if answer.status is MessageStatus.FAILED:
@@ -184,6 +191,7 @@ def _ask(
     session: str | None,
     no_kb: bool,
     earlier: int | None,
+    images: tuple[Attachment, ...] = (),
 ) -> tuple[Session, Message]:
     """The session ``ask`` continues (or starts) and the answer; the caller closes."""
     import asyncio
@@ -229,7 +237,12 @@ def _ask(
     async def run() -> Message:
         try:
             return await services.chat.send(
-                target.id, text, on_event, use_retrieval=not no_kb, max_earlier=earlier
+                target.id,
+                text,
+                on_event,
+                use_retrieval=not no_kb,
+                max_earlier=earlier,
+                attachments=images,
             )
         finally:
             await services.chat.aclose()

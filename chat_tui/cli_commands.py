@@ -75,6 +75,8 @@ def register(
                     + (f" [{m.status.value}]" if m.status.value != "complete" else "")
                 )
                 typer.echo(clean_text(m.content) + "\n")
+                for attachment in m.attachments:
+                    typer.echo(f"[image: {attachment.label()}]\n")
                 if m.error:
                     typer.echo(f"(error: {clean_line(m.error)})\n")
                 for n, c in enumerate(m.citations, 1):

@@ -25,7 +25,7 @@ class ProviderError(ChatTuiError):
     Attributes:
         kind: a short machine-readable cause ("auth", "no_key", "not_found",
             "rate_limit", "server", "bad_response", "timeout", "connection", "cut",
-            "context_length", "bad_request", "unknown").
+            "context_length", "bad_request", "no_vision", "unknown").
         retryable: whether sending the same request again may succeed.
     """
 

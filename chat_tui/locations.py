@@ -23,6 +23,7 @@ ROLES_DIR = "roles"
 HISTORY_DIR = "history"
 KNOWLEDGE_DIR = "knowledge"
 STATE_FILE = "state.json"
+ATTACHMENTS_DIR = "attachments"
 LOG_FILE = "chat-tui.log"
 
 
@@ -64,6 +65,11 @@ def history_dir(data: Path | None = None) -> Path:
 def knowledge_dir(data: Path | None = None) -> Path:
     """Where the Milvus Lite database and ingest manifests live."""
     return (data or data_dir()) / KNOWLEDGE_DIR
+
+
+def attachments_dir(data: Path | None = None) -> Path:
+    """Where attached images are stored, once each, by content hash."""
+    return (data or data_dir()) / ATTACHMENTS_DIR
 
 
 def state_file(data: Path | None = None) -> Path:

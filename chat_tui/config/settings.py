@@ -151,6 +151,10 @@ class Settings:
         return locations.knowledge_dir(self.data_dir)
 
     @property
+    def attachments_dir(self) -> Path:
+        return locations.attachments_dir(self.data_dir)
+
+    @property
     def roles_dir(self) -> Path:
         return locations.roles_dir(self.config_dir)
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from chat_tui.domain.attachments import Attachment, attachments_from
 from chat_tui.domain.text import clean_line
 
 ChatRole = Literal["system", "user", "assistant"]
@@ -179,6 +180,8 @@ class Message:
     #: code that does not branch); ``FIRST`` (""): the first of a conversation (an
     #: edited first question). See :mod:`chat_tui.domain.branches`.
     parent_id: str | None = None
+    #: Images attached to a user message (stored once each, by content hash).
+    attachments: tuple[Attachment, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -196,6 +199,7 @@ class Message:
             "citations": [c.to_dict() for c in self.citations],
             "error_kind": self.error_kind,
             "parent_id": self.parent_id,
+            "attachments": [a.to_dict() for a in self.attachments],
         }
 
     @classmethod
@@ -220,6 +224,7 @@ class Message:
             citations=tuple(Citation.from_dict(c) for c in data.get("citations") or ()),
             error_kind=str(data["error_kind"]) if data.get("error_kind") else None,
             parent_id=_parent_id(data.get("parent_id")),
+            attachments=attachments_from(data.get("attachments")),
         )
 
 

@@ -22,16 +22,25 @@ When the provider refuses a request as too long for its context window, the retr
 sends fewer earlier turns (``fewer_earlier``): the oldest half of the exchanges the
 refused request carried is dropped, again on each refusal, until only the question
 is left (``max_earlier`` caps what ``build_messages`` keeps).
+
+A user turn with images attached is sent as a content list, its text first, then
+one ``image_url`` part per image (a ``data:`` URL the caller resolves); an image
+whose file is gone is named in a note after the text instead, so the turn is still
+sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
+from chat_tui.domain.attachments import IMAGE_TOKENS, Attachment, display_name
 from chat_tui.domain.models import Message, MessageStatus
 from chat_tui.domain.tokens import MESSAGE_OVERHEAD_TOKENS
 
 TokenCounter = Callable[[str], int]
+#: Turns an attachment into a ``data:`` URL, or None when its file is gone.
+ImageResolver = Callable[[Attachment], str | None]
 
 
 def title_from(text: str, limit: int = 48) -> str:
@@ -109,6 +118,38 @@ def with_context(question: str, context_block: str | None) -> str:
     return f"{context_block}\n\nQuestion: {question}"
 
 
+def missing_images_note(missing: Sequence[Attachment]) -> str:
+    """The note sent in place of images whose files are gone."""
+    names = ", ".join(display_name(a.name) for a in missing)
+    return f"[Attached image not available any more: {names}]"
+
+
+def message_content(
+    message: Message, text: str, images: ImageResolver | None
+) -> str | list[dict[str, Any]]:
+    """What is sent as a turn's ``content``: ``text``, or text and image parts."""
+    if message.role != "user" or not message.attachments or images is None:
+        return text
+    parts: list[dict[str, Any]] = []
+    missing: list[Attachment] = []
+    for attachment in message.attachments:
+        url = images(attachment)
+        if url is None:
+            missing.append(attachment)
+        else:
+            parts.append({"type": "image_url", "image_url": {"url": url}})
+    if missing:
+        text = f"{text}\n\n{missing_images_note(missing)}"
+    if not parts:
+        return text
+    return [{"type": "text", "text": text}, *parts]
+
+
+def _cost(message: Message, text: str, count_tokens: TokenCounter) -> int:
+    images = len(message.attachments) if message.role == "user" else 0
+    return count_tokens(text) + MESSAGE_OVERHEAD_TOKENS + images * IMAGE_TOKENS
+
+
 def build_messages(
     system_prompt: str,
     history: Sequence[Message],
@@ -117,7 +158,8 @@ def build_messages(
     count_tokens: TokenCounter,
     context_block: str | None = None,
     max_earlier: int | None = None,
-) -> list[dict[str, str]]:
+    images: ImageResolver | None = None,
+) -> list[dict[str, Any]]:
     """The ``messages`` list for a chat-completions request.
 
     Args:
@@ -128,6 +170,7 @@ def build_messages(
         context_block: retrieved passages, already formatted and delimited.
         max_earlier: at most this many messages before the question (None: as many
             as the budget holds); used to retry a request refused as too long.
+        images: resolves attached images to ``data:`` URLs (None: text only).
 
     Returns:
         A system message, then as many of the most recent turns as fit, ending with
@@ -142,18 +185,21 @@ def build_messages(
     last_content = (
         with_context(last.content, context_block) if last.role == "user" else last.content
     )
-    used += count_tokens(last_content) + MESSAGE_OVERHEAD_TOKENS
-    kept: list[dict[str, str]] = []
+    used += _cost(last, last_content, count_tokens)
+    kept: list[dict[str, Any]] = []
     for message in reversed(earlier):
         if max_earlier is not None and len(kept) >= max_earlier:
             break
-        cost = count_tokens(message.content) + MESSAGE_OVERHEAD_TOKENS
+        cost = _cost(message, message.content, count_tokens)
         if used + cost > budget:
             break
         used += cost
-        kept.append({"role": message.role, "content": message.content})
+        kept.append(
+            {"role": message.role, "content": message_content(message, message.content, images)}
+        )
     kept.reverse()
     # Some chat templates insist that turns alternate starting with the user.
     while kept and kept[0]["role"] != "user":
         kept.pop(0)
-    return [system, *kept, {"role": last.role, "content": last_content}]
+    final = message_content(last, last_content, images)
+    return [system, *kept, {"role": last.role, "content": final}]

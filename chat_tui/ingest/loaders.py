@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chat_tui.domain.attachments import sniff_image_type
 from chat_tui.errors import IngestError
 from chat_tui.ingest.manpage import is_man_name
 from chat_tui.ingest.report import FileRefused, file_type_name
@@ -409,11 +410,14 @@ def check_zip_size(data: bytes, kind: str = "ZIP") -> None:
 
 
 def load_image(data: bytes, mime: str) -> LoadedDocument:
-    """A data URI for a multimodal embedder."""
+    """A data URI for a multimodal embedder; the type is the content's, not the name's."""
     if not data:
         raise FileRefused("empty")
+    sniffed = sniff_image_type(data[:16])
+    if sniffed is None:
+        raise FileRefused("not an image (the content is not PNG, JPEG or WebP)")
     encoded = base64.b64encode(data).decode("ascii")
-    return LoadedDocument(kind="image", image=f"data:{mime};base64,{encoded}")
+    return LoadedDocument(kind="image", image=f"data:{sniffed};base64,{encoded}")
 
 
 #: Compressed-file suffixes and the name of their format in error messages.

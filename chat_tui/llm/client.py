@@ -186,7 +186,7 @@ class ChatClient:
 
     async def stream_reply(
         self,
-        messages: list[dict[str, str]],
+        messages: list[dict[str, Any]],
         *,
         model: str | None = None,
         temperature: float | None = None,
@@ -200,7 +200,7 @@ class ChatClient:
         generator or cancelling the task closes the HTTP response at once.
 
         Args:
-            messages: OpenAI-style ``{"role", "content"}`` dicts.
+            messages: OpenAI-style ``{"role", "content"}`` dicts (content: text or parts).
             model: the model to ask (default: the provider's model).
             temperature: sampling temperature, or None for the server's default.
             max_tokens: answer length cap, or None for the server's default.
@@ -268,7 +268,7 @@ class ChatClient:
 
     async def _open(
         self,
-        messages: list[dict[str, str]],
+        messages: list[dict[str, Any]],
         model: str,
         temperature: float | None,
         max_tokens: int | None,

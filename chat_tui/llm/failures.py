@@ -37,6 +37,19 @@ _CONTEXT_TEXTS = (
     "prompt is too long",
 )
 
+#: How servers refuse image parts for a model without vision (OpenAI, vLLM, llama.cpp,
+#: Ollama, LM Studio), lower-cased.
+_NO_VISION_TEXTS = (
+    "image_url is only supported",  # OpenAI: "Invalid content type. image_url is only ..."
+    "not a multimodal model",  # vLLM
+    "at most 0 image",  # vLLM: "At most 0 image(s) may be provided in one request"
+    "image input is not supported",  # llama.cpp without an mmproj
+    "does not support image",  # LM Studio, Ollama
+    "does not support vision",
+    "images are not supported",
+    "vision is not supported",
+)
+
 _HTTP_STACK = ("httpx", "httpx2", "httpcore", "httpcore2", "h11", "h2", "anyio")
 
 
@@ -157,6 +170,12 @@ def is_context_length(error: Any) -> bool:
     return any(phrase in text for phrase in _CONTEXT_TEXTS)
 
 
+def is_no_vision(error: Any) -> bool:
+    """A refusal because the model cannot read the image parts it was sent."""
+    text = f"{_server_message(error)} {getattr(error, 'message', '')}".lower()
+    return any(phrase in text for phrase in _NO_VISION_TEXTS)
+
+
 def context_too_long(provider: ProviderSettings, detail: str) -> ContextTooLongError:
     """The error for a request the model's context window cannot hold, with the fixes."""
     where = clean_line(provider.config_file) if provider.config_file else "config.toml"
@@ -221,7 +240,13 @@ def to_provider_error(error: BaseException, situation: Situation) -> ProviderErr
         detail = _server_message(error)
         if status in (400, 413, 422) and is_context_length(error):
             return context_too_long(provider, scrub(detail, situation.secrets))
-        if status in (401, 403):
+        if status in (400, 415, 422, 500) and is_no_vision(error):
+            kind = "no_vision"
+            message = (
+                f"The model {situation.model!r} cannot read images (no vision support): "
+                f"{detail} Pick a vision model, or send the message without the image."
+            )
+        elif status in (401, 403):
             kind = "auth"
             if provider.has_key:
                 message = (

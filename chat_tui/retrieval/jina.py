@@ -3,8 +3,9 @@
 Why: Jina is chat-tui's default embedder (``jina-embeddings-v4``, also v3),
 reached over plain httpx so no SDK is needed. Documents are embedded with task
 ``retrieval.passage`` and questions with ``retrieval.query``; chunks that carry
-an image are sent as ``{"image": ...}`` items (v4 only). Batching, concurrency
-and retries live in ``embed_http``.
+an image are sent as ``{"image": "<base64>"}`` items (v4 and CLIP only), the form
+Jina documents: the bare base64 of the file, no ``data:`` prefix. Batching,
+concurrency and retries live in ``embed_http``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,16 @@ MAX_INPUT_TOKENS = 8_192
 MAX_REQUEST_TOKENS = 64_000
 #: The Jina models that embed images (the ingest then loads image files).
 MULTIMODAL_MODELS = ("jina-embeddings-v4", "jina-clip")
+
+
+def bare_base64(image: str) -> str:
+    """A chunk's image as Jina takes it: ``data:image/png;base64,XXXX`` becomes ``XXXX``.
+
+    A URL or an already bare string is left as it is.
+    """
+    if image.startswith("data:") and ";base64," in image:
+        return image.split(";base64,", 1)[1]
+    return image
 
 
 class JinaEmbedder:
@@ -69,7 +80,7 @@ class JinaEmbedder:
 
     def _item(self, chunk: Chunk, as_objects: bool) -> str | dict[str, str]:
         if chunk.image and self._takes_images:
-            return {"image": chunk.image}
+            return {"image": bare_base64(chunk.image)}
         text = cut_to_tokens(chunk.text, self.max_input_tokens)
         return {"text": text} if as_objects else text
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -23,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_tui.config import Settings
+from chat_tui.domain.attachments import Attachment
 from chat_tui.domain.branches import Branches
 from chat_tui.domain.context_gauge import ContextGauge, session_usage
 from chat_tui.domain.models import (
@@ -47,8 +49,10 @@ from chat_tui.domain.prompt import (
 from chat_tui.domain.text import StreamSanitizer
 from chat_tui.domain.tokens import estimate_messages_tokens, estimate_tokens
 from chat_tui.errors import ChatTuiError, ProviderError
+from chat_tui.services.attachments import AttachmentService
 from chat_tui.services.sessions import SessionService
 from chat_tui.storage.base import SessionRepository
+from chat_tui.storage.blobs import BlobStore
 
 if TYPE_CHECKING:
     from chat_tui.llm.client import ChatClient
@@ -192,6 +196,8 @@ class ChatService:
         # is building it waits for that one instead of importing openai a second time.
         self._client_lock = threading.Lock()
         self.sessions = SessionService(repository)
+        #: Attached images, stored once each under the data dir.
+        self.attachments = AttachmentService(BlobStore(settings.attachments_dir))
         # How many earlier messages (before the question) the last request of each
         # session carried: a retry after a context-length refusal sends fewer.
         self._sent_earlier: dict[str, int] = {}
@@ -263,6 +269,7 @@ class ChatService:
         use_retrieval: bool = True,
         max_earlier: int | None = None,
         edit_of: str | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> Message:
         """Save ``text`` as the user's turn, then answer it.
 
@@ -279,6 +286,7 @@ class ChatService:
             edit_of: the id of an earlier user message this one is an edited version
                 of: it is stored beside that one (same parent), a new branch that
                 becomes the one shown; the old branch is kept.
+            attachments: images stored before (``attachments.attach``), sent with it.
 
         Returns:
             The stored answer (complete, stopped or failed).
@@ -287,7 +295,7 @@ class ChatService:
             ChatTuiError: the message to edit is not a stored question (nothing saved).
         """
         user_saved = asyncio.ensure_future(
-            asyncio.to_thread(self._save_user, session_id, text, edit_of)
+            asyncio.to_thread(self._save_user, session_id, text, edit_of, tuple(attachments))
         )
         try:
             # Shielded: Esc while the save is in flight must not leave it half-reported.
@@ -306,7 +314,11 @@ class ChatService:
         )
 
     def _save_user(
-        self, session_id: str, text: str, edit_of: str | None = None
+        self,
+        session_id: str,
+        text: str,
+        edit_of: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
     ) -> tuple[Message, Session]:
         """Store the user's turn (and the draft session it opens); blocking."""
         if self.sessions.is_draft(session_id):
@@ -325,7 +337,13 @@ class ChatService:
         else:
             shown = tree.path(session.current_leaf)
             parent = shown[-1].id if shown else FIRST
-        user = Message(session_id=session.id, role="user", content=text, parent_id=parent)
+        user = Message(
+            session_id=session.id,
+            role="user",
+            content=text,
+            parent_id=parent,
+            attachments=attachments,
+        )
         self.repository.append_message(user)
         if edit_of is not None:
             self.repository.select_leaf(session.id, user.id)
@@ -607,14 +625,19 @@ class ChatService:
             context_block, citations = await self._gather(
                 session, question, on_event, use_retrieval
             )
-            request = build_messages(
+            build = functools.partial(
+                build_messages,
                 role.system_prompt,
                 history,
                 budget=self._budget(),
                 count_tokens=estimate_tokens,
                 context_block=context_block,
                 max_earlier=max_earlier,
+                images=self.attachments.data_url,
             )
+            # Images are read from disk and encoded: off the event loop when there are any.
+            with_images = any(m.attachments for m in history)
+            request = await asyncio.to_thread(build) if with_images else build()
             self._sent_earlier[session.id] = max(0, len(request) - 2)  # less system, question
             from chat_tui.llm.client import ContentDelta, ReasoningDelta
 

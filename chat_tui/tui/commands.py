@@ -88,6 +88,14 @@ ACTIONS: tuple[Action, ...] = (
         bound=False,
     ),
     Action(
+        "prompt.attach",
+        "ctrl+t",
+        "attach_image",
+        "Attach image",
+        "Attach an image to the next message (a path, Tab completes; pasting or dropping "
+        "an image file into the prompt works too)",
+    ),
+    Action(
         "chat.page_up",
         "pageup",
         "scroll_chat('page_up')",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.message import Message
 
 
@@ -19,3 +21,11 @@ class PromptSubmitted(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class ImagePathPasted(Message):
+    """A paste into the prompt was exactly one image file's path (a dropped file)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from typing import Protocol
 
+from chat_tui.domain.attachments import Attachment
 from chat_tui.domain.models import Session
 from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.errors import ChatTuiError
@@ -24,6 +25,7 @@ from chat_tui.services.chat import (
     ServiceEvent,
     UserTurnSaved,
 )
+from chat_tui.tui.attach_images import ImageAttacher
 from chat_tui.tui.branch_editing import drop_from
 from chat_tui.tui.host import ScreenHost
 from chat_tui.tui.widgets.chat_view import RETRY_FEWER_HINT, AnswerView, ChatView
@@ -52,6 +54,9 @@ class TurnHost(ScreenHost, Protocol):
     async def show_history(self, session: Session) -> None: ...
 
     def restore_prompt(self, text: str) -> None: ...
+
+    @property
+    def images(self) -> ImageAttacher: ...
 
 
 class TurnDisplay:
@@ -110,14 +115,20 @@ class TurnDisplay:
                 app.notify(event.message.error + hint, severity="error", timeout=6)
 
 
-async def play_turn(host: TurnHost, text: str | None, edit_of: str | None = None) -> None:
+async def play_turn(
+    host: TurnHost,
+    text: str | None,
+    edit_of: str | None = None,
+    attachments: tuple[Attachment, ...] = (),
+) -> None:
     """Send ``text`` (or regenerate when None) and stream the answer into the pane.
 
     ``edit_of``: the id of the earlier question ``text`` is a new version of (a new
     branch; see ``ChatService.send``).
 
     The body of the chat screen's exclusive ``llm`` worker: cancelling that worker
-    (Esc) cancels this.
+    (Esc) cancels this. ``attachments`` go with ``text``; when the text goes back to
+    the prompt unsent, they go back on the tray.
     """
     try:
         await host.history_shown()  # a turn sent during start-up lands after the history
@@ -125,10 +136,12 @@ async def play_turn(host: TurnHost, text: str | None, edit_of: str | None = None
         # Stopped before anything was handed to the service: the text goes back.
         if text is not None:
             host.restore_prompt(text)
+            host.images.restore(attachments)
         raise
     if host.session is None:
         if text is not None:
             host.restore_prompt(text)
+            host.images.restore(attachments)
         return
     session_id = host.session.id
     chat = host.chat_view
@@ -148,12 +161,15 @@ async def play_turn(host: TurnHost, text: str | None, edit_of: str | None = None
         if text is None:
             await host.services.chat.regenerate(session_id, display)
         else:
-            await host.services.chat.send(session_id, text, display, edit_of=edit_of)
+            await host.services.chat.send(
+                session_id, text, display, edit_of=edit_of, attachments=attachments
+            )
     except ChatTuiError as error:
         if text is not None and display.view is None:
             # The user's turn was not saved (read-only or full disk, session gone):
             # what they typed stays in the prompt, the reason is one line.
             host.restore_prompt(text)
+            host.images.restore(attachments)
             host.notify(str(error).splitlines()[0] if str(error) else "", severity="error")
             return
         if display.view is not None and display.view.message is None:

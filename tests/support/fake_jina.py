@@ -3,10 +3,18 @@
 Embeddings are deterministic and meaningful: a hashed bag of lower-cased words
 plus CJK character bigrams, L2-normalised to ``dimensions``, so texts that share
 words are close. Every request is recorded; failures can be scripted.
+
+Images follow Jina's documented v4 API: an input item ``{"image": ...}`` holds an
+image URL or the bare base64 of the file (no ``data:`` prefix), and only the
+multimodal models (``jina-embeddings-v4``, ``jina-clip-*``) take them; anything
+else is a 400. An image is embedded as its caption in ``image_captions`` (by the
+SHA-256 of its bytes), standing in for what a real multimodal model sees in it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import math
@@ -17,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 MAX_INPUTS = 512
+MULTIMODAL = ("jina-embeddings-v4", "jina-clip")
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8", b"RIFF")
 _WORD = re.compile(r"[a-z0-9]+")
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 
@@ -68,6 +78,10 @@ class FakeJina:
         self.hold = threading.Event()
         self.hold.set()
         self.reject_marker: str | None = None
+        #: What each image "shows", by the SHA-256 of its bytes (or by its URL).
+        self.image_captions: dict[str, str] = {}
+        #: How many image inputs were embedded.
+        self.images_embedded = 0
         self.arrived = threading.Condition()
         self._failures: deque[tuple[int, str, dict[str, str]]] = deque()
         self._lock = threading.Lock()
@@ -174,6 +188,12 @@ class FakeJina:
         if marker and any(marker in json.dumps(item, ensure_ascii=False) for item in items):
             return 400, {"detail": "input could not be embedded"}, {}
         dimensions = int(body.get("dimensions") or 1024)
+        images = [item["image"] for item in items if isinstance(item, dict) and "image" in item]
+        if images and not any(name in str(body.get("model")) for name in MULTIMODAL):
+            return 400, {"detail": f"{body.get('model')} does not support image input"}, {}
+        for image in images:
+            if self._image_text(image) is None:
+                return 400, {"detail": "image must be a URL or base64-encoded image bytes"}, {}
         with self.arrived:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -182,8 +202,10 @@ class FakeJina:
             self.hold.wait(30)
             texts = []
             for item in items:
-                if isinstance(item, dict):
-                    texts.append(str(item.get("text") or item.get("image") or ""))
+                if isinstance(item, dict) and "image" in item:
+                    texts.append(self._image_text(item["image"]) or "")
+                elif isinstance(item, dict):
+                    texts.append(str(item.get("text") or ""))
                 else:
                     texts.append(str(item))
             data = [
@@ -195,6 +217,7 @@ class FakeJina:
             with self._lock:
                 self.embed_calls += 1
                 self.inputs_embedded += len(items)
+                self.images_embedded += len(images)
             return (
                 200,
                 {
@@ -208,6 +231,25 @@ class FakeJina:
         finally:
             with self.arrived:
                 self.in_flight -= 1
+
+    def caption(self, data: bytes, text: str) -> None:
+        """Make the image ``data`` embed as ``text`` (what a real model would see in it)."""
+        self.image_captions[hashlib.sha256(data).hexdigest()] = text
+
+    def _image_text(self, image: object) -> str | None:
+        """The text an image input embeds as; None when it is not a URL or base64 image."""
+        if not isinstance(image, str) or not image:
+            return None
+        if image.startswith(("http://", "https://")):
+            return self.image_captions.get(image, f"image at {image}")
+        try:
+            data = base64.b64decode(image, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        if not data.startswith(_IMAGE_MAGIC):
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        return self.image_captions.get(digest, f"image {digest[:16]}")
 
     def _rerank(self, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
         query, documents = str(body.get("query", "")), body.get("documents") or []

@@ -127,6 +127,28 @@ class Reply:
     garbage_after: int = 0
 
 
+def _text_of(content: Any) -> str:
+    """A message's text: the string, or the text parts of a content list joined."""
+    if isinstance(content, list):
+        return "".join(
+            str(part.get("text", ""))
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text"
+        )
+    return str(content)
+
+
+def _has_images(body: dict[str, Any]) -> bool:
+    """Whether any message of the request carries an ``image_url`` part."""
+    for message in body.get("messages") or []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(
+            isinstance(part, dict) and part.get("type") == "image_url" for part in content
+        ):
+            return True
+    return False
+
+
 def _pieces(text: str, size: int) -> list[str]:
     size = max(1, size)
     return [text[i : i + size] for i in range(0, len(text), size)]
@@ -333,6 +355,15 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
 
+        if (
+            fake.text_only_models
+            and _has_images(body)
+            and body.get("model") in fake.text_only_models
+        ):
+            # What vLLM answers when a text-only model is sent an image part.
+            self._send_error(400, f"{body.get('model')} is not a multimodal model")
+            return
+
         reply = fake._next_reply()
         if reply.status != 200:
             self._send_error(
@@ -349,7 +380,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         question = next(
             (
-                str(m.get("content", ""))
+                _text_of(m.get("content", ""))
                 for m in reversed(body.get("messages") or [])
                 if isinstance(m, dict) and m.get("role") == "user"
             ),
@@ -517,6 +548,8 @@ class FakeOpenAI:
         disconnects: streams the client abandoned before the end.
         completed_streams: streams that were sent to the end (``[DONE]``).
         model_list_requests: how many ``GET /v1/models`` were served.
+        text_only_models: models that refuse image parts with a 400, as vLLM does
+            ("<model> is not a multimodal model").
     """
 
     def __init__(
@@ -540,6 +573,7 @@ class FakeOpenAI:
         self.disconnects = 0
         self.completed_streams = 0
         self.model_list_requests = 0
+        self.text_only_models: set[str] = set()
         self._host = host.strip("[]")
         self._port = port
         self._script: deque[Reply] = deque()

@@ -262,7 +262,7 @@ LAYERS: list[set[str]] = [
     {"services"},
     {"tui", "cli_ingest"},
     {"cli_support"},
-    {"cli_commands", "cli_transfer", "cli_doctor"},
+    {"cli_commands", "cli_transfer", "cli_doctor", "cli_images"},
     {"cli_search"},
     {"cli"},
     {"launch"},

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from pathlib import Path
 from typing import ClassVar
 
 from textual import events, on, work
@@ -25,21 +26,24 @@ from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from chat_tui.config import missing_key_message
+from chat_tui.domain.attachments import Attachment
 from chat_tui.domain.models import Session
 from chat_tui.domain.text import clean_line
 from chat_tui.errors import ChatTuiError
 from chat_tui.services import bootstrap
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.tui.answer_sources import AnswerSources
+from chat_tui.tui.attach_images import ImageAttacher
 from chat_tui.tui.branch_editing import BranchEditing
 from chat_tui.tui.commands import ACTION_CONTEXT, chat_bindings
-from chat_tui.tui.messages import PromptSubmitted, SessionSelected
+from chat_tui.tui.messages import ImagePathPasted, PromptSubmitted, SessionSelected
 from chat_tui.tui.screens.history_search import HistorySearchScreen
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.session_dialogs import SessionDialogs
 from chat_tui.tui.session_export import export_open_session
 from chat_tui.tui.state_keeper import StateKeeper
 from chat_tui.tui.turn import play_turn
+from chat_tui.tui.widgets.attachments import AttachmentTray
 from chat_tui.tui.widgets.branch_switch import BranchSwitch
 from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
 from chat_tui.tui.widgets.message_cursor import MessageCursor, message_text
@@ -77,6 +81,7 @@ class ChatScreen(Screen[None]):
         self.sources = AnswerSources(self)
         self.dialogs = SessionDialogs(self)
         self.branching = BranchEditing(self)
+        self.images = ImageAttacher(self)
         #: Set by the App once the remembered choices are applied; start-up waits for it,
         #: so the status line and the prompt history show them from the first frame.
         self.choices_applied = asyncio.Event()
@@ -131,6 +136,7 @@ class ChatScreen(Screen[None]):
             yield SessionSidebar(id="sidebar")
             with Vertical(id="conversation"):
                 yield ChatView(id="chat")
+                yield AttachmentTray(id="attachments")
                 yield PromptInput(id="prompt")
                 yield StatusLine(id="status")
         yield Footer()
@@ -144,6 +150,10 @@ class ChatScreen(Screen[None]):
         if self._message_cursor is None:
             self._message_cursor = MessageCursor(self.chat_view)
         return self._message_cursor
+
+    @property
+    def tray(self) -> AttachmentTray:
+        return self.query_one("#attachments", AttachmentTray)
 
     @property
     def sidebar(self) -> SessionSidebar:
@@ -499,7 +509,19 @@ class ChatScreen(Screen[None]):
             self.notify("An answer is still streaming: press Esc to stop it.", severity="warning")
             return
         self.state_keeper.prompt_sent(event.text)
-        self.run_turn(event.text, self.branching.take())
+        self.run_turn(event.text, self.branching.take(), self.images.take())
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_attach_image(self) -> None:
+        await self.images.pick()
+
+    @on(ImagePathPasted)
+    def _image_pasted(self, event: ImagePathPasted) -> None:
+        self.attach_pasted(event.path)
+
+    @work(group="dialog", exit_on_error=False)
+    async def attach_pasted(self, path: Path) -> None:
+        await self.images.pasted(path)
 
     def action_regenerate(self) -> None:
         if self.guard_streaming() or self.session is None:
@@ -531,12 +553,18 @@ class ChatScreen(Screen[None]):
         self.notify(f"Copied {len(text)} characters.", timeout=2)
 
     @work(exclusive=True, group="llm", exit_on_error=False)
-    async def run_turn(self, text: str | None, edit_of: str | None = None) -> None:
+    async def run_turn(
+        self,
+        text: str | None,
+        edit_of: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> None:
         """Send ``text`` (or regenerate when None) and stream the answer into the pane.
 
-        ``edit_of``: the earlier question ``text`` is a new version of (a new branch).
+        ``edit_of``: the earlier question ``text`` is a new version of (a new branch);
+        ``attachments``: the images sent with it.
         """
-        await play_turn(self, text, edit_of)
+        await play_turn(self, text, edit_of, attachments)
 
     def restore_prompt(self, text: str) -> None:
         """Put an unsent message back in the prompt, unless something new was typed."""

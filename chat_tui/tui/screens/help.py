@@ -72,7 +72,7 @@ class HelpScreen(ModalScreen[None]):
             yield table
             yield Static(
                 Content(
-                    'Rebind keys in config.toml [keymap], e.g. "session.new" = "ctrl+t".  '
+                    'Rebind keys in config.toml [keymap], e.g. "session.new" = "f7".  '
                     "Every action is in the palette (ctrl+p).  Esc closes."
                 ),
                 classes="dialog-hint",

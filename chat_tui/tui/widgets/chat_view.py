@@ -50,6 +50,7 @@ from chat_tui.domain.models import Citation, Message, MessageStatus
 from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
+from chat_tui.tui.widgets.attachments import user_content
 from chat_tui.tui.widgets.branch_switch import BranchSwitch
 from chat_tui.tui.widgets.segments import (
     SEGMENT_CHARS,
@@ -124,7 +125,7 @@ class UserMessage(Static):
     """A user's turn, shown verbatim."""
 
     def __init__(self, message: Message) -> None:
-        super().__init__(Content(message.content), classes="user-message")
+        super().__init__(user_content(message), classes="user-message")
         self.message = message
 
 

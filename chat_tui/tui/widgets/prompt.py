@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from textual import events
 from textual.widgets import TextArea
 
+from chat_tui.services.attachments import pasted_image_path
 from chat_tui.tui.commands import ESC_DIGIT_KEYS, keys_of
-from chat_tui.tui.messages import PromptSubmitted
+from chat_tui.tui.messages import ImagePathPasted, PromptSubmitted
 
 
 def key_set(keys: str) -> frozenset[str]:
@@ -137,6 +138,18 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             self.insert("\n")
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste that is one image file's path (a file dropped on the terminal) attaches it.
+
+        A public handler, so it runs before TextArea's own paste; anything else is
+        pasted as text as usual.
+        """
+        path = pasted_image_path(event.text)
+        if path is not None:
+            event.stop()
+            event.prevent_default()
+            self.post_message(ImagePathPasted(path))
 
     def _show_entry(self, text: str, *, at_end: bool) -> None:
         self.text = text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from pathlib import Path
 
@@ -240,8 +241,9 @@ async def test_images_become_image_chunks_for_a_multimodal_embedder(
         for item in request.get("input", [])
         if isinstance(item, dict)
     ]
-    assert [item.get("image", "")[:22] for item in images if "image" in item] == [
-        "data:image/png;base64,"
+    # Sent as Jina documents it: the file's bare base64.
+    assert [item["image"] for item in images if "image" in item] == [
+        base64.b64encode(TINY_PNG).decode("ascii")
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import pytest
 
@@ -14,6 +15,9 @@ from chat_tui.retrieval.jina import JinaEmbedder
 from chat_tui.retrieval.openai_embed import OpenAIEmbedder, make_embedder
 from chat_tui.retrieval.types import Chunk
 from tests.support.fake_jina import FakeJina
+from tests.support.images import png_bytes
+
+PNG64 = base64.b64encode(png_bytes()).decode("ascii")
 
 
 def jina(fake: FakeJina, **overrides: object) -> JinaEmbedder:
@@ -101,14 +105,12 @@ async def test_concurrency_is_bounded(fake_jina: FakeJina) -> None:
 async def test_images_are_sent_as_objects_for_v4_and_dropped_for_v3(fake_jina: FakeJina) -> None:
     batch = [
         Chunk(id="1", source="/a.md", text="caption"),
-        Chunk(id="2", source="/a.png", text="a cat", image="data:image/png;base64,AAAA"),
+        Chunk(id="2", source="/a.png", text="a cat", image=f"data:image/png;base64,{PNG64}"),
     ]
     v4 = jina(fake_jina)
     await v4.embed_documents(batch)
-    assert fake_jina.requests[-1]["input"] == [
-        {"text": "caption"},
-        {"image": "data:image/png;base64,AAAA"},
-    ]
+    # Jina's documented form: the bare base64, no data: prefix.
+    assert fake_jina.requests[-1]["input"] == [{"text": "caption"}, {"image": PNG64}]
     v3 = jina(fake_jina, model="jina-embeddings-v3")
     await v3.embed_documents(batch)
     assert fake_jina.requests[-1]["input"] == ["caption", "a cat"]
