@@ -171,3 +171,29 @@ def test_ask_with_an_image_for_a_model_without_vision_is_one_line_exit_1(
     assert result.exit_code == 1, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "cannot read images (no vision support)" in lines[0], lines
+
+
+async def test_a_regenerated_answer_sees_the_image_again_and_an_edit_starts_without_it(
+    services: AppServices, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Branches and images together: a sibling answer is asked with the same question,
+    image included; an edited version of the question is a new message with its own
+    (here no) images, and the old version keeps its image."""
+    picture = write_png(tmp_path / "chart.png")
+    attachment = await services.chat.attachments.attach(picture)
+    session = services.repository.create_session("assistant")
+    fake_openai.script(Reply(content="first"), Reply(content="second"), Reply(content="third"))
+    await services.chat.send(session.id, "Read this chart", _ignore, attachments=[attachment])
+    await services.chat.regenerate(session.id, _ignore)
+    question = services.repository.messages(session.id)[0]
+    await services.chat.send(session.id, "Just guess", _ignore, edit_of=question.id)
+    await services.chat.aclose()
+    first, again, edited = (_parts(r) for r in fake_openai.requests)
+    assert first == again
+    assert [part["type"] for part in again] == ["text", "image_url"]
+    assert edited == "Just guess"
+    stored = services.repository.messages(session.id)
+    assert stored[0].attachments == (attachment,)
+    versions = [m for m in stored if m.role == "user"]
+    assert [m.content for m in versions] == ["Read this chart", "Just guess"]
+    assert versions[1].attachments == () and versions[1].parent_id == versions[0].parent_id
