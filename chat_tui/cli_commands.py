@@ -6,16 +6,15 @@ They reach the shared options and helpers in :mod:`chat_tui.cli_support`, never
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from chat_tui import cli_support as cli
+from chat_tui.cli_kb_search import KbSearch, run_kb_search, terminal_safe_json
 from chat_tui.domain.text import clean_line, clean_text
 from chat_tui.errors import ChatTuiError
 
@@ -32,18 +31,6 @@ def _services() -> Iterator[AppServices]:
         yield services
     finally:
         services.close()
-
-
-# JSON escapes C0 controls itself; these pass through ``ensure_ascii=False`` raw and a
-# terminal would act on them (C1 CSI 0x9b, bidi overrides, line separators). Escaping
-# them keeps the JSON exact: a parser reads back the same strings.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
-def terminal_safe_json(value: Any) -> str:
-    """``value`` as indented JSON whose text holds no character a terminal acts on."""
-    text = json.dumps(value, ensure_ascii=False, indent=2)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _session_or_fail(services: AppServices, session_id: str) -> Session:
@@ -234,31 +221,7 @@ def register(
         ] = False,
     ) -> None:
         """Search the knowledge base as the chat would."""
-        import asyncio
-
-        from chat_tui.services.knowledge import hit_records, search
-
-        settings = cli.load()
-        try:
-            result = asyncio.run(
-                search(settings, kb or settings.retrieval.knowledge_base, query, top)
-            )
-        except ChatTuiError as error:
-            cli.fail(clean_line(error))
-        if result.notice:
-            typer.echo(f"note: {clean_line(result.notice)}", err=True)
-        if as_json:
-            # Raw strings, exact after parsing: JSON escapes C0 controls (ESC is \u001b) and
-            # terminal_safe_json escapes the C1 and bidi characters a terminal would act on.
-            typer.echo(terminal_safe_json(hit_records(result.passages)))
-            return
-        if not result.passages:
-            typer.echo("no matching passages")
-        for n, passage in enumerate(result.passages, 1):
-            label = clean_line(passage.citation().label())
-            typer.echo(f"[{n}] {label}  (score {passage.score:.3f})")
-            snippet = clean_text(" ".join(passage.chunk.text.split()))
-            typer.echo(f"    {snippet[:300]}")
+        run_kb_search(KbSearch(query=query, kb=kb, top=top, as_json=as_json))
 
     @kb_app.command("remove")
     def kb_remove(path: Path, kb: Annotated[str, typer.Option("--kb")] = "") -> None:
