@@ -63,6 +63,12 @@ _ENGLISH_FILTERS: list[Any] = [
 #: (``bench/bench_eval.py --modes bm25 --analyzer A``, recall@5 / MRR) "english" ties
 #: "jieba" in English (0.836 / 0.708 vs 0.836 / 0.690) and fails Chinese (0.562 vs
 #: 0.958), so "jieba", which serves both in one knowledge base, is the default.
+#: Tried on the seen Chinese set (78 questions, 30 of them on man pages) and not kept:
+#: CJK character bigrams added beside jieba's words (as one ASCII token each, in
+#: ``search_text`` and the query): recall@5 0.795 -> 0.808, but the unseen set went
+#: 0.583 -> 0.500; single characters as well: 0.808; the man page's NAME line
+#: repeated: 0.795. Milvus's jieba already cuts long words into their parts (人民共和
+#: finds 中华人民共和国); the misses left are synonyms (改名 / 重命名, 开头 / 起始).
 ANALYZERS: dict[str, dict[str, Any]] = {
     "jieba": {
         "tokenizer": "jieba",
