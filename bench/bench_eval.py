@@ -285,6 +285,9 @@ async def run(args: argparse.Namespace) -> int:
     corpora = Path(args.corpora)
     questions = load_questions(unseen=args.unseen, quick=args.quick)
     questions = [q for q in questions if (corpora / q.corpus).is_dir()]
+    if args.corpus:  # e.g. only the man pages while tuning the Chinese analyzer
+        wanted = {c.strip() for c in args.corpus.split(",") if c.strip()}
+        questions = [q for q in questions if q.corpus in wanted]
     if not questions:
         print(f"no questions whose corpus is under {corpora}", file=sys.stderr)
         return 2
@@ -346,6 +349,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="the quick subset (debian-reference)")
     parser.add_argument("--unseen", action="store_true", help="the held-out sets")
     parser.add_argument("--misses", action="store_true", help="list missed questions")
+    parser.add_argument("--corpus", default="", help="only these corpora (comma-separated)")
     parser.add_argument("--sweep", action="store_true", help="fusion k x dense weight")
     parser.add_argument("--embedder", default="fake", choices=("fake", "minilm"))
     parser.add_argument(

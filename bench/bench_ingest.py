@@ -207,7 +207,7 @@ def bench_our_side(work: Path, url: str, key: str, fake_pid: int, chunks: int) -
     )
 
 
-def bench_milvus(work: Path, url: str, key: str, chunks: int) -> None:
+def bench_milvus(work: Path, url: str, key: str, chunks: int, *, bm25_only: bool = False) -> None:
     from chat_tui.retrieval.milvus_server import (
         ensure_local_server,
         running_local_server,
@@ -215,7 +215,9 @@ def bench_milvus(work: Path, url: str, key: str, chunks: int) -> None:
     )
 
     corpus = work / "throughput"
-    settings = settings_for(work / "data-milvus", url, key)
+    # BM25 only: no embedding settings, as a user without a key ingests.
+    settings = settings_for(work / "data-milvus", "" if bm25_only else url, key)
+    dims = "BM25 only" if bm25_only else "1024-d"
     started = time.perf_counter()
     ensure_local_server(settings.knowledge_dir, idle_seconds=300)
     print(f"[milvus lite] server start {time.perf_counter() - started:.2f} s")
@@ -227,7 +229,7 @@ def bench_milvus(work: Path, url: str, key: str, chunks: int) -> None:
         report = asyncio.run(ingest_paths([corpus], settings=settings))
         wall = time.perf_counter() - began
         print(
-            f"  {report.chunks:,} chunks, {len(report.added):,} files, 1024-d: {wall:.2f} s "
+            f"  {report.chunks:,} chunks, {len(report.added):,} files, {dims}: {wall:.2f} s "
             f"= {report.chunks / wall:,.0f} chunks/s, {len(report.added) / wall:.1f} files/s"
         )
         print(
@@ -299,6 +301,8 @@ def main() -> int:
     parser.add_argument("--analyzer", choices=("jieba", "english", "standard"), default="jieba")
     parser.add_argument("--flush-chunks", type=int, default=None, help="flush every N chunks")
     parser.add_argument("--skip-reingest", action="store_true")
+    parser.add_argument("--skip-ours", action="store_true", help="no in-memory runs")
+    parser.add_argument("--bm25-only", action="store_true", help="Milvus run without vectors")
     options = parser.parse_args()
     if options.analyzer != "jieba":
         from chat_tui.retrieval import milvus_schema
@@ -311,9 +315,13 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     fake, url, key = start_fake()
     try:
-        bench_our_side(work, url, key, fake.pid, options.chunks)
+        if options.skip_ours:
+            corpus = work / "throughput"
+            write_corpus(corpus, files=max(1, options.chunks // 20), chunks_per_file=20)
+        else:
+            bench_our_side(work, url, key, fake.pid, options.chunks)
         if not options.skip_milvus:
-            bench_milvus(work, url, key, options.chunks)
+            bench_milvus(work, url, key, options.chunks, bm25_only=options.bm25_only)
             if not options.skip_reingest:
                 bench_reingest(work, options.files)
     finally:

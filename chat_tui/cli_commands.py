@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chat_tui import cli_support as cli
+from chat_tui.cli_kb_search import KbSearch, run_kb_search
 from chat_tui.domain.text import clean_line, clean_text, terminal_safe_json
 from chat_tui.errors import ChatTuiError
 
@@ -225,31 +226,7 @@ def register(
         ] = False,
     ) -> None:
         """Search the knowledge base as the chat would."""
-        import asyncio
-
-        from chat_tui.services.knowledge import hit_records, search
-
-        settings = cli.load()
-        try:
-            result = asyncio.run(
-                search(settings, kb or settings.retrieval.knowledge_base, query, top)
-            )
-        except ChatTuiError as error:
-            cli.fail(clean_line(error))
-        if result.notice:
-            typer.echo(f"note: {clean_line(result.notice)}", err=True)
-        if as_json:
-            # Raw strings, exact after parsing: JSON escapes C0 controls (ESC is \u001b) and
-            # terminal_safe_json escapes the C1 and bidi characters a terminal would act on.
-            typer.echo(terminal_safe_json(hit_records(result.passages)))
-            return
-        if not result.passages:
-            typer.echo("no matching passages")
-        for n, passage in enumerate(result.passages, 1):
-            label = clean_line(passage.citation().label())
-            typer.echo(f"[{n}] {label}  (score {passage.score:.3f})")
-            snippet = clean_text(" ".join(passage.chunk.text.split()))
-            typer.echo(f"    {snippet[:300]}")
+        run_kb_search(KbSearch(query=query, kb=kb, top=top, as_json=as_json))
 
     @kb_app.command("remove")
     def kb_remove(path: Path, kb: Annotated[str, typer.Option("--kb")] = "") -> None:

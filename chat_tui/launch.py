@@ -38,7 +38,8 @@ SESSIONS_LIST_OPTIONS = {"--role": "role", "-r": "role"}
 
 
 def fast_command(argv: Sequence[str]) -> bool:
-    """Run ``argv`` without typer: ``--version``, a plain ``sessions list``, ``roles list``.
+    """Run ``argv`` without typer: ``--version``, a plain ``sessions list``, ``roles list``
+    and ``kb search`` (:mod:`chat_tui.cli_kb_search`).
 
     typer's parsing imports pydantic (~100 ms of a 300 ms budget); these commands are
     run from scripts and prompts, so their simple spellings are read here. Anything
@@ -52,6 +53,14 @@ def fast_command(argv: Sequence[str]) -> bool:
         return True
     if list(argv) == ["roles", "list"]:
         print_roles()
+        return True
+    if list(argv[:2]) == ["kb", "search"]:
+        from chat_tui.cli_kb_search import parse_kb_search, run_kb_search
+
+        search = parse_kb_search(argv[2:])
+        if search is None:
+            return False
+        run_kb_search(search)
         return True
     if list(argv[:2]) != ["sessions", "list"]:
         return False

@@ -114,16 +114,25 @@ class MilvusConnection:
 
     @staticmethod
     def _connect_client(settings: Settings) -> tuple[Any, str]:
-        quiet_grpc()
-        from pymilvus import MilvusClient
+        from concurrent.futures import ThreadPoolExecutor
 
         from chat_tui.retrieval.milvus_server import milvus_connection
 
-        _route_pymilvus_logs()
+        quiet_grpc()
+        # Importing pymilvus (~1 s: pandas, grpc, protobufs) and starting the local
+        # server (~1 s, in its own process) do not need each other: the server comes
+        # up while pymilvus is imported (ensure_local_server mostly waits on a socket).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="milvus-start") as pool:
+            where = pool.submit(
+                milvus_connection,
+                settings.knowledge_dir,
+                settings.milvus.uri,
+                settings.milvus.token,
+            )
+            from pymilvus import MilvusClient
 
-        uri, token = milvus_connection(
-            settings.knowledge_dir, settings.milvus.uri, settings.milvus.token
-        )
+            _route_pymilvus_logs()
+            uri, token = where.result()
         try:
             return MilvusClient(uri=uri, token=token, grpc_options=KEEPALIVE), uri
         except Exception as error:  # noqa: BLE001 - pymilvus raises many kinds

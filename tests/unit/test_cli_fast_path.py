@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer.main
 
 from chat_tui.cli import app
+from chat_tui.cli_kb_search import KB_SEARCH_FLAGS, KB_SEARCH_OPTIONS, KbSearch, parse_kb_search
 from chat_tui.launch import SESSIONS_LIST_OPTIONS, TUI_OPTIONS, fast_command, tui_only_options
 
 
@@ -69,3 +70,43 @@ def test_the_roles_list_shortcut_is_taken_only_for_a_command_without_options() -
     group = typer.main.get_command(app)
     command = group.commands["roles"].commands["list"]  # type: ignore[attr-defined]
     assert [p for p in command.params if p.name != "help"] == []
+
+
+def test_the_kb_search_shortcut_knows_exactly_the_options_of_the_command() -> None:
+    group = typer.main.get_command(app)
+    command = group.commands["kb"].commands["search"]  # type: ignore[attr-defined]
+    typer_options = {
+        opt: param.name
+        for param in command.params
+        if param.name not in ("help", "query")
+        for opt in param.opts
+    }
+    assert typer_options == {
+        **{opt: name for opt, name in KB_SEARCH_OPTIONS.items()},
+        **{opt: name for opt, name in KB_SEARCH_FLAGS.items()},
+    }
+
+
+def test_plain_kb_searches_are_read_and_everything_else_goes_to_typer() -> None:
+    assert parse_kb_search(["wombat burrows"]) == KbSearch("wombat burrows")
+    assert parse_kb_search(["--kb", "notes", "q", "-k", "3", "--json"]) == KbSearch(
+        "q", kb="notes", top=3, as_json=True
+    )
+    assert parse_kb_search(["--top=12", "q", "--kb=x"]) == KbSearch("q", kb="x", top=12)
+    for argv in (
+        [],  # no query: typer says so
+        ["--help"],
+        ["q", "--help"],
+        ["a", "b"],  # two queries
+        ["-q"],
+        ["q", "--top", "x"],  # not a number: typer says so
+        ["q", "--top", "-1"],
+        ["q", "--top", "\u0663"],  # a non-ASCII digit
+        ["q", "--top"],  # missing value
+        ["q", "--json=yes"],
+        ["q", "--kb", "a", "--kb", "b"],  # twice
+        ["q", "--topp", "3"],  # a typo
+        ["--", "-q"],
+    ):
+        assert parse_kb_search(argv) is None, argv
+        assert not fast_command(["kb", "search", *argv]), argv

@@ -139,6 +139,13 @@ def test_listing_imports_no_argument_parser_and_no_client(argv: list[str], tmp_p
         assert heavy not in modules, f"chat-tui {' '.join(argv)} imports {heavy}"
 
 
+def test_a_plain_kb_search_imports_no_argument_parser(tmp_path: Path) -> None:
+    # No knowledge base yet: nothing to open, so not even the store's client is needed.
+    modules = imported_by_command(["kb", "search", "hello", "--top", "3"], tmp_path)
+    for heavy in ("typer", "click", "pydantic", *_HEAVY_FOR_COMMANDS):
+        assert heavy not in modules, f"chat-tui kb search imports {heavy}"
+
+
 def test_kb_search_help_imports_no_store_and_no_ui(tmp_path: Path) -> None:
     modules = imported_by_command(["kb", "search", "--help"], tmp_path)
     assert "typer" in modules  # typer prints the help: the probe sees real imports
@@ -170,6 +177,7 @@ def test_the_command_modules_import_one_way() -> None:
         "chat_tui.cli_transfer": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli_doctor": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli_ingest": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
+        "chat_tui.cli_kb_search": {"chat_tui.cli", "chat_tui.cli_commands", "chat_tui.launch"},
         "chat_tui.cli": {"chat_tui.launch"},
     }
     for module, forbidden in below.items():
@@ -262,6 +270,7 @@ LAYERS: list[set[str]] = [
     {"services"},
     {"tui", "cli_ingest"},
     {"cli_support"},
+    {"cli_kb_search"},
     {"cli_commands", "cli_transfer", "cli_doctor", "cli_images"},
     {"cli_search"},
     {"cli"},

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,3 +76,24 @@ def test_kb_search_json_error_is_one_line_on_stderr(runner: CliRunner, tmp_path:
     assert result.exit_code != 0
     assert result.stdout.strip() == "" or not result.stdout.strip().startswith("[")
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
+
+
+def test_the_typer_free_start_prints_what_typer_prints(runner: CliRunner, tmp_path: Path) -> None:
+    # ``chat-tui kb search`` in plain spellings skips typer (chat_tui.launch): as a real
+    # process it must print exactly what the typer command prints, text and JSON.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "wombat\x1b[31m.md").write_text(HOSTILE, encoding="utf-8")
+    (docs / "other.md").write_text("# Otters\n\nOtters hold hands while asleep.\n", "utf-8")
+    assert runner.invoke(app, ["ingest", str(docs)]).exit_code == 0
+    for argv in (
+        ["kb", "search", "wombats burrows"],
+        ["kb", "search", "wombats burrows", "--json", "-k", "1"],
+        ["kb", "search", "--top=3", "zzqxj"],
+    ):
+        by_typer = runner.invoke(app, argv)
+        started = subprocess.run(
+            [sys.executable, "-m", "chat_tui", *argv], capture_output=True, text=True, check=False
+        )
+        assert started.returncode == by_typer.exit_code == 0, started.stderr
+        assert started.stdout == by_typer.stdout, argv

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -233,3 +234,25 @@ def test_a_fifo_swapped_in_is_refused_without_blocking(tmp_path: Path) -> None:
     assert reason(fifo) == "a FIFO"  # returns: opened non-blocking, checked on the fd
     with pytest.raises(IngestError, match="device"):
         read_file_bytes(Path("/dev/zero"), 1)
+
+
+def test_pdf_text_comes_from_pdfium_and_what_it_cannot_open_goes_to_pypdf(
+    tmp_path: Path,
+) -> None:
+    import pypdf
+
+    from chat_tui.ingest.loaders import _pdfium_pages
+
+    data = make_pdf(["Otters hold hands.", "Wombats dig."])
+    pages = _pdfium_pages(data)
+    assert pages is not None and "Otters hold hands." in pages[0]
+    # A password PDFium does not have: pypdf names the reason, as before.
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    locked = io.BytesIO()
+    writer.write(locked)
+    assert _pdfium_pages(locked.getvalue()) is None
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(locked.getvalue())
+    assert reason(path) == "encrypted PDF"
+    assert _pdfium_pages(data[:60]) is None  # damaged: pypdf says "corrupt" (test above)
