@@ -175,6 +175,14 @@ ACTIONS: tuple[Action, ...] = (
         context="chat",
     ),
     Action(
+        "chat.images",
+        "v",
+        "preview_images",
+        "Images",
+        "Show the selected message's images (a half-block preview, any terminal)",
+        context="chat",
+    ),
+    Action(
         "chat.edit",
         "e",
         "edit_message",

@@ -32,7 +32,7 @@ def test_ctrl_t_tab_completion_and_a_dropped_file_attach_images(
     chat_tui_in_tmux: Start, fake_server: FakeOpenAI, tmp_path: Path, size: tuple[int, int]
 ) -> None:
     pictures = tmp_path / "home" / "Pictures"
-    write_png(pictures / "holiday.png")
+    write_png(pictures / "holiday.png", width=40, height=20)
     dropped = write_png(pictures / "my cat.png", rgb=(5, 5, 5))
     fake_server.script(Reply(content="Two pictures."))
     tmux = chat_tui_in_tmux(size)
@@ -62,3 +62,15 @@ def test_ctrl_t_tab_completion_and_a_dropped_file_attach_images(
     tmux.wait(lambda s: "Two pictures." in s and "tokens" in s, "the answer")
     screen = tmux.screen()
     assert "▣ holiday.png" in screen and "▣ my cat.png" in screen  # in the sent message
+
+    # ctrl+o selects the answer, up the question with the images; v previews them,
+    # drawn as half blocks in the images' colours; Esc closes.
+    tmux.send_bytes("\x0f")
+    tmux.send_bytes("\x1b[A")
+    tmux.send_bytes("v")
+    tmux.wait(lambda s: "2 images" in s and "▀" in s, "the previews")
+    # Each preview line is coloured cells: a foreground colour escape before its blocks.
+    drawn = [line for line in tmux.styled_screen().splitlines() if "▀▀▀" in line]
+    assert drawn and all("\x1b[" in line and "38;" in line for line in drawn)
+    tmux.send_bytes("\x1b")
+    tmux.wait_gone("2 images")

@@ -124,6 +124,10 @@ class Tmux:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", self.target, check=False).stdout
 
+    def styled_screen(self) -> str:
+        """The screen with its colours and styles, as SGR escape sequences (``-e``)."""
+        return self._tmux("capture-pane", "-p", "-e", "-t", self.target, check=False).stdout
+
     def raw(self) -> bytes:
         try:
             return self.raw_path.read_bytes()

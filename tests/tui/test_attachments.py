@@ -127,3 +127,46 @@ async def test_a_hostile_image_name_in_history_is_shown_inert(services) -> None:
         shown = str(app.query_one(UserMessage).render())
         assert "\x1b" not in shown and "\x07" not in shown
         assert shown.splitlines()[1].startswith("▣ \\x1b]0;owned\\x07evil")
+
+
+async def test_v_previews_the_selected_messages_images_and_says_when_one_is_gone(
+    services, fake_openai, tmp_path: Path
+) -> None:
+    from textual.widgets import Static
+
+    from chat_tui.tui.screens.image_preview import ImagePreviewScreen
+
+    red = await services.chat.attachments.attach(
+        write_png(tmp_path / "red.png", width=32, height=16, rgb=(200, 30, 30))
+    )
+    gone = await services.chat.attachments.attach(write_png(tmp_path / "gone.png", rgb=(1, 2, 3)))
+    session = services.repository.create_session("assistant")
+    fake_openai.script(Reply(content="Two images."))
+
+    async def ignore(_event: object) -> None:
+        return None
+
+    await services.chat.send(session.id, "Look", ignore, attachments=[red, gone])
+    services.chat.attachments.blobs.path_for(gone.digest).unlink()
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: bool(app.query(UserMessage)), "history shown")
+        await pilot.press("ctrl+o", "up", "v")
+        await until(pilot, lambda: isinstance(app.screen, ImagePreviewScreen), "the previews")
+        screen = app.screen
+
+        def drawn(number: int) -> str:
+            return str(screen.query_one(f"#preview-{number}", Static).render())
+
+        await until(pilot, lambda: "▀" in drawn(0) and "drawing" not in drawn(1), "drawn")
+        assert drawn(0).splitlines() == ["▀" * 32] * 8  # 32x16 px: 32 cells x 8 rows
+        assert "not stored any more" in drawn(1)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ImagePreviewScreen), "closed")
+        # On the answer below (no images), v says what to select instead.
+        await pilot.press("down", "v")
+        await until(
+            pilot,
+            lambda: any("with images" in n for n in notifications(app, "warning")),
+            "the hint",
+        )

@@ -38,6 +38,7 @@ from chat_tui.tui.branch_editing import BranchEditing
 from chat_tui.tui.commands import ACTION_CONTEXT, chat_bindings
 from chat_tui.tui.messages import ImagePathPasted, PromptSubmitted, SessionSelected
 from chat_tui.tui.screens.history_search import HistorySearchScreen
+from chat_tui.tui.screens.image_preview import ImagePreviewScreen
 from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.session_dialogs import SessionDialogs
 from chat_tui.tui.session_export import export_open_session
@@ -45,7 +46,7 @@ from chat_tui.tui.state_keeper import StateKeeper
 from chat_tui.tui.turn import play_turn
 from chat_tui.tui.widgets.attachments import AttachmentTray
 from chat_tui.tui.widgets.branch_switch import BranchSwitch
-from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView
+from chat_tui.tui.widgets.chat_view import SMALL_BACKLOG, AnswerView, ChatView, UserMessage
 from chat_tui.tui.widgets.message_cursor import MessageCursor, message_text
 from chat_tui.tui.widgets.prompt import PromptHistory, PromptInput, key_set
 from chat_tui.tui.widgets.sidebar import SessionSidebar
@@ -642,6 +643,16 @@ class ChatScreen(Screen[None]):
         code, number, count = found
         self.app.copy_to_clipboard(code)
         self.notify(f"Copied code block {number} of {count} ({len(code)} characters).", timeout=2)
+
+    def action_preview_images(self) -> None:
+        widget = self.message_cursor.selected
+        message = widget.message if isinstance(widget, UserMessage) else None
+        if message is None or not message.attachments:
+            self.notify("Select a message with images first (up/down).", severity="warning")
+            return
+        self.app.push_screen(
+            ImagePreviewScreen(self.services.chat.attachments, message.attachments)
+        )
 
     def action_toggle_full_paths(self) -> None:
         widget = self.message_cursor.selected

@@ -3,8 +3,8 @@
 Why a module: the chat view, the prompt and the chat screen each need a piece of
 this (a chip line under a sent message, a tray of removable chips before sending),
 and keeping it here keeps those busy files to a line or two. Chips show the file's
-name and size, made safe by ``Attachment.label``; no image preview is drawn (a
-terminal image protocol was left out, see the README).
+name and size, made safe by ``Attachment.label``; the pictures themselves are in
+the preview dialog (``v`` on a selected message, ``tui.screens.image_preview``).
 """
 
 from __future__ import annotations
