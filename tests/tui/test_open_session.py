@@ -27,13 +27,15 @@ async def test_opening_a_long_session_does_not_load_the_page_before_it(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await app.chat_screen.history_shown()
         chat = app.query_one("#chat", ChatView)
+        first_page = 120 - chat.hidden_count
+        assert 2 <= first_page <= FIRST_PAGE
         await until(pilot, lambda: not chat.opening, "the page to be laid out")
         await pilot.pause()
-        assert chat.hidden_count == 120 - FIRST_PAGE
+        assert chat.hidden_count == 120 - first_page
         assert chat.scroll_y == chat.max_scroll_y > 0  # at the end, the newest message
         # Scrolling to the top still brings the page before it in.
         await pilot.press("ctrl+home")
-        await until(pilot, lambda: chat.hidden_count == 120 - FIRST_PAGE - PAGE_SIZE, "a page")
+        await until(pilot, lambda: chat.hidden_count == 120 - first_page - PAGE_SIZE, "a page")
 
 
 async def test_a_last_page_too_short_to_scroll_brings_in_the_one_before(services) -> None:  # type: ignore[no-untyped-def]
@@ -49,3 +51,36 @@ async def test_a_last_page_too_short_to_scroll_brings_in_the_one_before(services
         await until(pilot, lambda: not chat.opening, "the page to be laid out")
         await pilot.pause()
         assert chat.max_scroll_y > 0
+
+
+def test_the_first_page_is_cut_by_estimated_height_not_only_by_count() -> None:
+    from chat_tui.tui.widgets.paging import SCREENS_AHEAD, estimated_rows, first_page_size
+
+    short = [Message("s", "user", f"q{n}") for n in range(40)]
+    assert first_page_size(short, 80, 20, FIRST_PAGE) == FIRST_PAGE  # 14 x 3 rows < 60
+    long_answer = Message("s", "assistant", ("word " * 40 + "\n\n") * 30)  # 122 rows at 80
+    assert estimated_rows(long_answer, 80) > SCREENS_AHEAD * 20
+    assert first_page_size([*short, long_answer], 80, 20, FIRST_PAGE) == 1
+    assert first_page_size([*short, long_answer], 80, 50, FIRST_PAGE) > 1  # 122 rows < 150
+    # A pane not laid out yet (no size): the fixed count.
+    assert first_page_size([*short, long_answer], 0, 0, FIRST_PAGE) == FIRST_PAGE
+    assert first_page_size(short[:3], 0, 0, FIRST_PAGE) == 3
+
+
+async def test_a_session_of_long_answers_mounts_only_what_fills_the_pane(services) -> None:  # type: ignore[no-untyped-def]
+    # 14 answers of ~3,000 characters mounted hundreds of Markdown blocks to show two.
+    paragraph = "Some words of an answer. " * 12 + "\n\n"
+    long_session(services, 20, "## Answer {n}\n\n" + paragraph * 10)
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.chat_screen.history_shown()
+        chat = app.query_one("#chat", ChatView)
+        await until(pilot, lambda: not chat.opening, "the page to be laid out")
+        await pilot.pause()
+        shown = 40 - chat.hidden_count
+        assert 2 <= shown < FIRST_PAGE
+        # The page still fills the pane (several times): the newest message at the end.
+        assert chat.max_scroll_y > chat.size.height
+        assert chat.scroll_y == chat.max_scroll_y
+        await pilot.press("ctrl+home")
+        await until(pilot, lambda: 40 - chat.hidden_count > shown, "the page before")

@@ -49,6 +49,7 @@ from chat_tui.domain.models import Citation, Message, MessageStatus
 from chat_tui.domain.plurals import passages_summary
 from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
+from chat_tui.tui.widgets.paging import first_page_size
 from chat_tui.tui.widgets.segments import (
     SEGMENT_CHARS,
     SEGMENT_HARD_CHARS,
@@ -61,8 +62,8 @@ if TYPE_CHECKING:
     # first frame shows no answer (history is mounted just after it).
     from textual.widgets import Markdown
 
-#: Messages shown when a session opens (enough to fill a tall terminal) and per
-#: "show earlier" page.
+#: Messages shown when a session opens, at most (fewer when they fill the pane several
+#: times over, see ``paging``), and per "show earlier" page.
 FIRST_PAGE = 14
 PAGE_SIZE = 30
 #: Scrolled this close to the top of what is mounted, the previous page comes in.
@@ -580,7 +581,8 @@ class ChatView(VerticalScroll):
         self._opening = "mounting"
         try:
             await self.remove_children()
-            self.hidden_count = max(0, len(messages) - FIRST_PAGE)
+            page = first_page_size(messages, self.size.width, self.size.height, FIRST_PAGE)
+            self.hidden_count = max(0, len(messages) - page)
             self._all = list(messages)
             widgets: list[Static | AnswerView | Button] = []
             if self.hidden_count:
