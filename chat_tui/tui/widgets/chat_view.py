@@ -52,6 +52,7 @@ from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
 from chat_tui.tui.widgets.attachments import user_content
 from chat_tui.tui.widgets.branch_switch import BranchSwitch
+from chat_tui.tui.widgets.paging import first_page_size
 from chat_tui.tui.widgets.segments import (
     SEGMENT_CHARS,
     SEGMENT_HARD_CHARS,
@@ -64,8 +65,8 @@ if TYPE_CHECKING:
     # first frame shows no answer (history is mounted just after it).
     from textual.widgets import Markdown
 
-#: Messages shown when a session opens (enough to fill a tall terminal) and per
-#: "show earlier" page.
+#: Messages shown when a session opens, at most (fewer when they fill the pane several
+#: times over, see ``paging``), and per "show earlier" page.
 FIRST_PAGE = 14
 PAGE_SIZE = 30
 #: Scrolled this close to the top of what is mounted, the previous page comes in.
@@ -482,6 +483,10 @@ class ChatView(VerticalScroll):
         self.branch_marks: dict[str, BranchPosition] = {}
         #: ``reveal_message`` holds ``_keep`` until its scroll after the next refresh.
         self._revealing = False
+        #: From replacing the pane until its layouts settle ("mounting", "mounted",
+        #: "laid out"): the scroll position is Textual's (0 while the new page has no
+        #: height yet), not the user's.
+        self._opening = ""
 
     def on_mount(self) -> None:
         self._repaint_timer: Timer | None = None
@@ -491,6 +496,11 @@ class ChatView(VerticalScroll):
         self.screen.screen_layout_refresh_signal.subscribe(
             self, self._layout_refreshed, immediate=True
         )
+
+    @property
+    def opening(self) -> bool:
+        """Whether a session's page is still being mounted or laid out (see ``show_messages``)."""
+        return bool(self._opening)
 
     def _layout_refreshed(self, _screen: object) -> None:
         """After layouts settle (or every ``REPAINT_MAX_WAIT`` while they go on), repaint
@@ -507,6 +517,8 @@ class ChatView(VerticalScroll):
         the screen's public layout signal reports; the repaint is only marked here and
         drawn when no batch is open.
         """
+        if self._opening == "mounted":
+            self._opening = "laid out"
         now = time.monotonic()
         if self._repaint_timer is None:
             self._repaint_due = now + REPAINT_MAX_WAIT
@@ -522,6 +534,11 @@ class ChatView(VerticalScroll):
         # here on the scroll position is the user's again (a scrollbar drag included).
         if not self._revealing:
             self._keep = None
+        if self._opening == "laid out":
+            self._opening = ""
+            # A page too short to scroll (or a view left at the top) brings in the one
+            # before it, as scrolling up would.
+            self._scrolled(self.scroll_y)
         if self.is_attached:
             self.screen.refresh()
 
@@ -570,14 +587,19 @@ class ChatView(VerticalScroll):
     async def show_messages(self, messages: Sequence[Message]) -> None:
         """Replace the pane with a session's messages (the most recent page)."""
         self._keep = None
-        await self.remove_children()
-        self.hidden_count = max(0, len(messages) - FIRST_PAGE)
-        self._all = list(messages)
-        widgets: list[Static | AnswerView | Button] = []
-        if self.hidden_count:
-            widgets.append(self._earlier_button())
-        widgets.extend(self._widgets_for(messages[self.hidden_count :]))
-        await self.mount_all(widgets)
+        self._opening = "mounting"
+        try:
+            await self.remove_children()
+            page = first_page_size(messages, self.size.width, self.size.height, FIRST_PAGE)
+            self.hidden_count = max(0, len(messages) - page)
+            self._all = list(messages)
+            widgets: list[Static | AnswerView | Button] = []
+            if self.hidden_count:
+                widgets.append(self._earlier_button())
+            widgets.extend(self._widgets_for(messages[self.hidden_count :]))
+            await self.mount_all(widgets)
+        finally:
+            self._opening = "mounted"
         self.anchor()
         self.scroll_end(animate=False, immediate=True)
 
@@ -612,6 +634,11 @@ class ChatView(VerticalScroll):
 
     def _scrolled(self, y: float) -> None:
         """Near the top of what is mounted: bring in the page of messages before it."""
+        if self._opening:
+            # Opening a session: the pane is at 0 until the new page is laid out; loading
+            # the page before it then cost as much again as opening (seen: 30 more
+            # messages mounted on every open of a long session).
+            return
         if self.hidden_count and y <= EARLIER_MARGIN and not self._loading_earlier:
             self.call_later(self.show_earlier)
 
