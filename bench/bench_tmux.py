@@ -363,6 +363,7 @@ def build_history(history_dir: Path) -> None:
 
     from chat_tui.domain.models import Message, Session
     from chat_tui.storage.tinydb_repo import TinyDBRepository
+    from tests.support.history import import_sessions
 
     populate(history_dir, sessions=1000, messages=50000)
     with TinyDBRepository(history_dir) as repository:
@@ -395,7 +396,8 @@ def build_history(history_dir: Path) -> None:
                     model="bench-model",
                 )
             )
-        repository.import_sessions([(big, messages)])
+    import_sessions(history_dir, [(big, messages)])
+    with TinyDBRepository(history_dir) as repository:
         order = [s.id for s in repository.list_sessions("assistant")]
         assert order.index(big.id) == 1, "the big session must come next after the newest"
 
