@@ -21,6 +21,7 @@ from textual.widget import Widget
 
 from chat_tui.domain.models import Message, Session
 from chat_tui.tui.host import ActionHost
+from chat_tui.tui.widgets.attachments import AttachmentTray
 from chat_tui.tui.widgets.chat_view import AnswerView, ChatView, UserMessage
 from chat_tui.tui.widgets.message_cursor import MessageCursor
 from chat_tui.tui.widgets.prompt import PromptInput
@@ -50,6 +51,9 @@ class BranchHost(ActionHost, Protocol):
 
     async def show_history(self, session: Session) -> None: ...
 
+    @property
+    def tray(self) -> AttachmentTray: ...
+
 
 class BranchEditing:
     """The edit mode and the branch switches of the chat screen.
@@ -62,6 +66,9 @@ class BranchEditing:
         self.host = host
         #: The question being edited (its text is in the prompt), or None.
         self.editing: Message | None = None
+        #: The images the edit put on the tray (the question's own), taken off again if
+        #: the edit is cancelled.
+        self._carried: tuple[str, ...] = ()
 
     # -- edit mode
 
@@ -84,6 +91,10 @@ class BranchEditing:
         prompt.move_cursor(prompt.document.end)
         prompt.border_title = EDITING_TITLE
         prompt.add_class(EDITING)
+        # The new version keeps the question's images unless the user takes them off.
+        pending = {a.digest for a in host.tray.pending}
+        self._carried = tuple(a.digest for a in message.attachments if a.digest not in pending)
+        host.tray.add(message.attachments)
         host.message_cursor.clear()
         for widget in host.message_cursor.messages():
             widget.set_class(widget is host.message_cursor.widget_of(message.id), EDITING)
@@ -101,7 +112,9 @@ class BranchEditing:
         """Esc in the prompt: leave the edit mode, the prompt emptied. False if not editing."""
         if self.editing is None:
             return False
+        carried = self._carried
         self._leave()
+        self.host.tray.discard(carried)
         self.host.prompt.clear()
         self.host.notify("Edit cancelled.", timeout=2)
         return True
@@ -113,6 +126,7 @@ class BranchEditing:
 
     def _leave(self) -> None:
         self.editing = None
+        self._carried = ()
         prompt = self.host.prompt
         prompt.border_title = None
         prompt.remove_class(EDITING)

@@ -170,3 +170,37 @@ async def test_v_previews_the_selected_messages_images_and_says_when_one_is_gone
             lambda: any("with images" in n for n in notifications(app, "warning")),
             "the hint",
         )
+
+
+async def test_editing_a_question_keeps_its_images_and_a_cancel_takes_them_off(
+    services, fake_openai, tmp_path: Path
+) -> None:
+    picture = write_png(tmp_path / "chart.png", width=8, height=8)
+    attachment = await services.chat.attachments.attach(picture)
+    session = services.repository.create_session("assistant")
+    fake_openai.script(Reply(content="A chart."), Reply(content="Still a chart."))
+
+    async def ignore(_event: object) -> None:
+        return None
+
+    await services.chat.send(session.id, "Read this", ignore, attachments=[attachment])
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: bool(app.query(UserMessage)), "history shown")
+        await pilot.press("ctrl+o", "up", "e")
+        await until(pilot, lambda: chips(app) != [], "the question's image on the tray")
+        assert chips(app)[0].startswith("▣ chart.png")
+        await pilot.press("escape")  # cancel: the prompt empties and the image goes
+        await until(pilot, lambda: chips(app) == [], "the tray emptied")
+        await pilot.press("ctrl+o", "up", "e")
+        await until(pilot, lambda: chips(app) != [], "the image again")
+        prompt = app.query_one(PromptInput)
+        prompt.text = "Read this one, carefully"
+        await pilot.press("enter")
+        await until(pilot, lambda: len(fake_openai.requests) == 2, "the edited version sent")
+        await app.workers.wait_for_complete()
+        parts = fake_openai.requests[1]["messages"][-1]["content"]
+        assert parts[0] == {"type": "text", "text": "Read this one, carefully"}
+        assert [p["type"] for p in parts[1:]] == ["image_url"]
+        versions = [m for m in services.repository.messages(session.id) if m.role == "user"]
+        assert [m.attachments for m in versions] == [(attachment,), (attachment,)]

@@ -94,6 +94,17 @@ class AttachmentTray(Horizontal):
             self.mount(AttachmentChip(attachment))
         self._changed()
 
+    def discard(self, digests: Iterable[str]) -> None:
+        """Take these images off the tray (an edit that brought them was cancelled)."""
+        gone = set(digests)
+        if not any(a.digest in gone for a in self._pending):
+            return
+        self._pending = [a for a in self._pending if a.digest not in gone]
+        for chip in self.query(AttachmentChip):
+            if chip.attachment.digest in gone:
+                chip.remove()
+        self._changed()
+
     def take(self) -> tuple[Attachment, ...]:
         """The pending images, and the tray emptied (the message is being sent)."""
         taken = self.pending
