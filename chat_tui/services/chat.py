@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chat_tui.config import Settings
 from chat_tui.domain.attachments import Attachment
-from chat_tui.domain.branches import Branches
+from chat_tui.domain.branches import Branches, visible_path
 from chat_tui.domain.context_gauge import ContextGauge, session_usage
 from chat_tui.domain.models import (
     FIRST,
@@ -441,7 +441,7 @@ class ChatService:
         the request cannot disagree.
         """
         probe = Message(session_id=session.id, role="user", content="?")
-        turns = [*Branches(messages).path(session.current_leaf), probe]
+        turns = [*visible_path(messages, session.current_leaf), probe]
         budget = self._budget()
         request = build_messages(
             self.role(session.role).system_prompt,

@@ -55,11 +55,6 @@ class TransferError(ChatTuiError):
     """An export or import that cannot be done; one line, naming the file."""
 
 
-def visible_messages(session: Session, messages: Sequence[Message]) -> list[Message]:
-    """The messages a reader sees, in order: the branch shown (the JSON keeps them all)."""
-    return visible_path(messages, session.current_leaf)
-
-
 # ---------------------------------------------------------------------------- export
 
 
@@ -122,7 +117,8 @@ def session_markdown(session: Session, messages: Sequence[Message]) -> str:
         f"- Last active: {_when(session.updated_at)}",
         f"- Session: {clean_line(session.id)}",
     ]
-    for message in visible_messages(session, messages):
+    # The branch shown, as a reader sees it (the JSON export keeps every branch).
+    for message in visible_path(messages, session.current_leaf):
         heading = message.role.capitalize()
         if message.model:
             heading += f" ({clean_line(message.model)})"
@@ -432,6 +428,5 @@ __all__ = [
     "session_markdown",
     "session_record",
     "store_session",
-    "visible_messages",
     "write_new_file",
 ]

@@ -115,13 +115,11 @@ class AttachmentTray(Horizontal):
         return taken
 
     @on(AttachmentChip.Pressed)
-    async def _chip_pressed(self, event: Button.Pressed) -> None:
+    def _chip_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         chip = event.button
         if isinstance(chip, AttachmentChip):
-            self._pending = [a for a in self._pending if a.digest != chip.attachment.digest]
-            await chip.remove()
-            self._changed()
+            self.discard([chip.attachment.digest])
 
     def _changed(self) -> None:
         self.set_class(bool(self._pending), "-has-chips")
