@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from chat_tui.services.bootstrap import AppServices, open_services
 from chat_tui.tui.app import ChatApp, css_path
+from chat_tui.tui.widgets.branch_switch import BranchSwitch
 from chat_tui.tui.widgets.chat_view import AnswerView
 from tests.conftest import make_settings
 
@@ -57,6 +58,11 @@ def answers(app: ChatApp) -> list[AnswerView]:
     return list(app.query(AnswerView))
 
 
+def branch_lines(app: ChatApp) -> list[str]:
+    """The "‹ 2/2 ›" lines in the chat pane, as shown."""
+    return [str(line.render()) for line in app.query(BranchSwitch)]
+
+
 def status_text(view: AnswerView) -> str:
     """An answer's status line (model, tokens, or the error) as shown."""
     return str(view.query_one(".answer-status", Static).render())
@@ -92,6 +98,7 @@ __all__ = [
     "Awaitable",
     "RecordingApp",
     "answers",
+    "branch_lines",
     "make_app",
     "notifications",
     "reopen",

@@ -17,15 +17,11 @@ from chat_tui.tui.widgets.branch_switch import BranchSwitch
 from chat_tui.tui.widgets.chat_view import UserMessage
 from chat_tui.tui.widgets.prompt import PromptInput
 from tests.support.fake_openai import Reply
-from tests.tui.conftest import make_app, send, until
+from tests.tui.conftest import branch_lines, make_app, send, until
 
 
 def shown_questions(app: Any) -> list[str]:
     return [w.message.content for w in app.query(UserMessage)]
-
-
-def branch_lines(app: Any) -> list[str]:
-    return [str(line.render()) for line in app.query(BranchSwitch)]
 
 
 def sent_contents(request: dict[str, Any]) -> list[str]:

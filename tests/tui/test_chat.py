@@ -16,7 +16,6 @@ from chat_tui.domain.models import MessageStatus
 from chat_tui.services import chat as chat_service
 from chat_tui.services.bootstrap import open_services
 from chat_tui.tui.screens.setup import SetupScreen
-from chat_tui.tui.widgets.branch_switch import BranchSwitch
 from chat_tui.tui.widgets.chat_view import (
     MAX_FLUSH_CHARS,
     SEGMENT_CHARS,
@@ -30,7 +29,7 @@ from chat_tui.tui.widgets.prompt import PromptInput
 from chat_tui.tui.widgets.sidebar import SessionSidebar
 from tests.conftest import SECRET_KEY, make_settings
 from tests.support.fake_openai import Reply
-from tests.tui.conftest import answers, make_app, reopen, send, until
+from tests.tui.conftest import answers, branch_lines, make_app, reopen, send, until
 
 
 def markdown_source(view: AnswerView) -> str:
@@ -233,11 +232,6 @@ async def test_unreachable_server_is_a_readable_error(isolated_home, fake_openai
             assert "127.0.0.1:9" in answer.error
     finally:
         services.close()
-
-
-def branch_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
-    """The "‹ 2/2 ›" lines in the chat pane, as shown."""
-    return [str(line.render()) for line in app.query(BranchSwitch)]
 
 
 async def test_regenerate_adds_an_answer_beside_the_last_one(services, fake_openai) -> None:
