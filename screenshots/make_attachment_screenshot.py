@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from make_screenshots import open_screenshot_services  # noqa: E402 (this folder)
+
 ANSWER = (
     "The chart shows **weekly active users** rising from about 1,200 to 3,400 between "
     "March and June, with a dip in the second week of May (the outage on the 9th).\n\n"
@@ -26,8 +28,6 @@ ANSWER = (
 
 
 async def main() -> None:
-    from chat_tui.config import load_settings
-    from chat_tui.services.bootstrap import open_services
     from chat_tui.tui.app import make_app
     from chat_tui.tui.widgets.attachments import AttachmentChip
     from tests.support.fake_openai import FakeOpenAI, Reply
@@ -40,13 +40,7 @@ async def main() -> None:
         growth = write_png(pictures / "weekly-active-users.png", width=64, height=40)
         mobile = write_png(pictures / "wau mobile only.png", width=48, height=30, rgb=(9, 90, 9))
         pending = write_png(pictures / "retention-cohorts.png", width=20, height=20)
-        settings = load_settings(
-            config_file=home / "config.toml",
-            env={"OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "sk-screenshot"},
-            model="gpt-4o-mini",
-            data_dir=home / "data",
-        )
-        services = open_services(settings, context=None)
+        services = open_screenshot_services(home, fake.url)
         fake.script(Reply(content=ANSWER, chunk_chars=40))
         app = make_app(services, check_setup=False)
         async with app.run_test(size=(130, 36)) as pilot:

@@ -20,23 +20,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from make_screenshots import open_screenshot_services  # noqa: E402 (this folder)
+
 
 async def main() -> None:
-    from chat_tui.config import load_settings
-    from chat_tui.services.bootstrap import open_services
     from chat_tui.tui.app import make_app
     from tests.support.fake_openai import FakeOpenAI, Reply
 
     out = ROOT / "screenshots"
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI() as fake:
         home = Path(tmp)
-        settings = load_settings(
-            config_file=home / "config.toml",
-            env={"OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "sk-screenshot"},
-            model="gpt-4o-mini",
-            data_dir=home / "data",
-        )
-        services = open_services(settings, context=None)
+        services = open_screenshot_services(home, fake.url)
         fake.script(
             Reply(content="Kyoto in **autumn** (mid-November) is at its most colourful."),
             Reply(

@@ -16,9 +16,13 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from chat_tui.services.bootstrap import AppServices
 
 ANSWER = """Here is a small, tested way to read a TOML config with defaults:
 
@@ -38,10 +42,23 @@ that still streams in right now explains the error handling in more detail...
 """
 
 
-async def main() -> None:
+def open_screenshot_services(home: Path, base_url: str) -> AppServices:
+    """The app's services in a throw-away ``home``, the openai profile pointed at the
+    local fake server (every screenshot script starts from these)."""
     from chat_tui.config import load_settings
-    from chat_tui.domain.models import Citation, Message
     from chat_tui.services.bootstrap import open_services
+
+    settings = load_settings(
+        config_file=home / "config.toml",
+        env={"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-screenshot"},
+        model="gpt-4o-mini",
+        data_dir=home / "data",
+    )
+    return open_services(settings, context=None)
+
+
+async def main() -> None:
+    from chat_tui.domain.models import Citation, Message
     from chat_tui.tui.app import make_app
     from tests.support.fake_openai import FakeOpenAI, Reply
 
@@ -49,13 +66,7 @@ async def main() -> None:
     gate = threading.Event()
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI() as fake:
         home = Path(tmp)
-        settings = load_settings(
-            config_file=home / "config.toml",
-            env={"OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "sk-screenshot"},
-            model="gpt-4o-mini",
-            data_dir=home / "data",
-        )
-        services = open_services(settings, context=None)
+        services = open_screenshot_services(home, fake.url)
         repo = services.repository
         for role, titles in {
             "assistant": ["Weekend trip to Kyoto", "Sourdough starter help"],
@@ -161,22 +172,14 @@ SEARCHED = {
 
 async def search_screenshot() -> None:
     """``search.svg``: ctrl+f with a query typed, matches from three roles highlighted."""
-    from chat_tui.config import load_settings
     from chat_tui.domain.models import Message
-    from chat_tui.services.bootstrap import open_services
     from chat_tui.tui.app import make_app
     from tests.support.fake_openai import FakeOpenAI
 
     out = ROOT / "screenshots"
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI() as fake:
         home = Path(tmp)
-        settings = load_settings(
-            config_file=home / "config.toml",
-            env={"OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "sk-screenshot"},
-            model="gpt-4o-mini",
-            data_dir=home / "data",
-        )
-        services = open_services(settings, context=None)
+        services = open_screenshot_services(home, fake.url)
         repo = services.repository
         for role, chats in SEARCHED.items():
             for title, question in chats:
