@@ -52,12 +52,23 @@ def socket_answers(uri: str) -> bool:
 
 
 def engine_pid(parent: int) -> int | None:
-    """The pid of the engine binary (our only child), from /proc; None where there is none."""
+    """The pid of the engine binary (our only child), from /proc; None where there is none.
+
+    Every thread's list is read: the engine is started from a thread (see ``serve``),
+    and /proc lists a child under the thread that forked it.
+    """
     try:
-        children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        tasks = sorted(Path(f"/proc/{parent}/task").iterdir())
     except OSError:
         return None
-    return int(children[0]) if children else None
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        if children:
+            return int(children[0])
+    return None
 
 
 def _write_state(state_file: Path, uri: str, engine: int | None) -> None:
@@ -102,25 +113,39 @@ def serve(db_file: Path, state_file: Path, lock_file: Path, idle_seconds: float)
 
     db_file.parent.mkdir(parents=True, exist_ok=True)
     engine = Server(str(db_file))
-    if not engine.init() or not engine.start():
+    if not engine.init():
         print(f"milvus-lite could not start on {db_file}", flush=True)
         return 1
+    # Server.start() spawns the engine and then waits a fixed 0.5 s to see that it did
+    # not exit at once; the engine answers on its socket well before that (~20 ms), so
+    # start() runs in a thread and the socket, not the wait, says when clients may come.
+    started: list[bool] = []
+    starter = threading.Thread(
+        target=lambda: started.append(engine.start()), name="engine-start", daemon=True
+    )
+    starter.start()
     try:
         deadline = time.monotonic() + READY_TIMEOUT
-        child = engine_pid(os.getpid())
         while not socket_answers(engine.uds_path):
-            if time.monotonic() > deadline or not _alive(child):
-                print("milvus-lite did not answer on its socket", flush=True)
+            failed = not starter.is_alive() and started != [True]
+            if failed or time.monotonic() > deadline or not _alive(engine_pid(os.getpid())):
+                print(f"milvus-lite could not start on {db_file}", flush=True)
                 return 1
-            time.sleep(0.02)
+            time.sleep(0.01)
+        child = engine_pid(os.getpid())
         _write_state(state_file, engine.uds_path, child)
         print(
             f"chat-tui milvus-lite server pid {os.getpid()} (engine {child}) "
             f"on {engine.uds_path} for {db_file}",
             flush=True,
         )
+        starter.join()  # clients are served meanwhile; stop() must not race start()
+        if started != [True]:
+            print("milvus-lite exited right after starting", flush=True)
+            return 1
         return _run_until_idle(engine.stop, child, state_file, lock_file, idle_seconds)
     finally:
+        starter.join()
         engine.stop()
         _remove_state_if_ours(state_file)
 
