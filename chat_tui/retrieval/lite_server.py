@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 #: Name of the file clients touch (mtime) to say "I am using the server".
 ACTIVITY_FILE = "activity"
@@ -69,6 +70,30 @@ def engine_pid(parent: int) -> int | None:
         if children:
             return int(children[0])
     return None
+
+
+def engine_class() -> Any:
+    """Milvus Lite's ``milvus_lite.server.Server``, loaded without ``milvus_lite/__init__``.
+
+    That ``__init__`` only reads the package's version through ``pkg_resources``, whose
+    import scans every installed distribution: 0.2-0.4 s here, most of what starting
+    the server cost once the engine's own wait was gone. ``server.py`` imports nothing
+    but the standard library, so it is loaded from the package's folder (found without
+    running it); where the layout differs, the plain import is used.
+    """
+    import importlib.util
+
+    package = importlib.util.find_spec("milvus_lite")
+    folders = list(package.submodule_search_locations or []) if package else []
+    path = Path(folders[0]) / "server.py" if folders else None
+    spec = importlib.util.spec_from_file_location("milvus_lite.server", path) if path else None
+    if path is None or not path.is_file() or spec is None or spec.loader is None:
+        from milvus_lite.server import Server
+
+        return Server
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Server
 
 
 def _write_state(state_file: Path, uri: str, engine: int | None) -> None:
@@ -109,16 +134,19 @@ def serve(db_file: Path, state_file: Path, lock_file: Path, idle_seconds: float)
     from chat_tui.retrieval.grpc_quiet import quiet_grpc
 
     quiet_grpc()
-    from milvus_lite.server import Server
-
     db_file.parent.mkdir(parents=True, exist_ok=True)
-    engine = Server(str(db_file))
+    engine = engine_class()(str(db_file))
     if not engine.init():
         print(f"milvus-lite could not start on {db_file}", flush=True)
         return 1
     # Server.start() spawns the engine and then waits a fixed 0.5 s to see that it did
     # not exit at once; the engine answers on its socket well before that (~20 ms), so
     # start() runs in a thread and the socket, not the wait, says when clients may come.
+    # SIGTERM / SIGINT from now on: clients (and ``kb stop``) may come before start()
+    # returned, and the engine must be stopped, not orphaned, whenever they arrive.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     started: list[bool] = []
     starter = threading.Thread(
         target=lambda: started.append(engine.start()), name="engine-start", daemon=True
@@ -127,6 +155,8 @@ def serve(db_file: Path, state_file: Path, lock_file: Path, idle_seconds: float)
     try:
         deadline = time.monotonic() + READY_TIMEOUT
         while not socket_answers(engine.uds_path):
+            if stop.is_set():
+                return 0
             failed = not starter.is_alive() and started != [True]
             if failed or time.monotonic() > deadline or not _alive(engine_pid(os.getpid())):
                 print(f"milvus-lite could not start on {db_file}", flush=True)
@@ -143,7 +173,7 @@ def serve(db_file: Path, state_file: Path, lock_file: Path, idle_seconds: float)
         if started != [True]:
             print("milvus-lite exited right after starting", flush=True)
             return 1
-        return _run_until_idle(engine.stop, child, state_file, lock_file, idle_seconds)
+        return _run_until_idle(engine.stop, child, state_file, lock_file, idle_seconds, stop)
     finally:
         starter.join()
         engine.stop()
@@ -156,10 +186,8 @@ def _run_until_idle(
     state_file: Path,
     lock_file: Path,
     idle_seconds: float,
+    stop: threading.Event,
 ) -> int:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     activity_file = state_file.parent / ACTIVITY_FILE
     tick = max(0.05, min(5.0, idle_seconds / 4))
     lock_fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)

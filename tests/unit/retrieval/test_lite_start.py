@@ -8,6 +8,8 @@ engine's pid is still found and that an engine that cannot start is an error at 
 from __future__ import annotations
 
 import fcntl
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from chat_tui.retrieval.milvus_server import (
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
-def test_the_state_names_the_engine_started_from_a_thread(tmp_path: Path) -> None:
+def test_the_engine_started_in_a_thread_is_named_and_stops_with_the_server(tmp_path: Path) -> None:
     knowledge_dir = tmp_path / "knowledge"
     try:
         ensure_local_server(knowledge_dir)
@@ -36,6 +38,8 @@ def test_the_state_names_the_engine_started_from_a_thread(tmp_path: Path) -> Non
         command = Path(f"/proc/{running.engine_pid}/cmdline").read_bytes().split(b"\0")
         assert Path(command[0].decode()).name == "milvus"  # ...and the engine binary
     finally:
+        # At once, while the supervisor may still be inside start()'s 0.5 s wait: the
+        # engine must be stopped with it, not left running without its supervisor.
         stop_local_server(knowledge_dir)
     assert not Path(f"/proc/{running.engine_pid}").exists() or _zombie(running.engine_pid)
 
@@ -60,3 +64,24 @@ def test_an_engine_that_cannot_start_is_an_error_at_once(tmp_path: Path) -> None
         assert time.monotonic() - start < 30  # seen when start() fails, not at the timeout
     assert running_local_server(knowledge_dir) is None
     assert not (knowledge_dir / "server" / "state.json").exists()
+
+
+def _run(code: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_the_engine_class_is_milvus_lites_own_without_pkg_resources() -> None:
+    # In fresh processes, as the supervisor runs: its start-up must not pay for
+    # pkg_resources (the package's __init__ imports it only to read its version).
+    real = _run("import milvus_lite.server as m; print(m.Server.start.__code__.co_filename)")
+    loaded = _run(
+        "import sys\n"
+        "from chat_tui.retrieval.lite_server import engine_class\n"
+        "server = engine_class()\n"
+        "assert server.__name__ == 'Server' and callable(server.start)\n"
+        "print(server.start.__code__.co_filename)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pkg_resources'))\n"
+    )
+    assert loaded.splitlines() == [real, "[]"]
