@@ -1,0 +1,105 @@
+"""pymilvus imported without pandas still stores and searches; pandas works when touched.
+
+Each check runs in a fresh process (this one may have imported pandas or pymilvus long
+ago), against the session's real Milvus Lite server.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+ROUND_TRIP = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+
+def pandas_loaded():
+    return any(m.split(".")[0] == "pandas" for m in sys.modules)
+
+from tests.support.fake_jina import embed_text
+from tests.unit.retrieval.conftest import base_settings
+from chat_tui.retrieval.milvus_store import KnowledgeStore
+from chat_tui.retrieval.types import Chunk
+
+texts = [
+    "Wombats dig burrows with their claws.",
+    "使用 pip 安装向量数据库，然后启动服务器。",
+    "The weather in Lisbon is mild in winter.",
+]
+store = KnowledgeStore(base_settings(Path(sys.argv[1])), sys.argv[2], dense_dim=8)
+report = {}
+try:
+    store.ensure()
+    report["pandas after create"] = pandas_loaded()
+    chunks = [Chunk(id=f"a.md#{i}", source="a.md", text=t, index=i) for i, t in enumerate(texts)]
+    store.replace_file("a.md", "hash", chunks, [embed_text(t, 8) for t in texts])
+    report["pandas after insert"] = pandas_loaded()
+    store.close()
+    store = KnowledgeStore(base_settings(Path(sys.argv[1])), sys.argv[2])
+    report["bm25"] = store.search_bm25("wombats burrows", 2)[0].chunk.text
+    report["bm25 zh"] = store.search_bm25("安装 数据库", 2)[0].chunk.text
+    report["dense"] = store.search_dense(embed_text(texts[2], 8), 2)[0].chunk.text
+    hybrid = store.search_hybrid("Lisbon winter", embed_text(texts[2], 8), 2, candidates=3)
+    report["hybrid"] = hybrid[0].chunk.text
+    report["files"] = [source for source, _, _ in store.sources()]
+    report["pandas after search"] = pandas_loaded()
+finally:
+    store.drop()
+    store.close()
+print(json.dumps(report))
+"""
+
+
+def _run(code: str, *args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_the_store_writes_and_searches_without_pandas(milvus_data_dir: Path) -> None:
+    report = json.loads(_run(ROUND_TRIP, str(milvus_data_dir), "no_pandas_round_trip", str(ROOT)))
+    assert report["bm25"].startswith("Wombats")
+    assert report["bm25 zh"].startswith("使用 pip")
+    assert report["dense"].startswith("The weather") and report["hybrid"].startswith("The weather")
+    assert report["files"] == ["a.md"]
+    # kb search and ask only search: pandas (0.24 s) must never be imported for them.
+    assert report["pandas after search"] is False
+    assert report["pandas after create"] is False and report["pandas after insert"] is False
+
+
+def test_pandas_is_real_when_touched_after_the_import() -> None:
+    code = (
+        "import sys\n"
+        "from chat_tui.retrieval.pymilvus_import import import_pymilvus\n"
+        "pymilvus = import_pymilvus()\n"
+        "assert 'pandas' not in sys.modules and 'pandas.api.types' not in sys.modules\n"
+        "import pandas\n"
+        "from pymilvus.orm import schema, types\n"
+        "frame = pandas.DataFrame({'a': [1, 2]})\n"
+        "assert type(pandas.DataFrame).__name__ == 'type' and len(frame) == 2\n"
+        "assert schema.is_valid_insert_data(frame) and not schema.is_valid_insert_data(3)\n"
+        "assert schema.check_is_row_based([{'a': 1}]) and not schema.check_is_row_based(frame)\n"
+        "print(types.infer_dtype_bydata([1.5, 2.5]).name, types.infer_dtype_bydata(7).name)\n"
+    )
+    assert _run(code) == "FLOAT_VECTOR INT64"
+
+
+@pytest.mark.parametrize("first", ["pandas", "pymilvus"])
+def test_an_earlier_import_makes_it_a_plain_import(first: str) -> None:
+    code = (
+        f"import {first}, sys\n"
+        "from chat_tui.retrieval.pymilvus_import import DeferredModule, import_pymilvus\n"
+        "import_pymilvus()\n"
+        "from pymilvus.orm import schema\n"
+        "print(isinstance(schema.pd, DeferredModule), 'pandas' in sys.modules)\n"
+    )
+    assert _run(code) == "False True"
