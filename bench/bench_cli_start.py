@@ -11,9 +11,10 @@ start in under 300 ms before their real work. Each run starts the installed
   plain TCP listener on 127.0.0.1 given as ``CHAT_TUI_MILVUS_URI`` records the moment);
 - ``ask``: until the chat request reaches the fake OpenAI server (tests/support).
 
-Prints p50/p95 in ms per command.
+Prints p50/p95 in ms per command, with the load average.
 
-    python bench/bench_cli_start.py [--runs 15]
+    python bench/bench_cli_start.py [--runs 15] [--only "ask until sent"]
+    python bench/bench_cli_start.py --chat-tui /work/main/.venv/bin/chat-tui  # before
 """
 
 from __future__ import annotations
@@ -135,10 +136,18 @@ def p95(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--only", action="append", help="just this command (repeatable)")
+    parser.add_argument(
+        "--chat-tui", type=Path, help="another install's chat-tui (e.g. main's, for before/after)"
+    )
     args = parser.parse_args()
+    global CHAT_TUI
+    CHAT_TUI = args.chat_tui or CHAT_TUI
     print(f"load {os.getloadavg()[0]:.2f}, {args.runs} runs each, {CHAT_TUI}")
     print(f"{'command':<24}{'p50 ms':>8}{'p95 ms':>8}")
     for name, command in COMMANDS.items():
+        if args.only and name not in args.only:
+            continue
         times = []
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory() as tmp:
