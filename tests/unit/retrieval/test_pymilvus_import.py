@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 
 def pandas_loaded():
-    return any(m.split(".")[0] == "pandas" for m in sys.modules)
+    return any(m.split(".")[0] in ("pandas", "requests") for m in sys.modules)
 
 from tests.support.fake_jina import embed_text
 from tests.unit.retrieval.conftest import base_settings
@@ -71,7 +71,8 @@ def test_the_store_writes_and_searches_without_pandas(milvus_data_dir: Path) -> 
     assert report["bm25 zh"].startswith("使用 pip")
     assert report["dense"].startswith("The weather") and report["hybrid"].startswith("The weather")
     assert report["files"] == ["a.md"]
-    # kb search and ask only search: pandas (0.24 s) must never be imported for them.
+    # kb search and ask only search: pandas (0.24 s) and requests (0.1 s) must never be
+    # imported for them.
     assert report["pandas after search"] is False
     assert report["pandas after create"] is False and report["pandas after insert"] is False
 
@@ -81,7 +82,7 @@ def test_pandas_is_real_when_touched_after_the_import() -> None:
         "import sys\n"
         "from chat_tui.retrieval.pymilvus_import import import_pymilvus\n"
         "pymilvus = import_pymilvus()\n"
-        "assert 'pandas' not in sys.modules and 'pandas.api.types' not in sys.modules\n"
+        "assert not {'pandas', 'pandas.api.types', 'requests'} & set(sys.modules)\n"
         "import pandas\n"
         "from pymilvus.orm import schema, types\n"
         "frame = pandas.DataFrame({'a': [1, 2]})\n"
@@ -89,17 +90,32 @@ def test_pandas_is_real_when_touched_after_the_import() -> None:
         "assert schema.is_valid_insert_data(frame) and not schema.is_valid_insert_data(3)\n"
         "assert schema.check_is_row_based([{'a': 1}]) and not schema.check_is_row_based(frame)\n"
         "print(types.infer_dtype_bydata([1.5, 2.5]).name, types.infer_dtype_bydata(7).name)\n"
+        "import requests\n"
+        "from pymilvus.client import global_topology\n"
+        "assert global_topology.requests.get is requests.get\n"
+        "assert 'requests' in sys.modules and 'pandas' in sys.modules\n"
     )
     assert _run(code) == "FLOAT_VECTOR INT64"
 
 
-@pytest.mark.parametrize("first", ["pandas", "pymilvus"])
-def test_an_earlier_import_makes_it_a_plain_import(first: str) -> None:
+@pytest.mark.parametrize(
+    ("first", "printed"),
+    [
+        ("pandas", "False True True"),
+        ("pymilvus", "False False True"),
+        ("requests", "True False False"),
+    ],
+)
+def test_an_earlier_import_is_used_as_it_is(first: str, printed: str) -> None:
+    # Printed: pymilvus's pandas is a stand-in, its requests is, pandas was imported.
     code = (
         f"import {first}, sys\n"
         "from chat_tui.retrieval.pymilvus_import import DeferredModule, import_pymilvus\n"
         "import_pymilvus()\n"
         "from pymilvus.orm import schema\n"
-        "print(isinstance(schema.pd, DeferredModule), 'pandas' in sys.modules)\n"
+        "from pymilvus.client import global_topology\n"
+        "print(isinstance(schema.pd, DeferredModule),\n"
+        "      isinstance(global_topology.requests, DeferredModule),\n"
+        "      'pandas' in sys.modules)\n"
     )
-    assert _run(code) == "False True"
+    assert _run(code) == printed
