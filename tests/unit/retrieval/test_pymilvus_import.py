@@ -119,3 +119,44 @@ def test_an_earlier_import_is_used_as_it_is(first: str, printed: str) -> None:
         "      'pandas' in sys.modules)\n"
     )
     assert _run(code) == printed
+
+
+def test_kb_search_on_a_real_knowledge_base_imports_only_what_it_needs(
+    milvus_data_dir: Path, tmp_path: Path
+) -> None:
+    from chat_tui.retrieval.milvus_store import KnowledgeStore
+    from chat_tui.retrieval.types import Chunk
+    from tests.unit.retrieval.conftest import base_settings
+
+    store = KnowledgeStore(base_settings(milvus_data_dir), "cli_imports")
+    try:
+        store.ensure()
+        text = "Wombats dig burrows with their claws."
+        store.replace_file(
+            "w.md", "h", [Chunk(id="w.md#0", source="w.md", text=text, index=0)], None
+        )
+        code = (
+            "import atexit, json, sys\n"
+            "atexit.register(lambda: print('MODULES ' + json.dumps(sorted(sys.modules))))\n"
+            "sys.argv = ['chat-tui', 'kb', 'search', '--kb', 'cli_imports', 'wombats']\n"
+            "from chat_tui.launch import main\n"
+            "main()\n"
+        )
+        env = {
+            "CHAT_TUI_DATA_DIR": str(milvus_data_dir),
+            "CHAT_TUI_CONFIG_DIR": str(tmp_path / "config"),
+            "PATH": "",
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+        )
+    finally:
+        store.drop()
+        store.close()
+    assert out.returncode == 0, out.stderr
+    assert "Wombats dig burrows" in out.stdout  # it searched the real store
+    line = next(x for x in out.stdout.splitlines() if x.startswith("MODULES "))
+    modules = {m.split(".", 1)[0] for m in json.loads(line.removeprefix("MODULES "))}
+    assert "pymilvus" in modules
+    for unneeded in ("pandas", "requests", "openai", "textual", "typer", "pydantic", "rich"):
+        assert unneeded not in modules, f"chat-tui kb search imports {unneeded}"
