@@ -23,6 +23,7 @@ from chat_tui.cli_support import (  # re-exported: the names the commands share
     fail,
     load,
     note,
+    one_line_errors,
     open_app_services,
     print_sessions,
     run_tui,
@@ -50,22 +51,8 @@ class OneLineErrors(TyperGroup):
     """
 
     def invoke(self, ctx: Any) -> Any:  # a click Context; typer vendors click privately
-        try:
-            return super().invoke(ctx)
-        except ChatTuiError as error:
-            fail(str(error))
-        except OSError as error:
-            fail(storage_problem(error))
-        except Exception as error:
-            if type(error).__module__.split(".", 1)[0] == "typer":
-                raise  # usage errors, Exit and Abort: typer prints and exits as it should
-            from chat_tui import locations
-
-            log.exception("unexpected error in a command")
-            fail(
-                f"unexpected error ({type(error).__name__}: {error}); "
-                f"details in {locations.log_file()}"
-            )
+        invoke = super().invoke
+        return one_line_errors(lambda: invoke(ctx))
 
 
 app = typer.Typer(

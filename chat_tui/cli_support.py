@@ -8,17 +8,20 @@ other's module to reach them, and nothing here imports typer.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from chat_tui.errors import ChatTuiError
 
 if TYPE_CHECKING:
     from chat_tui.config import Settings
     from chat_tui.services.bootstrap import AppServices
+
+T = TypeVar("T")
 
 
 class _Options:
@@ -50,6 +53,32 @@ def note(message: str) -> None:
     from chat_tui.domain.text import clean_line
 
     print(f"chat-tui: note: {clean_line(message)}", file=sys.stderr, flush=True)
+
+
+def one_line_errors(run: Callable[[], T]) -> T:
+    """``run()``, whatever it raises ending as one line on stderr (and an exit status).
+
+    Our own errors are already one line; an ``OSError`` (read-only or full disk) is
+    named with its path; anything else is a bug whose traceback goes to the log file,
+    never to the terminal. typer's own exceptions (usage errors, Exit, Abort) pass.
+    The typer app's root group and the typer-free commands of :mod:`chat_tui.launch`
+    both run their commands through this.
+    """
+    try:
+        return run()
+    except ChatTuiError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(storage_problem(error))
+    except Exception as error:
+        if type(error).__module__.split(".", 1)[0] == "typer":
+            raise  # usage errors, Exit and Abort: typer prints and exits as it should
+        from chat_tui import locations
+
+        logging.getLogger("chat_tui.cli").exception("unexpected error in a command")
+        fail(
+            f"unexpected error ({type(error).__name__}: {error}); details in {locations.log_file()}"
+        )
 
 
 _WRITE_REASONS = {

@@ -38,8 +38,9 @@ SESSIONS_LIST_OPTIONS = {"--role": "role", "-r": "role"}
 
 
 def fast_command(argv: Sequence[str]) -> bool:
-    """Run ``argv`` without typer: ``--version``, a plain ``sessions list``, ``roles list``
-    and ``kb search`` (:mod:`chat_tui.cli_kb_search`).
+    """Run ``argv`` without typer: ``--version``, a plain ``sessions list``, ``roles list``,
+    ``kb search`` (:mod:`chat_tui.cli_kb_search`) and ``ask`` (:mod:`chat_tui.cli_ask`,
+    typer imported but its parsing skipped).
 
     typer's parsing imports pydantic (~100 ms of a 300 ms budget); these commands are
     run from scripts and prompts, so their simple spellings are read here. Anything
@@ -53,6 +54,14 @@ def fast_command(argv: Sequence[str]) -> bool:
         return True
     if list(argv) == ["roles", "list"]:
         print_roles()
+        return True
+    if list(argv[:1]) == ["ask"]:
+        from chat_tui.cli_ask import parse_ask, run_ask
+
+        ask = parse_ask(argv[1:])
+        if ask is None:
+            return False
+        run_ask(ask)
         return True
     if list(argv[:2]) == ["kb", "search"]:
         from chat_tui.cli_kb_search import parse_kb_search, run_kb_search

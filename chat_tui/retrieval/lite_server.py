@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 #: Name of the file clients touch (mtime) to say "I am using the server".
 ACTIVITY_FILE = "activity"
@@ -52,12 +53,47 @@ def socket_answers(uri: str) -> bool:
 
 
 def engine_pid(parent: int) -> int | None:
-    """The pid of the engine binary (our only child), from /proc; None where there is none."""
+    """The pid of the engine binary (our only child), from /proc; None where there is none.
+
+    Every thread's list is read: the engine is started from a thread (see ``serve``),
+    and /proc lists a child under the thread that forked it.
+    """
     try:
-        children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        tasks = sorted(Path(f"/proc/{parent}/task").iterdir())
     except OSError:
         return None
-    return int(children[0]) if children else None
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        if children:
+            return int(children[0])
+    return None
+
+
+def engine_class() -> Any:
+    """Milvus Lite's ``milvus_lite.server.Server``, loaded without ``milvus_lite/__init__``.
+
+    That ``__init__`` only reads the package's version through ``pkg_resources``, whose
+    import scans every installed distribution: 0.2-0.4 s here, most of what starting
+    the server cost once the engine's own wait was gone. ``server.py`` imports nothing
+    but the standard library, so it is loaded from the package's folder (found without
+    running it); where the layout differs, the plain import is used.
+    """
+    import importlib.util
+
+    package = importlib.util.find_spec("milvus_lite")
+    folders = list(package.submodule_search_locations or []) if package else []
+    path = Path(folders[0]) / "server.py" if folders else None
+    spec = importlib.util.spec_from_file_location("milvus_lite.server", path) if path else None
+    if path is None or not path.is_file() or spec is None or spec.loader is None:
+        from milvus_lite.server import Server
+
+        return Server
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Server
 
 
 def _write_state(state_file: Path, uri: str, engine: int | None) -> None:
@@ -98,29 +134,48 @@ def serve(db_file: Path, state_file: Path, lock_file: Path, idle_seconds: float)
     from chat_tui.retrieval.grpc_quiet import quiet_grpc
 
     quiet_grpc()
-    from milvus_lite.server import Server
-
     db_file.parent.mkdir(parents=True, exist_ok=True)
-    engine = Server(str(db_file))
-    if not engine.init() or not engine.start():
+    engine = engine_class()(str(db_file))
+    if not engine.init():
         print(f"milvus-lite could not start on {db_file}", flush=True)
         return 1
+    # Server.start() spawns the engine and then waits a fixed 0.5 s to see that it did
+    # not exit at once; the engine answers on its socket well before that (~20 ms), so
+    # start() runs in a thread and the socket, not the wait, says when clients may come.
+    # SIGTERM / SIGINT from now on: clients (and ``kb stop``) may come before start()
+    # returned, and the engine must be stopped, not orphaned, whenever they arrive.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    started: list[bool] = []
+    starter = threading.Thread(
+        target=lambda: started.append(engine.start()), name="engine-start", daemon=True
+    )
+    starter.start()
     try:
         deadline = time.monotonic() + READY_TIMEOUT
-        child = engine_pid(os.getpid())
         while not socket_answers(engine.uds_path):
-            if time.monotonic() > deadline or not _alive(child):
-                print("milvus-lite did not answer on its socket", flush=True)
+            if stop.is_set():
+                return 0
+            failed = not starter.is_alive() and started != [True]
+            if failed or time.monotonic() > deadline or not _alive(engine_pid(os.getpid())):
+                print(f"milvus-lite could not start on {db_file}", flush=True)
                 return 1
-            time.sleep(0.02)
+            time.sleep(0.01)
+        child = engine_pid(os.getpid())
         _write_state(state_file, engine.uds_path, child)
         print(
             f"chat-tui milvus-lite server pid {os.getpid()} (engine {child}) "
             f"on {engine.uds_path} for {db_file}",
             flush=True,
         )
-        return _run_until_idle(engine.stop, child, state_file, lock_file, idle_seconds)
+        starter.join()  # clients are served meanwhile; stop() must not race start()
+        if started != [True]:
+            print("milvus-lite exited right after starting", flush=True)
+            return 1
+        return _run_until_idle(engine.stop, child, state_file, lock_file, idle_seconds, stop)
     finally:
+        starter.join()
         engine.stop()
         _remove_state_if_ours(state_file)
 
@@ -131,10 +186,8 @@ def _run_until_idle(
     state_file: Path,
     lock_file: Path,
     idle_seconds: float,
+    stop: threading.Event,
 ) -> int:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     activity_file = state_file.parent / ACTIVITY_FILE
     tick = max(0.05, min(5.0, idle_seconds / 4))
     lock_fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)

@@ -233,7 +233,7 @@ def ensure_local_server(
             server = _read_state(state_file)
             if server and server.pid == child.pid and socket_answers(server.uri):
                 return server.uri
-            time.sleep(0.05)
+            time.sleep(0.01)  # a state file read: cheap, and the server is up in ~0.3 s
         child.kill()
         raise RetrievalError(
             f"the local Milvus Lite server did not answer within {start_timeout:.0f} s "

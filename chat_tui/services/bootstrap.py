@@ -184,7 +184,9 @@ def warm_up_retrieval(settings: Settings) -> None:
 
         if data_dir(settings.knowledge_dir).is_dir():
             quiet_grpc()  # before grpc is first imported: its logs would draw over the app
-            import pymilvus  # noqa: F401
+            from chat_tui.retrieval.pymilvus_import import import_pymilvus
+
+            import_pymilvus()  # as the store does: without pandas, which it never uses
 
             ensure_local_server(settings.knowledge_dir)
 

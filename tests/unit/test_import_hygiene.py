@@ -274,6 +274,7 @@ LAYERS: list[set[str]] = [
     {"cli_commands", "cli_transfer", "cli_doctor", "cli_images"},
     {"cli_search"},
     {"cli"},
+    {"cli_ask"},  # runs typer's ask function, with its plain arguments read by launch
     {"launch"},
     {"__main__"},
 ]
