@@ -173,9 +173,8 @@ class ChatClient:
         # would otherwise hand them to every endpoint.
         headers: dict[str, Any] = {"Authorization": f"Bearer {key}"}
         if (urlsplit(provider.base_url).hostname or "") not in _OPENAI_HOSTS:
-            omit = getattr(openai, "Omit", None) or openai._types.Omit  # top-level since 1.5x
-            headers["OpenAI-Organization"] = omit()
-            headers["OpenAI-Project"] = omit()
+            headers["OpenAI-Organization"] = openai.Omit()
+            headers["OpenAI-Project"] = openai.Omit()
         self._sdk = openai.AsyncOpenAI(
             api_key=key,
             base_url=provider.base_url,
