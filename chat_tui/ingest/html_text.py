@@ -19,13 +19,15 @@ anchors. Nesting deeper than ``MAX_DEPTH`` open elements is refused with a reaso
 than processed.
 
 Why libxml2's HTML parser (``lxml``, as a "target" parser: it calls ``start``/``end``/
-``data`` here and builds no tree) rather than the standard library's ``html.parser``: on the
-Python 3.11 docs the pure-Python tokenizer was 46 of 50 s of an ingest; the C tokenizer
-halves this module's time and gives the same text on all 530 pages of the Python docs and
-every page of the Debian manuals. Where the two differ it is malformed HTML, and libxml2
-follows the HTML5 rules a browser does: ``\r\n`` becomes ``\n`` (the git docs' CRLF pages
-kept stray ``\r`` in their text before), cells and paragraphs left open are closed,
-``<title>``/``<textarea>`` hold text not tags, a duplicated attribute keeps its first value.
+``data`` here and builds no tree) rather than the standard library's ``html.parser``: with
+the pure-Python tokenizer, loading the Python 3.11 docs' 499 pages took 12-13 CPU-s of the
+~17 that reading, loading and chunking them took; with libxml2's (and a short path for
+inline elements) 4.2-4.5 CPU-s, and the same text on all 530 pages of the Python docs and
+every page of the Debian manuals (``bench/bench_html_junk.py --compare``). Where the two
+differ it is malformed HTML, and libxml2 follows the HTML5 rules a browser does: ``\r\n``
+becomes ``\n`` (the git docs' CRLF pages kept stray ``\r`` in their text before), cells
+and paragraphs left open are closed, ``<title>``/``<textarea>`` hold text not tags, a
+duplicated attribute keeps its first value.
 """
 
 from __future__ import annotations
