@@ -1,6 +1,6 @@
 """How much of an ingested documentation folder is junk: generated files, navigation, ``¶``.
 
-Run: ``python bench/bench_html_junk.py DIR [--chunk-tokens 500]``
+Run: ``python bench/bench_html_junk.py DIR [--chunk-tokens 500] [--compare OTHER_CHECKOUT]``
 
 Walks ``DIR`` as ``chat-tui ingest DIR`` does (the real ``walk`` with its default
 exclusions), loads and chunks every file with the real loaders and chunker (no store, no
@@ -16,24 +16,39 @@ embedder), and prints:
   ``page.html#anchor`` citation can be given for), and chunks whose ``anchor`` is set;
 - HTML load time per page (p50 / p95 ms) and the slowest page.
 
+With ``--compare`` (another checkout of chat-tui, e.g. ``/work/main``), every HTML page
+under ``DIR`` is also reduced by that checkout's ``chat_tui/ingest/html_text.py`` and by
+this one's: how many pages give a different text or anchors, how many of those differ
+only because of CRLF line ends (the same once the page's ``\r\n`` is made ``\n``, as
+HTML5 parsing does), the first few other differences, and the CPU seconds of each.
+
 Figures are printed, never asserted. Nothing is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import importlib.util
 import re
 import statistics
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chat_tui.errors import IngestError  # noqa: E402
+from chat_tui.ingest import html_text  # noqa: E402
 from chat_tui.ingest.chunking import chunk_document  # noqa: E402
-from chat_tui.ingest.loaders import HTML_SUFFIXES, load_document, read_file_bytes  # noqa: E402
+from chat_tui.ingest.loaders import (  # noqa: E402
+    HTML_SUFFIXES,
+    decode_text,
+    load_document,
+    read_file_bytes,
+)
 from chat_tui.ingest.walk import walk  # noqa: E402
 
 #: Generated artefacts, by path (kept here, not imported, so the base commit measures the same).
@@ -53,13 +68,74 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def _other_html_text(checkout: Path) -> Any:
+    """``chat_tui/ingest/html_text.py`` of another checkout, imported under its own name.
+
+    (Its own imports, ``chat_tui.ingest.blank_lines`` and ``report``, come from this
+    checkout: they are the same small modules.)
+    """
+    path = checkout / "chat_tui" / "ingest" / "html_text.py"
+    spec = importlib.util.spec_from_file_location("other_html_text", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def compare(root: Path, checkout: Path, shown: int = 3) -> None:
+    """Print how many HTML pages under ``root`` the two extractions reduce differently."""
+    other = _other_html_text(checkout)
+    pages = differ = crlf_only = 0
+    cpu_other = cpu_ours = 0.0
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in HTML_SUFFIXES or not path.is_file():
+            continue
+        try:
+            page = decode_text(read_file_bytes(path, 20.0))
+            began = time.process_time()
+            before = other.html_to_text(page)
+            cpu_other += time.process_time() - began
+            began = time.process_time()
+            after = html_text.html_to_text(page)
+            cpu_ours += time.process_time() - began
+        except IngestError:
+            continue
+        pages += 1
+        if (before.text, before.anchors) == (after.text, after.anchors):
+            continue
+        differ += 1
+        lf = other.html_to_text(page.replace("\r\n", "\n").replace("\r", "\n"))
+        if (lf.text, lf.anchors) == (after.text, after.anchors):
+            crlf_only += 1
+            continue
+        if differ - crlf_only <= shown:
+            print(f"  differs: {path.relative_to(root)}")
+            lines = difflib.unified_diff(
+                before.text.splitlines(), after.text.splitlines(), lineterm="", n=0
+            )
+            for line in list(lines)[2:12]:
+                print(f"    {line[:160]}")
+    print(
+        f"extraction vs {checkout}: {pages:,} HTML pages, {differ:,} differ "
+        f"({crlf_only:,} only by CRLF line ends); CPU {cpu_other:.2f} s there, "
+        f"{cpu_ours:.2f} s here"
+    )
+
+
 def main() -> None:
     """Walk, load and chunk ``DIR``; print the junk figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--chunk-tokens", type=int, default=500)
+    parser.add_argument(
+        "--compare", type=Path, help="another chat-tui checkout whose HTML extraction to diff"
+    )
     args = parser.parse_args()
     root = args.folder.resolve()
+    if args.compare:
+        compare(root, args.compare.resolve())
+        return
 
     began = time.perf_counter()
     walked = walk([root])

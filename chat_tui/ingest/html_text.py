@@ -10,21 +10,35 @@ symbols, ``pre`` blocks become code fences, list items get a dash, table rows be
 Where each element with an ``id`` (or ``<a name>``) starts in the produced text is recorded,
 so a chunk can cite ``page.html#id``.
 
-Why own rules on a streaming parser (the standard library's ``html.parser``) rather than a
-tree or an extraction library: the conversion must be linear in the page's size whatever its
-nesting. Building and editing a beautifulsoup tree was quadratic in depth (2k/4k/8k nested
-``div``: 3.0/9.2/35.6 s, 100k: hours); events with a small stack of open elements cost
-O(size). trafilatura recalled less of the Python docs' text (0.889 against 0.929 for these
-rules), ran 3-5x slower and gives no anchors. Nesting deeper than ``MAX_DEPTH`` open
-elements is refused with a reason rather than processed.
+Why own rules on a streaming parser rather than a tree or an extraction library: the
+conversion must be linear in the page's size whatever its nesting. Building and editing a
+beautifulsoup tree was quadratic in depth (2k/4k/8k nested ``div``: 3.0/9.2/35.6 s, 100k:
+hours); events with a small stack of open elements cost O(size). trafilatura recalled less
+of the Python docs' text (0.889 against 0.929 for these rules), ran 3-5x slower and gives no
+anchors. Nesting deeper than ``MAX_DEPTH`` open elements is refused with a reason rather
+than processed.
+
+Why libxml2's HTML parser (``lxml``, as a "target" parser: it calls ``start``/``end``/
+``data`` here and builds no tree) rather than the standard library's ``html.parser``: with
+the pure-Python tokenizer, loading the Python 3.11 docs' 499 pages took 12-13 CPU-s of the
+~17 that reading, loading and chunking them took; with libxml2's (and a short path for
+inline elements) 4.2-4.5 CPU-s, and the same text on all 530 pages of the Python docs and
+every page of the Debian manuals (``bench/bench_html_junk.py --compare``). Where the two
+differ it is malformed HTML, and libxml2 follows the HTML5 rules a browser does: ``\r\n``
+becomes ``\n`` (the git docs' CRLF pages kept stray ``\r`` in their text before), cells
+and paragraphs left open are closed, ``<title>``/``<textarea>`` hold text not tags, a
+duplicated attribute keeps its first value.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
+from lxml import etree
+
+from chat_tui.errors import IngestError
 from chat_tui.ingest.blank_lines import tidy_blank_lines
 from chat_tui.ingest.report import FileRefused
 
@@ -105,6 +119,12 @@ _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 )
+#: Inline elements: opening or closing one writes nothing (only their attributes matter).
+#: Most elements of real pages are these (the Python docs: 45% ``span``, 15% ``a``).
+_INLINE = frozenset(
+    {"span", "a", "code", "em", "strong", "b", "i", "tt", "kbd", "var", "samp", "abbr", "cite"}
+    | {"sub", "sup", "small", "mark", "q", "s", "u", "del", "ins", "time", "label", "font"}
+)
 #: Elements inside which a ``<header>``/``<footer>`` belongs to the content, not the page.
 _CONTAINERS = frozenset({"article", "section", "main"})
 #: Open elements at once beyond which a page is refused (real pages stay far below 1,000).
@@ -146,11 +166,15 @@ class HtmlText:
     anchors: tuple[tuple[int, str], ...] = ()
 
 
-class _TextCollector(HTMLParser):
-    """Collects text, headings, fences, block breaks and anchors from parser events."""
+class _TextCollector:
+    """Collects text, headings, fences, block breaks and anchors from parser events.
+
+    A parser target for ``lxml.etree.HTMLParser``: libxml2 calls ``start``, ``end``,
+    ``data`` and ``close`` as it reads (tag and attribute names lower-cased, character
+    references decoded).
+    """
 
     def __init__(self, main_level: int) -> None:
-        super().__init__(convert_charrefs=True)
         #: 0: keep the whole body; 1: only <main>/role=main; 2: only <article>/div.body.
         self.main_level = main_level
         self.out: list[str] = []
@@ -172,19 +196,21 @@ class _TextCollector(HTMLParser):
         self.fences: list[str] = []
         self.seen_main = False
         self.in_item = False  # a list item opened and no text yet: its <p> starts no block
+        #: Whether content seen now is kept (not in chrome, and in the main content if any);
+        #: set again whenever ``dropped`` or ``mains`` change (asked on every event).
+        self.emitting = not main_level
 
-    def emitting(self) -> bool:
-        """Whether content seen now is kept (not in chrome, and in the main content if any)."""
-        return not self.dropped and (self.mains > 0 or not self.main_level)
+    def _update_emitting(self) -> None:
+        self.emitting = not self.dropped and (self.mains > 0 or not self.main_level)
 
     # -- structure
 
-    def _classify(self, tag: str, attrs: list[tuple[str, str | None]]) -> int:
+    def _classify(self, tag: str, attrs: Mapping[str, str]) -> int:
         # Called for every start tag: one pass over the attributes, no dict or set built.
         flags = _DROP if tag in DROPPED_TAGS else 0
         classes: list[str] = []
         role = ""
-        for name, value in attrs:
+        for name, value in attrs.items() if attrs else ():
             if not value:
                 continue
             if name == "class":
@@ -215,10 +241,10 @@ class _TextCollector(HTMLParser):
             flags |= _TABLE
         return flags
 
-    def _anchor(self, attrs: list[tuple[str, str | None]], tag: str) -> None:
-        if not attrs or not self.emitting():
+    def _anchor(self, attrs: Mapping[str, str], tag: str) -> None:
+        if not attrs or not self.emitting:
             return
-        for name, value in attrs:
+        for name, value in attrs.items():
             if value and (name == "id" or (name == "name" and tag == "a")):
                 value = value.strip().translate(_OWN_MARKS)
                 if 0 < len(value) <= MAX_ANCHOR_CHARS and _ANCHOR_ID.fullmatch(value):
@@ -226,7 +252,18 @@ class _TextCollector(HTMLParser):
                     self.ids.append(value)
                 return
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def start(self, tag: str, attrs: Mapping[str, str]) -> None:
+        """An element opens (libxml2 also calls this for the ones HTML implies)."""
+        if tag in _INLINE and len(self.stack) < MAX_DEPTH:
+            # The common case, short: no open effects, no flags without attributes.
+            flags = self._classify(tag, attrs) if attrs else 0
+            self.stack.append(tag)
+            self.flags.append(flags)
+            if flags:
+                self._flag(flags)
+            if attrs:
+                self._anchor(attrs, tag)
+            return
         if tag == "title":
             self.in_title = True
         if tag in _VOID:
@@ -238,24 +275,37 @@ class _TextCollector(HTMLParser):
         flags = self._classify(tag, attrs)
         self.stack.append(tag)
         self.flags.append(flags)
-        self.dropped += flags & _DROP
-        if flags & _MAIN:
-            self.mains += 1
-            self.seen_main = True
-        self.containers += bool(flags & _CONTAINER)
-        self.cells += bool(flags & _CELL)
+        if flags:
+            self._flag(flags)
         self._anchor(attrs, tag)
         self._open_effects(tag)
         if flags & _TABLE:
             self.tables.append([0, 0])
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._anchor(attrs, tag)
-        self._open_effects(tag)
-        self._close_effects(tag)
+    def _flag(self, flags: int) -> None:
+        """Counts an element that opened with ``flags``."""
+        if flags & (_DROP | _MAIN):
+            self.dropped += flags & _DROP
+            if flags & _MAIN:
+                self.mains += 1
+                self.seen_main = True
+            self._update_emitting()
+        self.containers += bool(flags & _CONTAINER)
+        self.cells += bool(flags & _CELL)
+
+    def _unflag(self, flags: int) -> None:
+        """Uncounts an element that closed (``_flag`` undone)."""
+        if flags & (_DROP | _MAIN):
+            self.dropped -= flags & _DROP
+            self.mains -= bool(flags & _MAIN)
+            self._update_emitting()
+        self.containers -= bool(flags & _CONTAINER)
+        self.cells -= bool(flags & _CELL)
+        if flags & _TABLE and self.tables:
+            self.tables.pop()
 
     def _open_effects(self, tag: str) -> None:
-        if not self.emitting():
+        if not self.emitting:
             return
         if self.pre is not None:
             if tag == "pre":
@@ -280,21 +330,26 @@ class _TextCollector(HTMLParser):
         elif (tag in BLOCK_TAGS or tag == "table") and not (self.in_item and tag in ("p", "div")):
             self.out.append("\n\n")
 
-    def handle_endtag(self, tag: str) -> None:
+    def end(self, tag: str) -> None:
+        """An element closes (libxml2 also calls this for the ones HTML closes implicitly)."""
+        stack = self.stack
+        if tag in _INLINE and stack and stack[-1] == tag:
+            # The common case, short: libxml2 closes what it opened, in order.
+            stack.pop()
+            flags = self.flags.pop()
+            if flags:
+                self._unflag(flags)
+            return
         if tag == "title":
             self.in_title = False
-        if tag in _VOID or tag not in self.stack[-64:]:
+        if tag in _VOID or tag not in stack[-64:]:
             return  # a stray end tag (only the nearest open elements are looked at: O(1))
-        while self.stack:
-            open_tag = self.stack.pop()
+        while stack:
+            open_tag = stack.pop()
             flags = self.flags.pop()
             self._close_effects(open_tag)
-            self.dropped -= flags & _DROP
-            self.mains -= bool(flags & _MAIN)
-            self.containers -= bool(flags & _CONTAINER)
-            self.cells -= bool(flags & _CELL)
-            if flags & _TABLE and self.tables:
-                self.tables.pop()
+            if flags:
+                self._unflag(flags)
             if open_tag == tag:
                 break
 
@@ -304,7 +359,7 @@ class _TextCollector(HTMLParser):
         return marks
 
     def _close_effects(self, tag: str) -> None:
-        if not self.emitting():
+        if not self.emitting:
             return
         if self.pre is not None:
             if tag == "pre":
@@ -352,11 +407,12 @@ class _TextCollector(HTMLParser):
 
     # -- text
 
-    def handle_data(self, data: str) -> None:
+    def data(self, data: str) -> None:
+        """Text (libxml2 may hand one run of text over in several calls)."""
         data = data.translate(_OWN_MARKS)
         if self.in_title:
             self.title.append(data)
-        if not self.emitting():
+        if not self.emitting:
             return
         if self.pre is not None:
             self.pre.append(data)
@@ -374,11 +430,20 @@ class _TextCollector(HTMLParser):
                 data = data[: len(data) - len(stripped)] + self._marks() + stripped
             self.out.append(data)
 
+    def close(self) -> None:
+        """The page ended (``etree.HTMLParser.close`` returns what this returns)."""
+
 
 def _collect(html: str, main_level: int) -> _TextCollector:
     collector = _TextCollector(main_level)
-    collector.feed(html)
-    collector.close()
+    # No tree is built, so libxml2's tree limits (256 levels, 10 MB text nodes) do not
+    # apply (tests/unit/ingest/test_html_parser.py); MAX_DEPTH bounds the stack here.
+    parser = etree.HTMLParser(target=collector, no_network=True)
+    try:
+        parser.feed(html)
+        parser.close()
+    except etree.LxmlError as error:  # recovering libxml2 rarely gives up; name the reason
+        raise IngestError(f"unreadable HTML ({type(error).__name__})") from error
     return collector
 
 

@@ -54,7 +54,7 @@ def test_non_ui_modules_never_import_textual(module: str) -> None:
 def test_heavy_clients_stay_off_the_startup_path(module: str) -> None:
     modules = imported_after(module)
     # markdown_it: the first frame shows no answer yet (history is mounted right after it).
-    for heavy in ("openai", "pymilvus", "pypdf", "docx", "bs4", "markdown_it"):
+    for heavy in ("openai", "pymilvus", "pypdf", "docx", "bs4", "lxml", "markdown_it"):
         assert heavy not in modules, f"{module} imports {heavy} at start-up"
 
 
