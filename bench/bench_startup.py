@@ -33,13 +33,27 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 CHILD = r"""
-import os, sys, time
+import importlib.util, os, sys, time
 t0, ready_file = float(sys.argv[1]), sys.argv[2]
-from chat_tui.tui.app import ChatApp
-import asyncio
 tasks = set()
+class HookReady:
+    # ChatApp gets its Ready hook as its module is imported by the real start: importing
+    # it here first would import Textual before chat_tui.launch.main does its set-up.
+    def find_spec(self, name, path, target=None):
+        if name != "chat_tui.tui.app":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        run_module = spec.loader.exec_module
+        def exec_module(module):
+            run_module(module)
+            module.ChatApp.on_ready = _ready
+        spec.loader.exec_module = exec_module
+        return spec
+sys.meta_path.insert(0, HookReady())
 def _ready(self):
     ready = time.time() - t0  # first frame painted, prompt focused: the app is usable
+    import asyncio
     async def wait_for_history():
         # Waiting in the Ready handler itself would hold the App's message queue, and
         # the history is mounted by messages that queue has to deliver: it would hang.
@@ -52,7 +66,6 @@ def _ready(self):
         self.call_after_refresh(done)
     task = asyncio.get_running_loop().create_task(wait_for_history())
     tasks.add(task)  # keep a reference: the loop holds tasks only weakly
-ChatApp.on_ready = _ready
 sys.argv = ["chat-tui"]
 from chat_tui.launch import main
 main()
