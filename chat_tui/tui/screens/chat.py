@@ -338,15 +338,20 @@ class ChatScreen(Screen[None]):
         self.refresh_sidebar()
         self.refresh_status()
         if defer_history:
-            self.call_after_refresh(self.show_history, session, self.services.notices)
+            self.call_after_refresh(
+                self.show_history, session, self.services.notices, paint_first=True
+            )
         else:
-            await self.show_history(session)
+            await self.show_history(session, paint_first=True)
 
     async def history_shown(self) -> None:
         """Wait until the open session's messages are in the chat pane."""
         await self._history_shown.wait()
 
-    async def show_history(self, session: Session, notices: Iterable[str] = ()) -> None:
+    async def show_history(
+        self, session: Session, notices: Iterable[str] = (), *, paint_first: bool = False
+    ) -> None:
+        """Show ``session``'s messages; ``paint_first``: its last screen before the rest."""
         try:
             async with self._history_lock:
                 if self.session is None or self.session.id != session.id:
@@ -355,7 +360,7 @@ class ChatScreen(Screen[None]):
                 if self.session is None or self.session.id != session.id:
                     return
                 self.chat_view.branch_marks = conversation.positions()
-                await self.chat_view.show_messages(conversation.shown)
+                await self.chat_view.show_messages(conversation.shown, paint_first=paint_first)
                 for notice in notices:
                     await self.chat_view.add_notice(notice, "warning")
         finally:
