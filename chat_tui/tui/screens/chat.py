@@ -335,14 +335,21 @@ class ChatScreen(Screen[None]):
         self.session = session
         self.role_name = session.role
         self.branching.forget()  # an edit of the session left is sent as a new message
-        self.refresh_sidebar()
-        self.refresh_status()
         if defer_history:
+            self.refresh_sidebar()
+            self.refresh_status()
             self.call_after_refresh(
                 self.show_history, session, self.services.notices, paint_first=True
             )
-        else:
+            return
+        try:
             await self.show_history(session, paint_first=True)
+        finally:
+            # After the messages, not beside them: the sidebar and the context gauge read
+            # the history too (the gauge counts every message), in threads that held the
+            # GIL and the history's lock while the pane the user waits for was mounted.
+            self.refresh_sidebar()
+            self.refresh_status()
 
     async def history_shown(self) -> None:
         """Wait until the open session's messages are in the chat pane."""
