@@ -61,11 +61,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_startup import compile_bytecode  # noqa: E402
 from bench_streaming import SECTION  # noqa: E402  (the same code-heavy answer)
 
 from tests.e2e.conftest import BINARY, app_env  # noqa: E402
@@ -77,6 +79,18 @@ TIMEOUT = 120.0
 ECHO_CHAR = "~"  # absent from every answer the bench streams
 BIG_END = "BIGEND-1999"
 STREAM_END = "STREAMEND-4000"
+
+
+class StampedFake(FakeOpenAI):
+    """The fake server, noting when (``time.monotonic``) each chat request arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrivals: list[float] = []
+
+    def _record(self, body: dict[str, Any], headers: dict[str, str]) -> None:
+        self.arrivals.append(time.monotonic())
+        super()._record(body, headers)
 
 
 def long_answer(deltas: int, chunk: int = 4) -> str:
@@ -179,7 +193,7 @@ class Figures:
 class Bench:
     """One size: launches chat-tui in tmux as often as the figures need."""
 
-    def __init__(self, fake: FakeOpenAI, workdir: Path, size: tuple[int, int]) -> None:
+    def __init__(self, fake: StampedFake, workdir: Path, size: tuple[int, int]) -> None:
         self.fake = fake
         self.workdir = workdir
         self.size = size
@@ -200,16 +214,28 @@ class Bench:
 
     def ask(self, pane: TimedPane, reply: Reply, marker: str) -> float:
         """Type a question, press Enter; seconds until ``marker`` is on screen."""
+        return self.ask_split(pane, reply, marker)[0]
+
+    def ask_split(self, pane: TimedPane, reply: Reply, marker: str) -> tuple[float, float, float]:
+        """As ``ask``; (Enter to screen, Enter to the request's arrival, arrival to screen)."""
         self.counter += 1
         question = f"question {self.counter}"
         self.fake.script(reply)
         pane.type(question)
         pane.wait_timed(lambda s: question in s, "the typed question", time.monotonic())
+        arrived = len(self.fake.arrivals)
         t_enter = time.monotonic()
         pane.keys("Enter")
         shown, _ = pane.wait_timed(lambda s: marker in s, repr(marker), t_enter)
+        t_request = self.fake.arrivals[arrived]
         pane.settle()  # let the answer finish before the next step
-        return shown - t_enter
+        return shown - t_enter, t_request - t_enter, shown - t_request
+
+    def add_first_token(self, figures: Figures, name: str, split: tuple[float, ...]) -> None:
+        total, to_request, to_screen = split
+        figures.add(f"{self.tag} first token, {name}", total)
+        figures.add(f"{self.tag} first token, {name}, to request", to_request)
+        figures.add(f"{self.tag} first token, {name}, request to screen", to_screen)
 
     def first_tokens(self, figures: Figures) -> None:
         """Two launches: plain first then code, and code first then plain."""
@@ -226,14 +252,10 @@ class Bench:
             pane, ready = self.launch(home)
             try:
                 figures.add(f"{self.tag} ready, empty history", ready)
-                figures.add(
-                    f"{self.tag} first token, {names[0]}, first",
-                    self.ask(pane, *first(self.counter + 1)),
-                )
-                figures.add(
-                    f"{self.tag} first token, {names[1]}, later",
-                    self.ask(pane, *later(self.counter + 1)),
-                )
+                split = self.ask_split(pane, *first(self.counter + 1))
+                self.add_first_token(figures, f"{names[0]}, first", split)
+                split = self.ask_split(pane, *later(self.counter + 1))
+                self.add_first_token(figures, f"{names[1]}, later", split)
             finally:
                 pane.close()
                 shutil.rmtree(home, ignore_errors=True)
@@ -419,7 +441,9 @@ def main() -> None:
     sizes = [tuple(int(x) for x in s.split("x")) for s in args.sizes.split(",")]
     figures = Figures()
     print(f"chat-tui: {BINARY}; {load()}")
-    with tempfile.TemporaryDirectory(prefix="bench-tmux-") as tmp, FakeOpenAI() as fake:
+    compile_bytecode()
+    fake = StampedFake()
+    with tempfile.TemporaryDirectory(prefix="bench-tmux-") as tmp, fake:
         work = Path(tmp)
         pristine = work / "history"
         if "history" not in skip:

@@ -105,6 +105,9 @@ def main() -> None:
 
         app()
         return
+    from chat_tui.tui.gc_tuning import pause_gc_for_start_up
+
+    pause_gc_for_start_up()  # run_tui turns it on again (tune_gc) before the app runs
     OPTIONS.model = options.get("model")
     OPTIONS.base_url = options.get("base_url")
     OPTIONS.provider = options.get("provider")

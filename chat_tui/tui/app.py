@@ -21,7 +21,6 @@ from chat_tui.domain.text import clean_line
 from chat_tui.services.bootstrap import AppServices
 from chat_tui.tui.commands import ACTIONS, app_bindings, palette_commands
 from chat_tui.tui.screens.chat import ChatScreen
-from chat_tui.tui.screens.help import HelpScreen, help_rows
 from chat_tui.tui.state_keeper import StateKeeper
 
 
@@ -106,6 +105,9 @@ class ChatApp(App[None]):
             self.chat_screen.choices_applied.set()
 
     def action_help(self) -> None:
+        # Imported here: its DataTable is not needed for the first frame.
+        from chat_tui.tui.screens.help import HelpScreen, help_rows
+
         self.push_screen(HelpScreen(help_rows(self.keymap)))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

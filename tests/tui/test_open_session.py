@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chat_tui.domain.models import Message, MessageStatus
 from chat_tui.services.bootstrap import AppServices
-from chat_tui.tui.widgets.chat_view import FIRST_PAGE, PAGE_SIZE, ChatView
+from chat_tui.tui.widgets.chat_view import FIRST_PAGE, PAGE_SIZE, AnswerView, ChatView, UserMessage
 from tests.tui.conftest import make_app, until
 
 
@@ -84,3 +84,77 @@ async def test_a_session_of_long_answers_mounts_only_what_fills_the_pane(service
         assert chat.scroll_y == chat.max_scroll_y
         await pilot.press("ctrl+home")
         await until(pilot, lambda: 40 - chat.hidden_count > shown, "the page before")
+
+
+def test_the_first_paint_takes_about_one_screen_of_the_page() -> None:
+    from chat_tui.tui.widgets.paging import FIRST_PAINT_SCREENS, first_paint_size
+
+    short = [Message("s", "user", f"q{n}") for n in range(40)]  # 3 rows each
+    assert first_paint_size(
+        short,
+        80,
+        20,
+    ) == -(-int(FIRST_PAINT_SCREENS * 20) // 3)
+    long_answer = Message("s", "assistant", ("word " * 40 + "\n\n") * 30)
+    assert first_paint_size([*short, long_answer], 80, 20) == 1
+    assert first_paint_size(short[:3], 0, 0) == 3  # no size known yet: all of them
+
+
+def mounted(chat: ChatView) -> list[str]:
+    return [
+        w.message.content
+        for w in chat.children
+        if isinstance(w, UserMessage | AnswerView) and w.message is not None
+    ]
+
+
+async def test_opening_paints_the_last_screen_first_and_the_page_follows_above(  # type: ignore[no-untyped-def]
+    services,
+) -> None:
+    # The page is three screens; mounting all of it before the first paint made a long
+    # session open only as fast as three screens of Markdown mount.
+    first_id = long_session(services, 5, "short {n}")
+    long_id = long_session(services, 60, "answer {n}\n\n- a\n- b\n\n```python\nprint({n})\n```")
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.chat_screen
+        await screen.history_shown()
+        chat = screen.chat_view
+        await until(pilot, lambda: not chat.opening, "the page to be laid out")
+        first = services.repository.get_session(first_id)
+        await screen.open_session(first)
+        await until(pilot, lambda: not chat.opening, "the short session")
+        await screen.open_session(services.repository.get_session(long_id))
+        page = 120 - chat.hidden_count
+        shown = mounted(chat)
+        # Right after the open: the newest messages, fewer than the page, end in view.
+        assert 2 <= len(shown) < page
+        assert shown[-1] == "answer 59\n\n- a\n- b\n\n```python\nprint(59)\n```"
+        await until(pilot, lambda: not chat.opening, "the rest of the page")
+        await pilot.pause()
+        everything = mounted(chat)
+        assert len(everything) == page and everything[-len(shown) :] == shown
+        assert chat.hidden_count == 120 - page  # and no page before it came in
+        assert chat.scroll_y == chat.max_scroll_y  # still at the end
+        assert chat.query("#earlier")
+
+
+async def test_a_message_not_mounted_yet_is_found_by_reveal(services) -> None:  # type: ignore[no-untyped-def]
+    # ctrl+f opens the session and reveals the hit at once: a message of the page that
+    # has not come in yet is mounted for it.
+    long_session(services, 60, "answer {n}\n\n```python\nprint({n})\n```")
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.chat_screen
+        await screen.history_shown()
+        chat = screen.chat_view
+        await until(pilot, lambda: not chat.opening, "the page to be laid out")
+        session = screen.session
+        assert session is not None
+        await screen.open_session(session)
+        page = 120 - chat.hidden_count
+        oldest_of_page = services.repository.messages(session.id)[120 - page]
+        assert oldest_of_page.content not in mounted(chat)
+        widget = await chat.reveal_message(oldest_of_page.id)
+        assert widget is not None and widget.is_attached
+        assert len(mounted(chat)) == page

@@ -37,11 +37,7 @@ from chat_tui.tui.attach_images import ImageAttacher
 from chat_tui.tui.branch_editing import BranchEditing
 from chat_tui.tui.commands import ACTION_CONTEXT, chat_bindings
 from chat_tui.tui.messages import ImagePathPasted, PromptSubmitted, SessionSelected
-from chat_tui.tui.screens.history_search import HistorySearchScreen
-from chat_tui.tui.screens.image_preview import ImagePreviewScreen
-from chat_tui.tui.screens.setup import SetupScreen
 from chat_tui.tui.session_dialogs import SessionDialogs
-from chat_tui.tui.session_export import export_open_session
 from chat_tui.tui.state_keeper import StateKeeper
 from chat_tui.tui.turn import play_turn
 from chat_tui.tui.widgets.attachments import AttachmentTray
@@ -57,6 +53,8 @@ EXTERNAL_CHECK_SECONDS = 2.0
 CHAT_KEYS_HINT = "chat: ↑/↓ select · e edit · ←/→ versions · y copy · c code · Esc back"
 #: Worker groups whose unexpected errors become a notification, not a crash.
 REPORTED_GROUPS = frozenset({"llm", "dialog", "setup", "sidebar", "session-settings"})
+# The dialogs (search, image preview, setup, export) are imported where they open: the
+# first frame needs none of them, and start-up has a 400 ms budget.
 
 
 class ChatScreen(Screen[None]):
@@ -226,6 +224,8 @@ class ChatScreen(Screen[None]):
         if missing_key_message(settings.provider) is None:
             return  # keyed, or a server that needs no key (this machine, a LAN host)
         detected = await asyncio.to_thread(bootstrap.local_model_server_detected)
+        from chat_tui.tui.screens.setup import SetupScreen  # dialogs load on first use
+
         choice = await self.app.push_screen_wait(SetupScreen(str(settings.config_file), detected))
         if choice:
             await self.switch_provider(choice)
@@ -335,18 +335,30 @@ class ChatScreen(Screen[None]):
         self.session = session
         self.role_name = session.role
         self.branching.forget()  # an edit of the session left is sent as a new message
-        self.refresh_sidebar()
-        self.refresh_status()
         if defer_history:
-            self.call_after_refresh(self.show_history, session, self.services.notices)
-        else:
-            await self.show_history(session)
+            self.refresh_sidebar()
+            self.refresh_status()
+            self.call_after_refresh(
+                self.show_history, session, self.services.notices, paint_first=True
+            )
+            return
+        try:
+            await self.show_history(session, paint_first=True)
+        finally:
+            # After the messages, not beside them: the sidebar and the context gauge read
+            # the history too (the gauge counts every message), in threads that held the
+            # GIL and the history's lock while the pane the user waits for was mounted.
+            self.refresh_sidebar()
+            self.refresh_status()
 
     async def history_shown(self) -> None:
         """Wait until the open session's messages are in the chat pane."""
         await self._history_shown.wait()
 
-    async def show_history(self, session: Session, notices: Iterable[str] = ()) -> None:
+    async def show_history(
+        self, session: Session, notices: Iterable[str] = (), *, paint_first: bool = False
+    ) -> None:
+        """Show ``session``'s messages; ``paint_first``: its last screen before the rest."""
         try:
             async with self._history_lock:
                 if self.session is None or self.session.id != session.id:
@@ -355,7 +367,7 @@ class ChatScreen(Screen[None]):
                 if self.session is None or self.session.id != session.id:
                     return
                 self.chat_view.branch_marks = conversation.positions()
-                await self.chat_view.show_messages(conversation.shown)
+                await self.chat_view.show_messages(conversation.shown, paint_first=paint_first)
                 for notice in notices:
                     await self.chat_view.add_notice(notice, "warning")
         finally:
@@ -454,11 +466,15 @@ class ChatScreen(Screen[None]):
 
     @work(group="export", exit_on_error=False)
     async def action_export_session(self) -> None:
+        from chat_tui.tui.session_export import export_open_session  # zipfile, transfer
+
         await export_open_session(self)
 
     @work(group="dialog", exit_on_error=False)
     async def action_search_history(self) -> None:
         """ctrl+f: search every session; the chosen message is opened, selected, in view."""
+        from chat_tui.tui.screens.history_search import HistorySearchScreen
+
         hit = await self.app.push_screen_wait(HistorySearchScreen(self.services.history_search))
         if hit is None or self.guard_streaming():
             return
@@ -650,6 +666,8 @@ class ChatScreen(Screen[None]):
         if message is None or not message.attachments:
             self.notify("Select a message with images first (up/down).", severity="warning")
             return
+        from chat_tui.tui.screens.image_preview import ImagePreviewScreen
+
         self.app.push_screen(
             ImagePreviewScreen(self.services.chat.attachments, message.attachments)
         )

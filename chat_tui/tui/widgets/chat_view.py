@@ -52,7 +52,7 @@ from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
 from chat_tui.tui.widgets.attachments import user_content
 from chat_tui.tui.widgets.branch_switch import BranchSwitch
-from chat_tui.tui.widgets.paging import first_page_size
+from chat_tui.tui.widgets.paging import first_page_size, first_paint_size
 from chat_tui.tui.widgets.segments import (
     SEGMENT_CHARS,
     SEGMENT_HARD_CHARS,
@@ -487,6 +487,10 @@ class ChatView(VerticalScroll):
         #: "laid out"): the scroll position is Textual's (0 while the new page has no
         #: height yet), not the user's.
         self._opening = ""
+        #: The page's messages not mounted yet (``show_messages(paint_first=True)``), and
+        #: which opening they belong to (a newer one drops them).
+        self._rest: list[Message] = []
+        self._opened = 0
 
     def on_mount(self) -> None:
         self._repaint_timer: Timer | None = None
@@ -584,24 +588,66 @@ class ChatView(VerticalScroll):
         elif where == "home":
             self.scroll_to(y=0, animate=False, immediate=True)
 
-    async def show_messages(self, messages: Sequence[Message]) -> None:
-        """Replace the pane with a session's messages (the most recent page)."""
+    async def show_messages(
+        self, messages: Sequence[Message], *, paint_first: bool = False
+    ) -> None:
+        """Replace the pane with a session's messages (the most recent page).
+
+        With ``paint_first`` (opening a session) only the messages that fill the pane are
+        mounted before this returns; the rest of the page follows above them after the
+        frame, a screen at a time (see ``paging``).
+        """
         self._keep = None
         self._opening = "mounting"
+        self._opened += 1
+        self._rest = []
         try:
             await self.remove_children()
-            page = first_page_size(messages, self.size.width, self.size.height, FIRST_PAGE)
+            width, height = self.size.width, self.size.height
+            page = first_page_size(messages, width, height, FIRST_PAGE)
             self.hidden_count = max(0, len(messages) - page)
             self._all = list(messages)
+            shown = list(messages[self.hidden_count :])
+            if paint_first:
+                cut = len(shown) - first_paint_size(shown, width, height)
+                self._rest, shown = shown[:cut], shown[cut:]
             widgets: list[Static | AnswerView | Button] = []
-            if self.hidden_count:
+            if self.hidden_count and not self._rest:
                 widgets.append(self._earlier_button())
-            widgets.extend(self._widgets_for(messages[self.hidden_count :]))
+            widgets.extend(self._widgets_for(shown))
             await self.mount_all(widgets)
         finally:
-            self._opening = "mounted"
+            self._opening = "mounting" if self._rest else "mounted"
         self.anchor()
         self.scroll_end(animate=False, immediate=True)
+        if self._rest:
+            self.call_after_refresh(self._mount_rest, self._opened)
+
+    async def _mount_rest(self, opened: int, *, everything: bool = False) -> None:
+        """Mount the next screen of the page above what is shown (all of it: ``everything``)."""
+        if opened != self._opened or not self._rest:
+            return
+        rest = self._rest
+        count = len(rest) if everything else first_paint_size(rest, *self.size)
+        page, self._rest = rest[len(rest) - count :], rest[: len(rest) - count]
+        widgets = self._widgets_for(page)
+        if self.hidden_count and not self._rest:
+            widgets.insert(0, self._earlier_button())
+        first = self.children[0] if self.children else None
+        if first is not None:
+            if self.scroll_y < self.max_scroll_y - 1:  # scrolled up: hold the user's place
+                self._keep = (first, first.virtual_region.y - self.scroll_y)
+            await self.mount_all(widgets, before=first)
+        else:
+            await self.mount_all(widgets)
+        if self._rest:
+            self.call_after_refresh(self._mount_rest, opened)
+        elif opened == self._opened:
+            self._opening = "mounted"
+
+    async def finish_page(self) -> None:
+        """Mount what is left of the page being opened now (before looking for a message)."""
+        await self._mount_rest(self._opened, everything=True)
 
     def _earlier_button(self) -> Button:
         return Button(
@@ -657,6 +703,7 @@ class ChatView(VerticalScroll):
             return
         self._loading_earlier = True
         try:
+            await self.finish_page()
             start = max(0, self.hidden_count - PAGE_SIZE)
             page = self._all[start : self.hidden_count]
             self.hidden_count = start
@@ -685,6 +732,7 @@ class ChatView(VerticalScroll):
         index = next((i for i, m in enumerate(self._all) if m.id == message_id), None)
         if index is None:
             return None
+        await self.finish_page()
         for _ in range(len(self._all)):  # bounded: each round mounts a page or waits one
             if self.hidden_count <= index:
                 break
