@@ -189,6 +189,38 @@ def warm_up_retrieval(settings: Settings) -> None:
             import_pymilvus()  # as the store does: without pandas, which it never uses
 
             ensure_local_server(settings.knowledge_dir)
+            warm_up_analyzers(settings)
+
+
+#: How many knowledge bases the warm-up searches once (each search loads its analyzer).
+WARM_KNOWLEDGE_BASES = 3
+
+
+def warm_up_analyzers(settings: Settings) -> None:
+    """Search a few knowledge bases once, so their analyzers are loaded before a question.
+
+    The engine builds jieba's dictionary on a Chinese knowledge base's first search, once
+    per server process (~0.5 s on this machine, measured by ``bench/bench_lite_start.py``);
+    without this the first question after launch waits for it. Read-only and best-effort:
+    a failure is left for the first question to report.
+    """
+    from chat_tui.retrieval.milvus_store import KnowledgeStore
+
+    try:
+        names = KnowledgeStore.list_knowledge_bases(settings)
+    except Exception:  # noqa: BLE001 - the first question searches again and says why
+        log.debug("listing knowledge bases to warm failed", exc_info=True)
+        return
+    names.sort(key=lambda name: name != "default")  # the usual one first
+    for name in names[:WARM_KNOWLEDGE_BASES]:
+        store = KnowledgeStore(settings, name)
+        try:
+            if store.exists():
+                store.search_bm25("文件 file", 1)
+        except Exception:  # noqa: BLE001 - as above
+            log.debug("warming knowledge base %r failed", name, exc_info=True)
+        finally:
+            store.close()
 
 
 def local_model_server_detected() -> bool:
