@@ -93,6 +93,9 @@ SMALL_BACKLOG = 4 * MAX_FLUSH_CHARS
 #: Finished blocks are frozen (see ``frozen``) once the drawn segment holds this many
 #: besides the last: a short answer keeps its widgets, a long one stops adding to them.
 FREEZE_BLOCKS = 4
+#: At most this many blocks are captured at a time (a fast answer can bring dozens in a
+#: frame; capturing them all at once stalled the loop ~60 ms).
+FREEZE_MAX_BLOCKS = 8
 #: The whole screen is repainted this long after layouts stop, or this often while
 #: they go on (see ``ChatView._layout_refreshed``).
 REPAINT_SETTLE = 0.1
@@ -371,31 +374,41 @@ class AnswerView(Vertical):
         background = shown[0].background_colors[1]
         lines = []
         done: list[Widget] = []
+        budget = FREEZE_MAX_BLOCKS
         for segment in shown:
             blocks = [block for block in segment.children if block.display]
             if outdated := stale(segment, blocks):
                 for block in outdated:
                     block.refresh(layout=True)  # frozen after the next append, if any
                 break
-            if segment is not self._segments[-1]:
-                region = laid_out(segment)
-                captured = capture(segment, blocks, region.height) if region else None
-                if captured is None:
+            live = segment is self._segments[-1]
+            finished = blocks[:-1] if live else blocks
+            if live and len(finished) < FREEZE_BLOCKS:
+                break
+            taken = finished[:budget]
+            top = laid_out(segment)
+            if top is None or not taken:
+                break
+            if len(taken) == len(blocks):  # a whole segment above the last
+                height = top.height
+            else:
+                following = blocks[len(taken)]
+                below = laid_out(following)
+                if below is None:
                     break
-                lines.extend(captured)
-                done.append(segment)
-                continue
-            if len(blocks) <= FREEZE_BLOCKS:
-                break
-            finished, following = blocks[:-1], blocks[-1]
-            top, below = laid_out(segment), laid_out(following)
-            if top is None or below is None:
-                break
-            captured = capture(segment, finished, below.y - following.styles.margin.top - top.y)
+                height = below.y - following.styles.margin.top - top.y
+            captured = capture(segment, taken, height)
             if captured is None:
                 break
             lines.extend(captured)
-            done.extend(finished)
+            done.extend([segment] if len(taken) == len(blocks) else taken)
+            budget -= len(taken)
+            if len(taken) < len(finished) or budget <= 0:
+                # More to do: in the next frame, not in this one.
+                self._schedule_freeze()
+                break
+            if live:
+                break
         if not lines:
             return
         # Lines in and widgets out before the next frame: it shows one or the other.
