@@ -377,10 +377,6 @@ class AnswerView(Vertical):
         budget = FREEZE_MAX_BLOCKS
         for segment in shown:
             blocks = [block for block in segment.children if block.display]
-            if outdated := stale(segment, blocks):
-                for block in outdated:
-                    block.refresh(layout=True)  # frozen after the next append, if any
-                break
             live = segment is self._segments[-1]
             finished = blocks[:-1] if live else blocks
             if live and len(finished) < FREEZE_BLOCKS:
@@ -388,6 +384,10 @@ class AnswerView(Vertical):
             taken = finished[:budget]
             top = laid_out(segment)
             if top is None or not taken:
+                break
+            if outdated := stale(segment, taken):
+                for block in outdated:
+                    block.refresh(layout=True)  # frozen after the next append, if any
                 break
             if len(taken) == len(blocks):  # a whole segment above the last
                 height = top.height
