@@ -12,6 +12,15 @@ Two steps, so each milvus-lite version can run from its own venv:
     # which BM25 analyzers (stemming, stopwords, jieba + filters) each version really applies
     /tmp/ml251/bin/python bench/bench_store.py analyzers
 
+Float16 for the dense field (``--vector float16``), measured on 100k real chunks x 1024
+dims (milvus-lite 2.5.1, 2 shared cores, load 5.7-7.6), against float32 (AUTOINDEX):
+server RSS 686 vs 826 MB, disk 513 vs 763 MB, ingest 1216 vs 845 chunks/s, but dense
+p50 1277 vs 4.0 ms and hybrid 1257 vs 6.4 ms (20k: dense 202 vs 14.7 ms): local mode
+builds only FLAT for FLOAT16_VECTOR, and its float16 FLAT search is 300x slower than
+the float32 index. Rankings do not move (``bench_eval.py --quick --modes dense,hybrid``
+gave the same recall@5 and MRR, en and zh, with both types), but the latency target
+(30 ms) does not hold, so knowledge bases keep float32.
+
 Vectors come from a deterministic local stand-in embedder (hashed words -> 256-d),
 so dense and hybrid searches do real work without a network. Hybrid = both searches
 plus weighted RRF (k=10, dense 0.1) on the client, as chat-tui does.
