@@ -105,14 +105,14 @@ def embed(text: str, dim: int) -> list[float]:
     return [v / norm for v in vector]
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of ``pid`` and its descendants (Linux /proc)."""
+def tree_rss_mb(pid: int, key: str = "VmRSS:") -> float:
+    """RSS of ``pid`` and its descendants (Linux /proc); ``VmHWM:`` for the peaks."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         try:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(key):
                     total += int(line.split()[1])
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
@@ -188,6 +188,13 @@ def server_and_client_rss_mb() -> tuple[float, float]:
     return server, tree_rss_mb(me) - server
 
 
+def server_peak_rss_mb() -> float:
+    """The engine children's peak RSS (ingest included)."""
+    me = os.getpid()
+    children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+    return sum(tree_rss_mb(int(c), "VmHWM:") for c in children)
+
+
 def run(
     chunks_file: Path, dim: int, keep: Path | None, vector: str = "float32", settle: float = 60.0
 ) -> None:
@@ -250,6 +257,7 @@ def run(
                 del dense
             del hits
     server_rss, client_rss = server_and_client_rss_mb()
+    server_peak = server_peak_rss_mb()
     client.close()
     try:  # milvus-lite 2.5: the server child holds the db until released
         from milvus_lite.server_manager import server_manager_instance
@@ -282,7 +290,7 @@ def run(
         percentiles(timings["bm25"]),
         percentiles(timings["dense"]) if dim else "-",
         percentiles(timings["hybrid"]) if dim else "-",
-        f"{server_rss:.0f} + {client_rss:.0f}",
+        f"{server_rss:.0f} (peak {server_peak:.0f}) + {client_rss:.0f}",
         f"{size_closed:.1f}->{size_later:.1f}",
         reopen_s,
     ]
