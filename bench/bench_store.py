@@ -12,6 +12,15 @@ Two steps, so each milvus-lite version can run from its own venv:
     # which BM25 analyzers (stemming, stopwords, jieba + filters) each version really applies
     /tmp/ml251/bin/python bench/bench_store.py analyzers
 
+Float16 for the dense field (``--vector float16``), measured on 100k real chunks x 1024
+dims (milvus-lite 2.5.1, 2 shared cores, load 5.7-7.6), against float32 (AUTOINDEX):
+server RSS 686 vs 826 MB, disk 513 vs 763 MB, ingest 1216 vs 845 chunks/s, but dense
+p50 1277 vs 4.0 ms and hybrid 1257 vs 6.4 ms (20k: dense 202 vs 14.7 ms): local mode
+builds only FLAT for FLOAT16_VECTOR, and its float16 FLAT search is 300x slower than
+the float32 index. Rankings do not move (``bench_eval.py --quick --modes dense,hybrid``
+gave the same recall@5 and MRR, en and zh, with both types), but the latency target
+(30 ms) does not hold, so knowledge bases keep float32.
+
 Vectors come from a deterministic local stand-in embedder (hashed words -> 256-d),
 so dense and hybrid searches do real work without a network. Hybrid = both searches
 plus weighted RRF (k=10, dense 0.1) on the client, as chat-tui does.
@@ -34,10 +43,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+#: Where the Debian packages' documents were unpacked (``--corpora`` changes it).
+CORPORA_HOME = Path.home() / ".cache" / "chat-tui-corpora"
 CORPORA = [
-    Path("/work/corpora/python3.11-doc/usr/share/doc/python3.11/html"),
-    Path("/work/corpora/git-doc"),
-    Path("/work/corpora/debian-reference-en"),
+    "python3.11-doc/usr/share/doc/python3.11/html",
+    "git-doc",
+    "debian-reference-en",
 ]
 QUERIES = [
     "how do I read a file line by line",
@@ -53,13 +64,15 @@ QUERIES = [
 ]
 
 
-def dump(out: Path, count: int) -> None:
+def dump(out: Path, count: int, corpora: Path = CORPORA_HOME) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from chat_tui.ingest.chunking import chunk_document
     from chat_tui.ingest.loaders import loader_for
 
     rows: list[dict[str, Any]] = []
-    for root in CORPORA:
+    for root in (corpora / name for name in CORPORA):
+        if not root.is_dir():
+            raise SystemExit(f"no corpus at {root} (see --corpora)")
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             found = loader_for(path)
             if found is None or path.stat().st_size > 2_000_000:
@@ -92,14 +105,14 @@ def embed(text: str, dim: int) -> list[float]:
     return [v / norm for v in vector]
 
 
-def tree_rss_mb(pid: int) -> float:
-    """RSS of ``pid`` and its descendants (Linux /proc)."""
+def tree_rss_mb(pid: int, key: str = "VmRSS:") -> float:
+    """RSS of ``pid`` and its descendants (Linux /proc); ``VmHWM:`` for the peaks."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         try:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(key):
                     total += int(line.split()[1])
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
@@ -112,7 +125,19 @@ def disk_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
 
 
-def create(client: Any, dim: int) -> None:
+#: ``--vector``: the dense field's type and the numpy dtype its rows are sent as.
+VECTOR_TYPES = {"float32": "FLOAT_VECTOR", "float16": "FLOAT16_VECTOR"}
+
+
+def as_vector(values: list[float], vector: str) -> Any:
+    """``values`` as a numpy array of the dense field's type (lists of Python floats
+    would hold 100k x 1024 vectors in 3 GB of client memory)."""
+    import numpy as np
+
+    return np.asarray(values, dtype=np.float16 if vector == "float16" else np.float32)
+
+
+def create(client: Any, dim: int, vector: str = "float32") -> None:
     from pymilvus import DataType, Function, FunctionType
 
     schema = client.create_schema(auto_id=False)
@@ -126,8 +151,10 @@ def create(client: Any, dim: int) -> None:
     index = client.prepare_index_params()
     index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
     if dim:
-        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
-        index.add_index(field_name="dense", index_type="AUTOINDEX", metric_type="COSINE")
+        schema.add_field("dense", getattr(DataType, VECTOR_TYPES[vector]), dim=dim)
+        # Milvus Lite 2.5.1 local mode builds only FLAT for FLOAT16_VECTOR.
+        index_type = "AUTOINDEX" if vector == "float32" else "FLAT"
+        index.add_index(field_name="dense", index_type=index_type, metric_type="COSINE")
     schema.add_function(
         Function(
             name="bm25",
@@ -153,7 +180,24 @@ def percentiles(samples: list[float]) -> str:
     return f"{statistics.median(ordered):.1f}/{p95:.1f}"
 
 
-def run(chunks_file: Path, dim: int, keep: Path | None) -> None:
+def server_and_client_rss_mb() -> tuple[float, float]:
+    """``(engine children, this process)`` RSS: milvus-lite 2.5 serves from a child."""
+    me = os.getpid()
+    children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+    server = sum(tree_rss_mb(int(c)) for c in children)
+    return server, tree_rss_mb(me) - server
+
+
+def server_peak_rss_mb() -> float:
+    """The engine children's peak RSS (ingest included)."""
+    me = os.getpid()
+    children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+    return sum(tree_rss_mb(int(c), "VmHWM:") for c in children)
+
+
+def run(
+    chunks_file: Path, dim: int, keep: Path | None, vector: str = "float32", settle: float = 60.0
+) -> None:
     import milvus_lite  # noqa: F401 - the version is reported
     from pymilvus import MilvusClient
 
@@ -166,7 +210,10 @@ def run(chunks_file: Path, dim: int, keep: Path | None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "kb.db"
     client = MilvusClient(str(db))
-    create(client, dim)
+    create(client, dim, vector)
+    # Vectors are made before the clock starts: ingest measures the store, not the
+    # stand-in embedder (pure Python, slower than the store at 1024 dimensions).
+    vectors = [as_vector(embed(row["text"], dim), vector) for row in rows] if dim else []
     start = time.perf_counter()
     batch = 500
     for offset in range(0, len(rows), batch):
@@ -174,7 +221,7 @@ def run(chunks_file: Path, dim: int, keep: Path | None) -> None:
         for i, row in enumerate(rows[offset : offset + batch], start=offset):
             entry = {"id": str(i), "source": row["source"], "text": row["text"][:20000]}
             if dim:
-                entry["dense"] = embed(row["text"], dim)
+                entry["dense"] = vectors[i]
             data.append(entry)
         client.insert("chunks", data)
     client.flush("chunks")
@@ -192,7 +239,7 @@ def run(chunks_file: Path, dim: int, keep: Path | None) -> None:
                 t = time.perf_counter()
                 dense = client.search(
                     "chunks",
-                    [embed(query, dim)],
+                    [as_vector(embed(query, dim), vector)],
                     anns_field="dense",
                     limit=10,
                     output_fields=["source"],
@@ -202,12 +249,15 @@ def run(chunks_file: Path, dim: int, keep: Path | None) -> None:
                 b = client.search(
                     "chunks", [query], anns_field="sparse", limit=10, output_fields=["source"]
                 )
-                d = client.search("chunks", [embed(query, dim)], anns_field="dense", limit=10)
+                d = client.search(
+                    "chunks", [as_vector(embed(query, dim), vector)], anns_field="dense", limit=10
+                )
                 fuse_ids([h["id"] for h in b[0]], [h["id"] for h in d[0]], 5)
                 timings["hybrid"].append((time.perf_counter() - t) * 1000)
                 del dense
             del hits
-    rss = tree_rss_mb(os.getpid())
+    server_rss, client_rss = server_and_client_rss_mb()
+    server_peak = server_peak_rss_mb()
     client.close()
     try:  # milvus-lite 2.5: the server child holds the db until released
         from milvus_lite.server_manager import server_manager_instance
@@ -216,7 +266,7 @@ def run(chunks_file: Path, dim: int, keep: Path | None) -> None:
     except ImportError:
         pass
     size_closed = disk_mb(folder)
-    time.sleep(5)
+    time.sleep(settle)  # does the database still grow once the writer is gone?
     size_later = disk_mb(folder)
     reopen_code = (
         "import time,sys;t=time.perf_counter();from pymilvus import MilvusClient;"
@@ -235,18 +285,18 @@ def run(chunks_file: Path, dim: int, keep: Path | None) -> None:
     cells = [
         f"milvus-lite {version}",
         f"{len(rows)}",
-        f"{dim or 'BM25'}",
+        f"{dim or 'BM25'}" + (f" {vector}" if dim and vector != "float32" else ""),
         f"{ingest:.0f}",
         percentiles(timings["bm25"]),
         percentiles(timings["dense"]) if dim else "-",
         percentiles(timings["hybrid"]) if dim else "-",
-        f"{rss:.0f}",
+        f"{server_rss:.0f} (peak {server_peak:.0f}) + {client_rss:.0f}",
         f"{size_closed:.1f}->{size_later:.1f}",
         reopen_s,
     ]
     print(
         "| engine | chunks | dim | ingest/s | bm25 p50/p95 | dense | hybrid "
-        "| RSS MB | disk MB | reopen s |"
+        "| RSS MB server + client | disk MB closed->later | reopen s |"
     )
     print("| " + " | ".join(cells) + " |")
     if keep is None:
@@ -327,18 +377,21 @@ def main() -> None:
     d = sub.add_parser("dump")
     d.add_argument("out", type=Path)
     d.add_argument("count", type=int)
+    d.add_argument("--corpora", type=Path, default=CORPORA_HOME, help="the unpacked documents")
     r = sub.add_parser("run")
     r.add_argument("chunks", type=Path)
     r.add_argument("--dim", type=int, default=0)
     r.add_argument("--keep", type=Path, default=None)
+    r.add_argument("--vector", choices=sorted(VECTOR_TYPES), default="float32")
+    r.add_argument("--settle", type=float, default=60.0, help="seconds before disk is re-read")
     sub.add_parser("analyzers")
     args = parser.parse_args()
     if args.command == "analyzers":
         analyzers()
     elif args.command == "dump":
-        dump(args.out, args.count)
+        dump(args.out, args.count, args.corpora)
     else:
-        run(args.chunks, args.dim, args.keep)
+        run(args.chunks, args.dim, args.keep, args.vector, args.settle)
 
 
 if __name__ == "__main__":
