@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chat_tui.cli_argv import take_option
 from chat_tui.cli_support import one_line_errors
 
 #: The options with a value, by flag; ``--image`` may repeat. tests/unit/test_cli_fast_path.py
@@ -57,14 +58,10 @@ def parse_ask(argv: Sequence[str]) -> AskArgs | None:
         if arg == "-" or not arg.startswith("-"):
             words.append(arg)
             continue
-        name, has_value, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        found: str | bool
-        if name in ASK_FLAGS and not has_value:
-            key, found = ASK_FLAGS[name], True
-        elif name in ASK_OPTIONS and (has_value or rest):
-            key, found = ASK_OPTIONS[name], value if has_value else rest.pop(0)
-        else:
+        option = take_option(arg, rest, ASK_FLAGS, ASK_OPTIONS)
+        if option is None:
             return None
+        key, found = option
         if key == "image":
             images.append(Path(str(found)))
             continue

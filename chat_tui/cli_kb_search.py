@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chat_tui.cli_argv import take_option
+
 #: The options with a value, by flag. tests/unit/test_cli_fast_path.py keeps this and
 #: ``KB_SEARCH_FLAGS`` in step with the typer command in ``chat_tui.cli_commands``.
 KB_SEARCH_OPTIONS = {"--kb": "kb", "--top": "top", "-k": "top"}
@@ -47,14 +49,10 @@ def parse_kb_search(argv: Sequence[str]) -> KbSearch | None:
                 return None
             query = arg
             continue
-        name, has_value, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        found: str | bool
-        if name in KB_SEARCH_FLAGS and not has_value:
-            key, found = KB_SEARCH_FLAGS[name], True
-        elif name in KB_SEARCH_OPTIONS and (has_value or rest):
-            key, found = KB_SEARCH_OPTIONS[name], value if has_value else rest.pop(0)
-        else:
+        option = take_option(arg, rest, KB_SEARCH_FLAGS, KB_SEARCH_OPTIONS)
+        if option is None:
             return None
+        key, found = option
         if key in values:
             return None
         values[key] = found

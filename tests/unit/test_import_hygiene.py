@@ -269,6 +269,7 @@ LAYERS: list[set[str]] = [
     {"state", "ingest"},
     {"services"},
     {"tui", "cli_ingest"},
+    {"cli_argv"},
     {"cli_support"},
     {"cli_kb_search"},
     {"cli_commands", "cli_transfer", "cli_doctor", "cli_images"},
