@@ -6,7 +6,6 @@ when a model is called, pymilvus only when the knowledge base is used.
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -37,8 +36,6 @@ if TYPE_CHECKING:
     from chat_tui.domain.attachments import Attachment
     from chat_tui.domain.models import Message, Session
     from chat_tui.services.bootstrap import AppServices
-
-log = logging.getLogger(__name__)
 
 
 class OneLineErrors(TyperGroup):

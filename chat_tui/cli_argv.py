@@ -18,6 +18,7 @@ def take_option(
     ``--name=value`` and ``--name value`` give the option's value, a flag gives True;
     None when ``arg`` is neither (or a value is missing), so the caller leaves it to typer.
     """
+    # --long=value is one argument; for -m, like click, "=x" would be the value itself.
     name, has_value, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
     if name in flags and not has_value:
         return flags[name], True

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from chat_tui.cli_argv import take_option
 from chat_tui.cli_support import OPTIONS, print_roles, print_sessions, run_tui
 
 #: The options of the main command, by flag. tests/unit/test_cli_fast_path.py keeps this
@@ -85,13 +86,11 @@ def _options(argv: Sequence[str], table: dict[str, str]) -> dict[str, str] | Non
     found: dict[str, str] = {}
     rest = list(argv)
     while rest:
-        arg = rest.pop(0)
-        # --long=value is one argument; for -m, like click, "=x" would be the value itself.
-        name, has_value, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        key = table.get(name)
-        if key is None or (not has_value and not rest):
+        option = take_option(rest.pop(0), rest, {}, table)
+        if option is None:
             return None
-        found[key] = value if has_value else rest.pop(0)
+        key, value = option
+        found[key] = str(value)  # no flags in ``table``: always a value
     return found
 
 
