@@ -750,13 +750,8 @@ class ChatView(VerticalScroll):
         widgets = self._widgets_for(page)
         if self.hidden_count and not self._rest:
             widgets.insert(0, self._earlier_button())
-        first = self.children[0] if self.children else None
-        if first is not None:
-            if self.scroll_y < self.max_scroll_y - 1:  # scrolled up: hold the user's place
-                self._keep = (first, first.virtual_region.y - self.scroll_y)
-            await self.mount_all(widgets, before=first)
-        else:
-            await self.mount_all(widgets)
+        # Scrolled up: hold the user's place; at the end the view stays at the end.
+        await self._mount_above(widgets, hold=self.scroll_y < self.max_scroll_y - 1)
         if self._rest:
             self.call_after_refresh(self._mount_rest, opened)
         elif opened == self._opened:
@@ -828,14 +823,22 @@ class ChatView(VerticalScroll):
             widgets: list[Static | AnswerView | Button] = self._widgets_for(page)
             if self.hidden_count:
                 widgets.insert(0, self._earlier_button())
-            first = self.children[0] if self.children else None
-            if first is not None:
-                self._keep = (first, first.virtual_region.y - self.scroll_y)
-                await self.mount_all(widgets, before=first)
-            else:
-                await self.mount_all(widgets)
+            await self._mount_above(widgets, hold=True)
         finally:
             self._loading_earlier = False
+
+    async def _mount_above(
+        self, widgets: list[Static | AnswerView | Button], *, hold: bool
+    ) -> None:
+        """Mount ``widgets`` above what is shown; with ``hold``, what the user sees stays put
+        while their heights settle (``_keep``)."""
+        first = self.children[0] if self.children else None
+        if first is None:
+            await self.mount_all(widgets)
+            return
+        if hold:
+            self._keep = (first, first.virtual_region.y - self.scroll_y)
+        await self.mount_all(widgets, before=first)
 
     async def reveal_message(self, message_id: str) -> Widget | None:
         """Mount the shown session's message ``message_id`` and scroll it to the top.
