@@ -58,6 +58,9 @@ class TurnHost(ScreenHost, Protocol):
     @property
     def images(self) -> ImageAttacher: ...
 
+    #: True once this turn's answer is stored (what is left is tidying up).
+    answer_saved: bool
+
 
 class TurnDisplay:
     """The event sink of one turn (see ``ChatService.send`` / ``regenerate``).
@@ -102,6 +105,7 @@ class TurnDisplay:
         elif isinstance(event, AnswerSaved):
             if self.view is not None:
                 await self.view.finish(event.message)
+            app.answer_saved = True
             app.status.step = ""
             fresh = await app.services.sessions.get(self.session_id)
             current = app.session
@@ -130,6 +134,7 @@ async def play_turn(
     (Esc) cancels this. ``attachments`` go with ``text``; when the text goes back to
     the prompt unsent, they go back on the tray.
     """
+    host.answer_saved = False
     try:
         await host.history_shown()  # a turn sent during start-up lands after the history
     except asyncio.CancelledError:

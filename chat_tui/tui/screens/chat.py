@@ -93,6 +93,10 @@ class ChatScreen(Screen[None]):
         self._sidebar_requests = 0
         self._checking_external = False
         self._message_cursor: MessageCursor | None = None
+        #: Set once the turn in progress has stored its answer (``TurnDisplay``); what
+        #: is left of the turn is tidying up, and a question sent then waits for it.
+        self.answer_saved = False
+        self._after_turn: tuple[str, tuple[Attachment, ...]] | None = None
 
     def notify(
         self,
@@ -521,12 +525,40 @@ class ChatScreen(Screen[None]):
 
     @on(PromptSubmitted)
     def _prompt_submitted(self, event: PromptSubmitted) -> None:
+        if (
+            self.streaming
+            and self.answer_saved
+            and self._after_turn is None
+            and self.branching.editing is None  # (editing cannot start mid-turn)
+        ):
+            # The answer is on screen and stored; the turn only re-reads its session.
+            # Refusing now would refuse a question the user saw no reason to hold back.
+            self.state_keeper.prompt_sent(event.text)
+            self._after_turn = (event.text, self.images.take())
+            return
         if self.streaming:
             self.prompt.text = event.text
             self.notify("An answer is still streaming: press Esc to stop it.", severity="warning")
             return
         self.state_keeper.prompt_sent(event.text)
         self.run_turn(event.text, self.branching.take(), self.images.take())
+
+    def _send_after_turn(self, state: WorkerState) -> None:
+        """The turn has ended: send the question that waited for it to tidy up."""
+        waiting, self._after_turn = self._after_turn, None
+        if waiting is None:
+            return
+        text, attachments = waiting
+        if state is WorkerState.SUCCESS and not self.streaming:
+            self.run_turn(text, None, attachments)
+        else:
+            self._unsend_after_turn(waiting)
+
+    def _unsend_after_turn(self, waiting: tuple[str, tuple[Attachment, ...]]) -> None:
+        """Stopped or failed while tidying up: the waiting question goes back, unsent."""
+        text, attachments = waiting
+        self.restore_prompt(text)
+        self.images.restore(attachments)
 
     @work(group="dialog", exit_on_error=False)
     async def action_attach_image(self) -> None:
@@ -546,6 +578,9 @@ class ChatScreen(Screen[None]):
         self.run_turn(None)
 
     def action_stop_answer(self) -> None:
+        waiting, self._after_turn = self._after_turn, None
+        if waiting is not None:
+            self._unsend_after_turn(waiting)  # Esc stops the question waiting to go, too
         if self.streaming:
             # Also stop drawing: a long answer can be stored complete while the pane is
             # still far behind, and Esc must end that too.
@@ -592,6 +627,8 @@ class ChatScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == "llm" and worker.is_finished:
+            self._send_after_turn(worker.state)
         if worker.state is WorkerState.ERROR and worker.group in REPORTED_GROUPS:
             # A bug must not take the app down; say it in one line, keep going.
             error = worker.error
