@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from chat_tui.domain.defaults import DEFAULT, Default
 from chat_tui.domain.models import Citation
 from chat_tui.errors import EmbeddingError, RetrievalError
+from chat_tui.retrieval import document_rank
 from chat_tui.retrieval.types import Embedder, Passage
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ class Retriever:
         if reranker is not None and not reranker.can_rerank:
             reranker = None
         pool = max(top_k, self.settings.retrieval.candidates) if reranker is not None else top_k
+        # The store is asked for more than is kept: files are ranked from this pool too.
+        searched = max(pool, document_rank.POOL)
 
         def open_store() -> int | None:
             return store.dense_dim if store.exists() else -1
@@ -135,7 +138,7 @@ class Retriever:
                     "the embedder "
                     f"gives {len(vector)}; searched by keywords only (re-ingest with --rebuild)"
                 )
-                passages = await self._in_thread(lambda: store.search_bm25(question, pool))
+                passages = await self._in_thread(lambda: store.search_bm25(question, searched))
             else:
                 found_vector = vector
                 ret = self.settings.retrieval
@@ -143,15 +146,16 @@ class Retriever:
                     lambda: store.search_hybrid(
                         question,
                         found_vector,
-                        pool,
-                        max(candidates, pool),
+                        searched,
+                        max(candidates, searched),
                         fusion=ret.fusion,
                         rrf_k=ret.rrf_k,
                         dense_weight=ret.dense_weight,
                     )
                 )
         else:
-            passages = await self._in_thread(lambda: store.search_bm25(question, pool))
+            passages = await self._in_thread(lambda: store.search_bm25(question, searched))
+        passages = document_rank.rank_documents(passages, pool)
         if reranker is not None and len(passages) > 1:
             passages, rerank_notice = await self._rerank(reranker, question, passages, top_k)
             notice = notice or rerank_notice
