@@ -1,4 +1,4 @@
-"""Ranking files, not only passages: a title that answers lifts its file, one passage per file first.
+"""Ranking files, not only passages: a title that answers lifts its file; one passage per file.
 
 The knowledge bases are real Milvus Lite collections (the session's server) holding a few
 small man-page-like and chapter-like documents; each test first checks what the store's
