@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from chat_tui.domain.defaults import DEFAULT, Default
 from chat_tui.domain.models import Citation
 from chat_tui.errors import EmbeddingError, RetrievalError
-from chat_tui.retrieval import document_rank
+from chat_tui.retrieval import document_rank, synonyms
 from chat_tui.retrieval.types import Embedder, Passage
 
 if TYPE_CHECKING:
@@ -113,6 +113,8 @@ class Retriever:
         pool = max(top_k, self.settings.retrieval.candidates) if reranker is not None else top_k
         # The store is asked for more than is kept: files are ranked from this pool too.
         searched = max(pool, document_rank.POOL)
+        # BM25 reads the question with its synonyms; the embedder has the question as asked.
+        words = synonyms.expand_query(question)
 
         def open_store() -> int | None:
             return store.dense_dim if store.exists() else -1
@@ -138,13 +140,13 @@ class Retriever:
                     "the embedder "
                     f"gives {len(vector)}; searched by keywords only (re-ingest with --rebuild)"
                 )
-                passages = await self._in_thread(lambda: store.search_bm25(question, searched))
+                passages = await self._in_thread(lambda: store.search_bm25(words, searched))
             else:
                 found_vector = vector
                 ret = self.settings.retrieval
                 passages = await self._in_thread(
                     lambda: store.search_hybrid(
-                        question,
+                        words,
                         found_vector,
                         searched,
                         max(candidates, searched),
@@ -154,7 +156,7 @@ class Retriever:
                     )
                 )
         else:
-            passages = await self._in_thread(lambda: store.search_bm25(question, searched))
+            passages = await self._in_thread(lambda: store.search_bm25(words, searched))
         passages = document_rank.rank_documents(passages, pool)
         if reranker is not None and len(passages) > 1:
             passages, rerank_notice = await self._rerank(reranker, question, passages, top_k)
