@@ -16,6 +16,7 @@ from chat_tui.retrieval.document_rank import document_ranks, rank_documents
 from chat_tui.retrieval.jina import JinaEmbedder
 from chat_tui.retrieval.milvus_store import KnowledgeStore
 from chat_tui.retrieval.retriever import Retriever
+from chat_tui.retrieval.synonyms import expand_query
 from chat_tui.retrieval.types import Chunk, Embedder, Passage
 
 
@@ -146,3 +147,32 @@ def test_document_ranks_come_from_lead_chunks_only_and_repeats_count_once() -> N
     assert ranked[3].score == ranked[2].score
     assert rank_documents(pool, 2) == ranked[:2]
     assert rank_documents([], 5) == []
+
+
+#: Man pages in the words the pages use (重命名, 卸载), and one about disk partitions.
+SYNONYMS = {
+    "/man/man1/mv.1": ["mv - 移动（重命名）文件", "-f 覆盖前不询问。"],
+    "/man/man8/umount.8": ["umount - 卸载文件系统", "-l 立即分离文件系统。"],
+    "/man/man8/fdisk.8": ["fdisk - 磁盘分区表操作工具", "-l 列出分区表。"],
+}
+
+
+async def test_chinese_questions_find_pages_that_use_a_synonym(
+    kb_settings: Settings, make_store: Callable[..., KnowledgeStore], kb_name: str
+) -> None:
+    store = make_store(kb_name)
+    await _fill(store, SYNONYMS)
+    retriever = Retriever(kb_settings, None, store_factory=lambda _: store)
+    asked = {"怎样改名？": "/man/man1/mv.1", "如何卸下分区？": "/man/man8/umount.8"}
+    for question, page in asked.items():
+        # The question's own words miss the page ...
+        assert page not in [p.chunk.source for p in store.search_bm25(question, 5)]
+        found = await retriever.retrieve(question, kb_name, 2)
+        # ... its synonyms find it.
+        assert page in [p.chunk.source for p in found]
+
+
+def test_synonyms_are_appended_once_and_other_questions_are_left_alone() -> None:
+    assert expand_query("怎样给文件改名") == "怎样给文件改名 重命名 更名"
+    assert expand_query("删除还是删掉") == "删除还是删掉 移除 去掉 去除 清除"
+    assert expand_query("how do I rename a file") == "how do I rename a file"
