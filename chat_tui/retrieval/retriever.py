@@ -2,7 +2,9 @@
 
 Why: the chat service needs one async call that embeds the question (when an
 embedder is configured), searches the knowledge base off the event loop (hybrid
-when the KB has dense vectors, BM25 otherwise), optionally reranks, and degrades
+when the KB has dense vectors, BM25 otherwise; BM25 reads the question with its
+Chinese technical synonyms, ``synonyms``), ranks the files of a pool of passages and
+puts one passage per file first (``document_rank``), optionally reranks, and degrades
 to keyword search with a notice when the embedder fails, so a Jina outage never
 stops an answer. ``KnowledgeBaseContext`` is the chat service's retrieval seam;
 constructing it imports nothing heavy and connects to nothing.
