@@ -10,6 +10,14 @@ other words appended (only for BM25; the embedder gets the question as asked).
 
 Only words of two characters or more, matched as substrings of the question (Chinese
 has no spaces to split on): a single character (组, 删) is part of too many words.
+
+Written after reading the seen set's misses on man pages (so its seen figure flatters
+it): with document ranking, seen ZH BM25 recall@5 / MRR 0.846 / 0.719 -> 0.949 / 0.800;
+the held-out set (debian-reference-zh-cn, read once) 0.941 / 0.742 -> 0.941 / 0.796
+(0.824 -> 0.882 without document ranking); English unchanged. The unseen man-page set,
+read at the end only: 0.583 / 0.542 either way (it gains 如何修改文件的权限 and loses
+怎么用 tar 解压一个 gz 压缩包, whose first hit becomes bzip2). A group 取出 / 提取 /
+抽取 lost a seen question and was dropped.
 """
 
 from __future__ import annotations
