@@ -2,7 +2,9 @@
 
 Why: the chat service needs one async call that embeds the question (when an
 embedder is configured), searches the knowledge base off the event loop (hybrid
-when the KB has dense vectors, BM25 otherwise), optionally reranks, and degrades
+when the KB has dense vectors, BM25 otherwise; BM25 reads the question with its
+Chinese technical synonyms, ``synonyms``), ranks the files of a pool of passages and
+puts one passage per file first (``document_rank``), optionally reranks, and degrades
 to keyword search with a notice when the embedder fails, so a Jina outage never
 stops an answer. ``KnowledgeBaseContext`` is the chat service's retrieval seam;
 constructing it imports nothing heavy and connects to nothing.
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from chat_tui.domain.defaults import DEFAULT, Default
 from chat_tui.domain.models import Citation
 from chat_tui.errors import EmbeddingError, RetrievalError
+from chat_tui.retrieval import document_rank, synonyms
 from chat_tui.retrieval.types import Embedder, Passage
 
 if TYPE_CHECKING:
@@ -110,6 +113,10 @@ class Retriever:
         if reranker is not None and not reranker.can_rerank:
             reranker = None
         pool = max(top_k, self.settings.retrieval.candidates) if reranker is not None else top_k
+        # The store is asked for more than is kept: files are ranked from this pool too.
+        searched = max(pool, document_rank.POOL)
+        # BM25 reads the question with its synonyms; the embedder has the question as asked.
+        words = synonyms.expand_query(question)
 
         def open_store() -> int | None:
             return store.dense_dim if store.exists() else -1
@@ -135,23 +142,24 @@ class Retriever:
                     "the embedder "
                     f"gives {len(vector)}; searched by keywords only (re-ingest with --rebuild)"
                 )
-                passages = await self._in_thread(lambda: store.search_bm25(question, pool))
+                passages = await self._in_thread(lambda: store.search_bm25(words, searched))
             else:
                 found_vector = vector
                 ret = self.settings.retrieval
                 passages = await self._in_thread(
                     lambda: store.search_hybrid(
-                        question,
+                        words,
                         found_vector,
-                        pool,
-                        max(candidates, pool),
+                        searched,
+                        max(candidates, searched),
                         fusion=ret.fusion,
                         rrf_k=ret.rrf_k,
                         dense_weight=ret.dense_weight,
                     )
                 )
         else:
-            passages = await self._in_thread(lambda: store.search_bm25(question, pool))
+            passages = await self._in_thread(lambda: store.search_bm25(words, searched))
+        passages = document_rank.rank_documents(passages, pool)
         if reranker is not None and len(passages) > 1:
             passages, rerank_notice = await self._rerank(reranker, question, passages, top_k)
             notice = notice or rerank_notice
