@@ -9,9 +9,12 @@ Two costs decide when it is worth it:
 
 * The ORM imports pandas (0.24-0.5 s on this machine) on its first insert, where
   :mod:`~chat_tui.retrieval.pymilvus_import` kept it out of ``import pymilvus``. So the
-  column path is taken only for inserts of at least ``COLUMN_MIN_ROWS`` rows (an
+  column path is first taken for an insert of at least ``COLUMN_MIN_ROWS`` rows (an
   ingest's batches), and this module imports nothing of pymilvus until then: a TUI
-  that stores one attached file, ``kb search`` and ``ask`` never pay for pandas.
+  that stores one attached file, ``kb search`` and ``ask`` never pay for pandas. Once
+  paid, every insert of that inserter goes column-wise: per row of a BM25-only KB
+  (client CPU, 1.4k-character chunks) columns take 33 us at 50 rows, 13 us at 500,
+  10 us at 1,000, against 120-145 us as rows at any size.
 * The ORM keeps its own connections, by alias. Each inserter opens one under an
   alias of its own per ``(uri, token, generation)`` of the store's
   :class:`~chat_tui.retrieval.milvus_connection.MilvusConnection`, so a reconnect of the
@@ -37,7 +40,8 @@ from typing import Any
 
 from chat_tui.retrieval.milvus_connection import KEEPALIVE, MilvusConnection
 
-#: Inserts of fewer rows go through ``client.insert`` (the ORM's first use imports pandas).
+#: Until the ORM was used once, inserts of fewer rows go through ``client.insert`` (the
+#: ORM's first use imports pandas).
 COLUMN_MIN_ROWS = 1000
 
 _aliases = itertools.count(1)
@@ -76,7 +80,7 @@ class ColumnInserter:
         self.column_inserts = 0
         #: Inserts sent as row dicts through ``client.insert`` (small ones and fallbacks).
         self.row_inserts = 0
-        #: Inserts of ``COLUMN_MIN_ROWS`` rows or more that went through ``client.insert``.
+        #: Inserts meant for the column path that went through ``client.insert``.
         self.fallbacks = 0
         #: Why the last fallback happened ("" if none did).
         self.fallback_reason = ""
@@ -85,6 +89,8 @@ class ColumnInserter:
         self._orm: Any = None  # the ORM Collection on ``_alias``
         self._fields: tuple[str, ...] = ()
         self._no_orm = False
+        #: Whether the ORM was opened once (pandas is imported: columns cost nothing more).
+        self._opened = False
 
     def insert(self, client: Any, rows: Sequence[dict[str, Any]]) -> None:
         """Insert ``rows`` (dicts of one layout) into the collection, on ``client`` if small.
@@ -93,7 +99,7 @@ class ColumnInserter:
             Exception: what pymilvus raises for a request the server refused or a lost
                 connection (the caller's ``MilvusConnection.call`` maps and retries it).
         """
-        if len(rows) >= COLUMN_MIN_ROWS and not self._no_orm:
+        if not self._no_orm and (self._opened or len(rows) >= COLUMN_MIN_ROWS):
             columns = self._columns(rows)
             if columns is not None:
                 try:
@@ -159,6 +165,7 @@ class ColumnInserter:
                 if not field.is_function_output and not (field.is_primary and field.auto_id)
             )
         self._orm, self._fields, self._key = orm, fields, key
+        self._opened = True
         return True
 
     def close(self) -> None:

@@ -151,6 +151,11 @@ def test_a_big_write_goes_column_wise_and_every_row_comes_back(
     # The ORM's deprecation warnings (FutureWarning) would be printed over the TUI.
     assert [str(w.message) for w in caught if issubclass(w.category, Warning)] == []
     assert_round_trip(store, writes)
+    # pandas is imported now: small writes go column-wise too (cheaper per row at any size).
+    more = files(60, folder="/more", start=COLUMN_MIN_ROWS + 200)
+    store.replace_files(more)
+    assert (store.inserter.column_inserts, store.inserter.row_inserts) == (2, 0)
+    assert_round_trip(store, writes + more)
 
 
 @pytest.mark.parametrize("dense_dim", [None, DIM], ids=["bm25", "hybrid"])
