@@ -24,7 +24,8 @@ Two costs decide when it is worth it:
 pymilvus 3.0 marks the ORM deprecated (``PyMilvusDeprecationWarning``, a
 ``FutureWarning``: "will be removed in PyMilvus 3.1"), and the default warning filters
 print FutureWarnings to stderr, over the TUI. The warnings are silenced around our ORM
-calls only. Wherever the ORM is missing (a pymilvus without it) or the rows do not
+calls only (``warnings.catch_warnings``, which swaps the process's filters: a
+FutureWarning or DeprecationWarning another thread raises in that instant is not shown). Wherever the ORM is missing (a pymilvus without it) or the rows do not
 match the collection's schema, the rows go through ``client.insert`` as before:
 :attr:`ColumnInserter.fallbacks` counts those, :attr:`ColumnInserter.column_inserts`
 and :attr:`ColumnInserter.row_inserts` the inserts of each path.
