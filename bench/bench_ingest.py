@@ -2,7 +2,8 @@
 
 Run: ``python bench/bench_ingest.py [--chunks 10000] [--files 1000] [--skip-milvus]
 [--analyzer jieba|standard] [--flush-chunks N]``, or on real documents
-``python bench/bench_ingest.py --corpus DIR [--corpus DIR ...] [--skip-milvus] [--profile N]``
+``python bench/bench_ingest.py --corpus DIR [--corpus DIR ...] [--skip-milvus] [--skip-ours]
+[--profile N]``
 
 1. **Our side**: 10,000 chunks through load -> chunk -> embed (the real ``JinaEmbedder``
    against the fake Jina server, run in its own process) -> an in-memory store. Prints
@@ -46,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from chat_tui.config import EmbeddingSettings, IngestSettings, ProviderSettings, Settings  # noqa: E402
 from chat_tui.ingest import pipeline  # noqa: E402
 from chat_tui.ingest.pipeline import ingest_paths  # noqa: E402
+from chat_tui.retrieval.milvus_store import KnowledgeStore  # noqa: E402
 from chat_tui.retrieval.types import Chunk  # noqa: E402
 
 FAKE_SERVER = """
@@ -280,10 +282,20 @@ async def search_once(settings: Settings) -> int:
         store.close()
 
 
-def bench_corpus(work: Path, corpus: Path, *, milvus: bool, profile: int) -> None:
-    """One real folder, BM25 only: in-memory store, then (``milvus``) Milvus Lite."""
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+def bench_corpus(
+    work: Path, corpus: Path, *, milvus: bool, profile: int, ours: bool = True
+) -> None:
+    """One real folder, BM25 only: in-memory store (unless not ``ours``), then
+    (``milvus``) Milvus Lite."""
     settings = settings_for(work / f"data-{corpus.name}")
+    if ours:
+        bench_corpus_in_memory(corpus, settings, profile)
+    if milvus:
+        bench_corpus_milvus(corpus, settings)
+
+
+def bench_corpus_in_memory(corpus: Path, settings: Settings, profile: int) -> None:
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     profiles: list[Any] = []
     prepare = pipeline._prepare
     if profile:
@@ -326,8 +338,9 @@ def bench_corpus(work: Path, corpus: Path, *, milvus: bool, profile: int) -> Non
             stats.add(profiler)
         print("  per-file step (read, load, chunk), summed over the worker threads:")
         stats.sort_stats("cumulative").print_stats(profile)
-    if not milvus:
-        return
+
+
+def bench_corpus_milvus(corpus: Path, settings: Settings) -> None:
     from chat_tui.retrieval.milvus_server import (
         ensure_local_server,
         running_local_server,
@@ -342,16 +355,27 @@ def bench_corpus(work: Path, corpus: Path, *, milvus: bool, profile: int) -> Non
         # The supervisor and the C++ engine it runs (Milvus Lite 2.5) are separate processes.
         pids = [pid for pid in (server.pid, server.engine_pid) if pid is not None]
         server_before, cpu_before = sum(map(cpu_seconds, pids)), cpu_with_children()
+        store = KnowledgeStore(settings)  # the pipeline's own, kept to read its counts
         began = time.perf_counter()
-        report = asyncio.run(ingest_paths([corpus], settings=settings))
+        try:
+            report = asyncio.run(ingest_paths([corpus], settings=settings, store=store))
+        finally:
+            store.close()
         wall = time.perf_counter() - began
         ours = cpu_with_children() - cpu_before
         theirs = sum(map(cpu_seconds, pids)) - server_before
+        inserter = getattr(store, "inserter", None)  # absent before milvus_columns
+        paths = (
+            f"; inserts column-wise {inserter.column_inserts}, as rows {inserter.row_inserts}"
+            f" ({inserter.fallbacks} fallbacks)"
+            if inserter is not None
+            else ""
+        )
         print(
             f"[{corpus.name}] Milvus Lite, BM25 only: {report.chunks:,} chunks in {wall:.2f} s "
             f"= {report.chunks / wall:,.0f} chunks/s; CPU ours {ours:.2f} s + server "
             f"{theirs:.2f} s = {report.chunks / max(ours + theirs, 1e-9):,.0f} chunks/CPU-s "
-            f"(load before {load})"
+            f"(load before {load}){paths}"
         )
     finally:
         stop_local_server(settings.knowledge_dir)
@@ -414,7 +438,13 @@ def main() -> int:
         work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
         try:
             for corpus in options.corpus:
-                bench_corpus(work, corpus, milvus=not options.skip_milvus, profile=options.profile)
+                bench_corpus(
+                    work,
+                    corpus,
+                    milvus=not options.skip_milvus,
+                    profile=options.profile,
+                    ours=not options.skip_ours,
+                )
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return 0

@@ -166,6 +166,22 @@ def create(client: Any, dim: int, vector: str = "float32") -> None:
     client.create_collection("chunks", schema=schema, index_params=index)
 
 
+def stand_in_vectors(
+    chunks_file: Path, rows: list[dict[str, Any]], dim: int, vector: str
+) -> list[Any]:
+    """The stand-in embedder's vectors of ``rows``, kept beside ``chunks_file`` (``.npy``):
+    100k x 1024 take minutes of pure Python, the same for every run of one file."""
+    import numpy as np
+
+    cached = chunks_file.with_suffix(f".{dim}.npy")
+    if cached.exists():
+        matrix = np.load(cached)
+    else:
+        matrix = np.asarray([embed(row["text"], dim) for row in rows], dtype=np.float32)
+        np.save(cached, matrix)
+    return [as_vector(list(row), vector) if vector != "float32" else row for row in matrix]
+
+
 def fuse_ids(bm25: list[str], dense: list[str], limit: int) -> list[str]:
     scores: dict[str, float] = {}
     for weight, ids in ((1.0, bm25), (0.1, dense)):
@@ -195,9 +211,100 @@ def server_peak_rss_mb() -> float:
     return sum(tree_rss_mb(int(c), "VmHWM:") for c in children)
 
 
+class PeakSampler:
+    """The engine's largest RSS in each phase of a run (polled, ``--sample`` seconds).
+
+    ``VmHWM`` says how high the engine went overall, not when: the phase whose peak is
+    the run's peak (insert, flush, index, load, search) is what to change.
+    """
+
+    def __init__(self, every: float) -> None:
+        import threading
+
+        self.every = every
+        self.phase = "insert"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.every)
+
+    def sample(self) -> None:
+        server, _ = server_and_client_rss_mb()
+        self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), server)
+
+    def enter(self, phase: str) -> None:
+        self.sample()
+        self.phase = phase
+        self.sample()
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def summary(self) -> str:
+        return " ".join(f"{phase} {mb:.0f}" for phase, mb in self.peaks.items())
+
+
+def wait_for_index(client: Any, field: str, timeout: float = 1800.0) -> float:
+    """Seconds until every row of ``field`` is indexed (Milvus builds in the background)."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < timeout:
+        info = client.describe_index("chunks", field)
+        if int(info.get("pending_index_rows", 0)) == 0 and int(info.get("indexed_rows", 0)) >= int(
+            info.get("total_rows", 0)
+        ):
+            break
+        time.sleep(0.5)  # polling the engine's own progress, not waiting for a guess
+    return time.perf_counter() - began
+
+
+def insert_columns(client: Any, uri: str, batches: list[list[dict[str, Any]]]) -> None:
+    """``--columns``: the batches through the ORM's column-wise insert, as chat-tui's store
+    sends big inserts (``chat_tui/retrieval/milvus_columns.py``)."""
+    import warnings
+
+    from pymilvus import Collection, connections
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        connections.connect(alias="bench_columns", uri=uri)
+        collection = Collection("chunks", using="bench_columns")
+        fields = [
+            f.name for f in collection.schema.fields if not f.is_function_output
+        ]
+        for rows in batches:
+            collection.insert([[row[name] for row in rows] for name in fields])
+        connections.disconnect("bench_columns")
+
+
 def run(
-    chunks_file: Path, dim: int, keep: Path | None, vector: str = "float32", settle: float = 60.0
+    chunks_file: Path,
+    dim: int,
+    keep: Path | None,
+    vector: str = "float32",
+    settle: float = 60.0,
+    *,
+    batch: int = 500,
+    flush_every: int = 0,
+    released: bool = False,
+    columns: bool = False,
+    sample: float = 0.25,
 ) -> None:
+    """Ingest ``chunks_file``, then search, measure RSS, disk and a reopen.
+
+    ``batch`` rows per insert request; ``flush_every`` rows between flushes (0: one
+    flush at the end); ``released``: the collection is released during the ingest and
+    its index build, loaded only for the searches; ``columns``: inserts go column-wise.
+    """
     import milvus_lite  # noqa: F401 - the version is reported
     from pymilvus import MilvusClient
 
@@ -213,49 +320,55 @@ def run(
     create(client, dim, vector)
     # Vectors are made before the clock starts: ingest measures the store, not the
     # stand-in embedder (pure Python, slower than the store at 1024 dimensions).
-    vectors = [as_vector(embed(row["text"], dim), vector) for row in rows] if dim else []
-    start = time.perf_counter()
-    batch = 500
-    for offset in range(0, len(rows), batch):
-        data = []
-        for i, row in enumerate(rows[offset : offset + batch], start=offset):
-            entry = {"id": str(i), "source": row["source"], "text": row["text"][:20000]}
-            if dim:
-                entry["dense"] = vectors[i]
-            data.append(entry)
-        client.insert("chunks", data)
-    client.flush("chunks")
-    ingest = len(rows) / (time.perf_counter() - start)
+    vectors = stand_in_vectors(chunks_file, rows, dim, vector) if dim else []
+    if released:
+        client.release_collection("chunks")
     timings: dict[str, list[float]] = {"bm25": [], "dense": [], "hybrid": []}
-    random.seed(1)
-    for _ in range(3):
-        for query in QUERIES:
-            t = time.perf_counter()
-            hits = client.search(
-                "chunks", [query], anns_field="sparse", limit=10, output_fields=["source"]
-            )
-            timings["bm25"].append((time.perf_counter() - t) * 1000)
-            if dim:
-                t = time.perf_counter()
-                dense = client.search(
-                    "chunks",
-                    [as_vector(embed(query, dim), vector)],
-                    anns_field="dense",
-                    limit=10,
-                    output_fields=["source"],
-                )
-                timings["dense"].append((time.perf_counter() - t) * 1000)
-                t = time.perf_counter()
-                b = client.search(
-                    "chunks", [query], anns_field="sparse", limit=10, output_fields=["source"]
-                )
-                d = client.search(
-                    "chunks", [as_vector(embed(query, dim), vector)], anns_field="dense", limit=10
-                )
-                fuse_ids([h["id"] for h in b[0]], [h["id"] for h in d[0]], 5)
-                timings["hybrid"].append((time.perf_counter() - t) * 1000)
-                del dense
-            del hits
+    phases: dict[str, float] = {}
+    with PeakSampler(sample) as peaks:
+        start = time.perf_counter()
+        cpu_start = time.process_time()
+        since_flush = 0
+        pending: list[list[dict[str, Any]]] = []
+        for offset in range(0, len(rows), batch):
+            data = []
+            for i, row in enumerate(rows[offset : offset + batch], start=offset):
+                entry = {"id": str(i), "source": row["source"], "text": row["text"][:20000]}
+                if dim:
+                    entry["dense"] = vectors[i]
+                data.append(entry)
+            if columns:
+                pending.append(data)
+                if len(pending) * batch >= 20_000:
+                    insert_columns(client, str(db), pending)
+                    pending = []
+            else:
+                client.insert("chunks", data)
+            since_flush += len(data)
+            if flush_every and since_flush >= flush_every:
+                if pending:
+                    insert_columns(client, str(db), pending)
+                    pending = []
+                client.flush("chunks")
+                since_flush = 0
+        if pending:
+            insert_columns(client, str(db), pending)
+        phases["insert"] = time.perf_counter() - start
+        peaks.enter("flush")
+        began = time.perf_counter()
+        client.flush("chunks")
+        phases["flush"] = time.perf_counter() - began
+        ingest = len(rows) / (time.perf_counter() - start)
+        ingest_cpu = time.process_time() - cpu_start
+        peaks.enter("index")
+        phases["index"] = wait_for_index(client, "dense" if dim else "sparse")
+        if released:
+            peaks.enter("load")
+            began = time.perf_counter()
+            client.load_collection("chunks")
+            phases["load"] = time.perf_counter() - began
+        peaks.enter("search")
+        search_queries(client, dim, vector, timings)
     server_rss, client_rss = server_and_client_rss_mb()
     server_peak = server_peak_rss_mb()
     client.close()
@@ -268,39 +381,80 @@ def run(
     size_closed = disk_mb(folder)
     time.sleep(settle)  # does the database still grow once the writer is gone?
     size_later = disk_mb(folder)
+    reopen_s = reopen(db)
+    cells = [
+        f"milvus-lite {version}",
+        f"{len(rows)}",
+        f"{dim or 'BM25'}" + (f" {vector}" if dim and vector != "float32" else ""),
+        f"{batch}/{flush_every or '-'}" + (" released" if released else "")
+        + (" columns" if columns else ""),
+        f"{ingest:.0f} ({ingest_cpu:.1f} s CPU)",
+        percentiles(timings["bm25"]),
+        percentiles(timings["dense"]) if dim else "-",
+        percentiles(timings["hybrid"]) if dim else "-",
+        f"{server_rss:.0f} (peak {server_peak:.0f}) + {client_rss:.0f}",
+        peaks.summary(),
+        " ".join(f"{k} {v:.1f}" for k, v in phases.items()),
+        f"{size_closed:.1f}->{size_later:.1f}",
+        reopen_s,
+    ]
+    print(
+        "| engine | chunks | dim | batch/flush every | ingest/s (client CPU) | bm25 p50/p95 "
+        "| dense | hybrid | RSS MB server + client | server peak MB by phase | phases s "
+        "| disk MB closed->later | reopen s |"
+    )
+    print("| " + " | ".join(cells) + " |", flush=True)
+    if keep is None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def search_queries(client: Any, dim: int, vector: str, timings: dict[str, list[float]]) -> None:
+    random.seed(1)
+    for _ in range(3):
+        for query in QUERIES:
+            t = time.perf_counter()
+            client.search(
+                "chunks", [query], anns_field="sparse", limit=10, output_fields=["source"]
+            )
+            timings["bm25"].append((time.perf_counter() - t) * 1000)
+            if not dim:
+                continue
+            t = time.perf_counter()
+            client.search(
+                "chunks",
+                [as_vector(embed(query, dim), vector)],
+                anns_field="dense",
+                limit=10,
+                output_fields=["source"],
+            )
+            timings["dense"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            b = client.search(
+                "chunks", [query], anns_field="sparse", limit=10, output_fields=["source"]
+            )
+            d = client.search(
+                "chunks", [as_vector(embed(query, dim), vector)], anns_field="dense", limit=10
+            )
+            fuse_ids([h["id"] for h in b[0]], [h["id"] for h in d[0]], 5)
+            timings["hybrid"].append((time.perf_counter() - t) * 1000)
+
+
+def reopen(db: Path) -> str:
+    """Seconds a fresh process takes to its first BM25 result on ``db`` (import included)."""
     reopen_code = (
         "import time,sys;t=time.perf_counter();from pymilvus import MilvusClient;"
         f"c=MilvusClient({str(db)!r});c.load_collection('chunks');"
         "c.search('chunks',['git commit'],anns_field='sparse',limit=5);"
         "print(time.perf_counter()-t)"
     )
-    reopen = subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-c", reopen_code], capture_output=True, text=True, timeout=600
     )
     try:
-        reopen_s = f"{float(reopen.stdout.strip().splitlines()[-1]):.2f}"
+        return f"{float(result.stdout.strip().splitlines()[-1]):.2f}"
     except (IndexError, ValueError):
-        reopen_s = "error"
-        print(reopen.stderr.strip().splitlines()[-3:], file=sys.stderr)
-    cells = [
-        f"milvus-lite {version}",
-        f"{len(rows)}",
-        f"{dim or 'BM25'}" + (f" {vector}" if dim and vector != "float32" else ""),
-        f"{ingest:.0f}",
-        percentiles(timings["bm25"]),
-        percentiles(timings["dense"]) if dim else "-",
-        percentiles(timings["hybrid"]) if dim else "-",
-        f"{server_rss:.0f} (peak {server_peak:.0f}) + {client_rss:.0f}",
-        f"{size_closed:.1f}->{size_later:.1f}",
-        reopen_s,
-    ]
-    print(
-        "| engine | chunks | dim | ingest/s | bm25 p50/p95 | dense | hybrid "
-        "| RSS MB server + client | disk MB closed->later | reopen s |"
-    )
-    print("| " + " | ".join(cells) + " |")
-    if keep is None:
-        shutil.rmtree(folder, ignore_errors=True)
+        print(result.stderr.strip().splitlines()[-3:], file=sys.stderr)
+        return "error"
 
 
 ANALYZERS: dict[str, dict[str, Any]] = {
@@ -384,6 +538,13 @@ def main() -> None:
     r.add_argument("--keep", type=Path, default=None)
     r.add_argument("--vector", choices=sorted(VECTOR_TYPES), default="float32")
     r.add_argument("--settle", type=float, default=60.0, help="seconds before disk is re-read")
+    r.add_argument("--batch", type=int, default=500, help="rows per insert request")
+    r.add_argument("--flush-every", type=int, default=0, help="rows between flushes (0: end)")
+    r.add_argument(
+        "--released", action="store_true", help="collection released until the searches"
+    )
+    r.add_argument("--columns", action="store_true", help="column-wise inserts (the ORM's)")
+    r.add_argument("--sample", type=float, default=0.25, help="seconds between RSS samples")
     sub.add_parser("analyzers")
     args = parser.parse_args()
     if args.command == "analyzers":
@@ -391,7 +552,18 @@ def main() -> None:
     elif args.command == "dump":
         dump(args.out, args.count, args.corpora)
     else:
-        run(args.chunks, args.dim, args.keep, args.vector, args.settle)
+        run(
+            args.chunks,
+            args.dim,
+            args.keep,
+            args.vector,
+            args.settle,
+            batch=args.batch,
+            flush_every=args.flush_every,
+            released=args.released,
+            columns=args.columns,
+            sample=args.sample,
+        )
 
 
 if __name__ == "__main__":

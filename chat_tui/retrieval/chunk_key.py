@@ -10,6 +10,7 @@ different words never do. Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 
@@ -40,11 +41,23 @@ def normalise(text: str) -> str:
     return " ".join(folded.translate(_BLANKING).split())
 
 
+#: Keys remembered: an ingest keys each chunk up to four times (the pipeline, then the
+#: store's copies check, its ``stored_keys`` and the row), ~38 us each on the Python
+#: docs' chunks (1.4k characters); remembered, 3,356 chunks keyed 4 times take 0.14 s
+#: of CPU instead of 0.51 s. The cache holds the last texts keyed (the chunks of the
+#: batches in flight) and 32-digit keys; caching ``normalise`` instead was as fast and
+#: held 9x the memory (4.4 vs 0.5 MB for those chunks, by tracemalloc), its results
+#: being whole texts.
+KEYS_CACHED = 8192
+
+
+@functools.lru_cache(maxsize=KEYS_CACHED)
 def dedup_key(text: str) -> str:
     """The key of a passage: equal for copies (see :func:`normalise`), 32 hex digits.
 
     A text with nothing left after normalising (only punctuation) keys on its raw
-    text, so unrelated punctuation-only fragments never merge.
+    text, so unrelated punctuation-only fragments never merge. Pure (same text, same
+    key), so it is cached.
     """
     normal = normalise(text)
     basis = ("n:" + normal) if normal else ("r:" + text)

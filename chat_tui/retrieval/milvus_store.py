@@ -70,6 +70,7 @@ from typing import TYPE_CHECKING, Any
 from chat_tui.errors import RetrievalError
 from chat_tui.retrieval import milvus_search
 from chat_tui.retrieval.fusion import DEFAULT_DENSE_WEIGHT, DEFAULT_RRF_K, fuse
+from chat_tui.retrieval.milvus_columns import ColumnInserter
 from chat_tui.retrieval.milvus_connection import MilvusConnection
 from chat_tui.retrieval.milvus_dedup import Copies
 from chat_tui.retrieval.milvus_registry import (
@@ -406,6 +407,7 @@ class KnowledgeStore:
         self.connection.call("dropping", run)
         self._loaded_on = None
         self._copies.forget()
+        self._writer.inserter.close()  # its ORM collection knew the dropped schema
 
     # ------------------------------------------------------------------ misc
 
@@ -423,8 +425,14 @@ class KnowledgeStore:
             "uri": scrub_uri(self.connection.uri),
         }
 
+    @property
+    def inserter(self) -> ColumnInserter:
+        """What sends the chunk rows, with its counts of each path (see ``milvus_columns``)."""
+        return self._writer.inserter
+
     def close(self) -> None:
         """Close the connection (the local server keeps running for other clients)."""
+        self._writer.inserter.close()
         self.connection.close()
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from chat_tui.retrieval import milvus_copies
+from chat_tui.retrieval.milvus_columns import ColumnInserter
 from chat_tui.retrieval.milvus_connection import MilvusConnection
 from chat_tui.retrieval.milvus_dedup import Copies
 from chat_tui.retrieval.milvus_registry import (
@@ -47,6 +48,8 @@ class FileWriter:
         self.registry = registry
         self.copies = copies
         self.collection = collection
+        #: Sends the chunk rows (column-wise for big inserts; see ``milvus_columns``).
+        self.inserter = ColumnInserter(connection, collection)
 
     def clean_pending(self, sources: set[str] | None, *, layout: Layout) -> None:
         """Delete rows and markers of writers that are gone (only of ``sources`` if given)."""
@@ -84,7 +87,7 @@ class FileWriter:
         )
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
-        self.connection.call("inserting", lambda c: c.insert(self.collection, rows))
+        self.connection.call("inserting", lambda c: self.inserter.insert(c, rows))
 
     def replace(
         self, items: Sequence[FileWrite], sources: list[str], *, layout: Layout, request_bytes: int
