@@ -116,6 +116,7 @@ class TimedPane(Tmux):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.writes: list[float] = []  # monotonic time of each read of the output FIFO
+        self.write_bytes: list[int] = []  # and how many bytes that read got
 
     def pump(self, timeout: float) -> float | None:
         """Block up to ``timeout`` for output; the time it arrived, or None."""
@@ -125,12 +126,14 @@ class TimedPane(Tmux):
         if not ready:
             return None
         stamp = time.monotonic()
+        got = 0
         try:
-            while os.read(fd, 1 << 16):
-                pass
+            while chunk := os.read(fd, 1 << 16):
+                got += len(chunk)
         except BlockingIOError:
             pass
         self.writes.append(stamp)
+        self.write_bytes.append(got)
         return stamp
 
     def wait_timed(
