@@ -14,6 +14,7 @@ little, and a thread deep in C code is seen late, so read the ms as shares.
     python bench/tmux_profile.py --answer code     # an answer opening with a code block
     python bench/tmux_profile.py --answer plain --history --open-big   # big history
     python bench/tmux_profile.py --answer long     # 4,000 deltas at once: the first words
+    python bench/tmux_profile.py --history --open-big --frames   # the open, write by write
 
 CLOCK_MONOTONIC is one clock for all processes on Linux, so the child's samples and
 the bench's Enter/shown moments line up.
@@ -118,6 +119,49 @@ def report(
             print(f"  {count * step * 1000:7.0f} ms  {short(frame)}")
 
 
+def changed_cells(before: str, after: str) -> int:
+    """Cells whose character differs between two ``capture-pane`` screens."""
+    old, new = before.splitlines(), after.splitlines()
+    count = 0
+    for row in range(max(len(old), len(new))):
+        a = old[row] if row < len(old) else ""
+        b = new[row] if row < len(new) else ""
+        width = max(len(a), len(b))
+        count += sum(x != y for x, y in zip(a.ljust(width), b.ljust(width), strict=True))
+    return count
+
+
+def watch_frames(
+    pane: TimedPane, before: str, quiet: float = 0.5
+) -> list[tuple[float, int, bool]]:
+    """(time, cells changed, the big session's end shown) of the screen after each write,
+    until the program has written
+    nothing for ``quiet`` s. Writes that arrive together are read as one, and the screen
+    is read a little after its write, so a row is at most one frame."""
+    frames: list[tuple[float, int, bool]] = []
+    screen = before
+    while (stamp := pane.pump(quiet)) is not None:
+        now = pane.screen()
+        frames.append((stamp, changed_cells(screen, now), BIG_END in now))
+        screen = now
+    return frames
+
+
+def print_frames(frames: list[tuple[float, int, bool]], pane: TimedPane, since: float) -> None:
+    sizes = dict(zip(pane.writes, pane.write_bytes, strict=True))
+    print(f"\n== the open, write by write ({len(frames)} writes)")
+    print(f"{'at ms':>8} {'gap ms':>7} {'bytes':>7} {'cells':>6}")
+    previous = since
+    for stamp, cells, _ in frames:
+        print(
+            f"{(stamp - since) * 1000:8.0f} {(stamp - previous) * 1000:7.0f} "
+            f"{sizes.get(stamp, 0):7d} {cells:6d}"
+        )
+        previous = stamp
+    unchanged = sum(cells == 0 for _, cells, _ in frames)
+    print(f"{unchanged} of {len(frames)} writes changed no cell's character")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--answer", choices=("code", "plain", "long"), default="code")
@@ -130,6 +174,11 @@ def main() -> None:
         "--open-big",
         action="store_true",
         help="with --history: also profile ctrl+down to the 2,000-message session",
+    )
+    parser.add_argument(
+        "--frames",
+        action="store_true",
+        help="with --open-big: each write of the open (gap, bytes, cells changed on screen)",
     )
     parser.add_argument("--top", type=int, default=40, help="functions listed per thread")
     args = parser.parse_args()
@@ -163,12 +212,22 @@ def main() -> None:
         pane.settle()
         opened: tuple[float, float] | None = None
         if args.history and args.open_big:
+            pane.wait_cpu_idle()
+            before = pane.screen()
             t_key = time.monotonic()
             pane.keys("C-Down")
-            t_big, _ = pane.wait_timed(lambda s: BIG_END in s, BIG_END, t_key)
+            frames: list[tuple[float, int, bool]] = []
+            if args.frames:
+                frames = watch_frames(pane, before)
+            # With --frames the screen was read after each write: the first that shows it.
+            t_big = next((t for t, _, shown in frames if shown), None) or pane.wait_timed(
+                lambda s: BIG_END in s, BIG_END, t_key
+            )[0]
             opened = (t_key, t_big)
             print(f"open the 2,000-message session: {1000 * (t_big - t_key):.0f} ms")
             pane.settle()
+            if args.frames:
+                print_frames(frames, pane, t_key)
         pane.keys("C-q")
         pane.wait_exited()
         pane.close()

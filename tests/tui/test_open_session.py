@@ -8,8 +8,8 @@ from chat_tui.tui.widgets.chat_view import FIRST_PAGE, PAGE_SIZE, AnswerView, Ch
 from tests.tui.conftest import make_app, until
 
 
-def long_session(services: AppServices, turns: int, answer: str) -> str:
-    session = services.repository.create_session(services.settings.default_role, "long one")
+def long_session(services: AppServices, turns: int, answer: str, title: str = "long one") -> str:
+    session = services.repository.create_session(services.settings.default_role, title)
     for n in range(turns):
         services.repository.append_message(Message(session.id, "user", f"question {n}"))
         services.repository.append_message(
@@ -158,3 +158,130 @@ async def test_a_message_not_mounted_yet_is_found_by_reveal(services) -> None:  
         widget = await chat.reveal_message(oldest_of_page.id)
         assert widget is not None and widget.is_attached
         assert len(mounted(chat)) == page
+
+
+def answers_in_view_have_text(chat: ChatView) -> bool:
+    """Every answer in view has its Markdown blocks (its text is laid out). The rest of
+    the page, mounted above the view after the first frame, may still be parsing."""
+    top, bottom = chat.scroll_y, chat.scroll_y + chat.size.height
+    return all(
+        view.markdown.children
+        for view in chat.query_children(AnswerView)
+        if view.message is not None
+        and view.message.content
+        and view.virtual_region.bottom > top
+        and view.virtual_region.y < bottom
+    )
+
+
+async def test_opening_a_session_swaps_the_pane_in_one_frame(services) -> None:  # type: ignore[no-untyped-def]
+    # Every layout while a session opens shows either the session left, as it was, or
+    # the one opened with its answers' text, its highlight in the sidebar, its title on
+    # the status line and no gauge counted for the other one. Removing the old messages,
+    # mounting the new ones and their Markdown parsing each gave the screen a frame in
+    # between: an empty pane, then answers without text, then the old highlight.
+    short_id = long_session(services, 5, "short {n}", title="short one")
+    long_id = long_session(services, 60, "answer {n}\n\n```python\nprint({n})\n```")
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.chat_screen
+        await screen.history_shown()
+        chat, sidebar, status = screen.chat_view, screen.sidebar, screen.status
+        await screen.open_session(services.repository.get_session(short_id))
+        await until(pilot, lambda: not chat.opening, "the short session")
+        await until(
+            pilot, lambda: sidebar.highlighted == sidebar.get_option_index(short_id), "sidebar"
+        )
+        await until(pilot, lambda: bool(status.context), "the short session's gauge")
+        left = mounted(chat)
+        left_gauge = status.context
+        newest = "answer 59\n\n```python\nprint(59)\n```"
+        frames: list[tuple[list[str], bool, int | None, str, str]] = []
+
+        def laid_out(_screen: object) -> None:
+            frames.append(
+                (
+                    mounted(chat),
+                    answers_in_view_have_text(chat),
+                    sidebar.highlighted,
+                    status.session_title,
+                    status.context,
+                )
+            )
+
+        screen.screen_layout_refresh_signal.subscribe(app, laid_out, immediate=True)
+        try:
+            await screen.open_session(services.repository.get_session(long_id))
+            await until(pilot, lambda: not chat.opening, "the rest of the page")
+            await until(pilot, lambda: status.context not in ("", left_gauge), "its gauge")
+            await pilot.pause()
+        finally:
+            screen.screen_layout_refresh_signal.unsubscribe(app)
+        opened_index = sidebar.get_option_index(long_id)
+        opened_gauge = status.context
+        shown_frames = [f for f in frames if f[0] != left]
+        assert shown_frames, "no layout showed the session opened"
+        for shown, has_text, highlighted, title, gauge in shown_frames:
+            assert shown and shown[-1] == newest, shown[-3:]
+            assert has_text
+            assert highlighted == opened_index
+            assert title == "long one"
+            assert gauge in ("", opened_gauge), gauge
+        # No frame went back to the session left once the opened one was shown.
+        first = frames.index(shown_frames[0])
+        assert all(f[0] != left for f in frames[first:])
+
+
+async def test_scrolled_up_while_the_page_comes_in_the_place_is_held(services) -> None:  # type: ignore[no-untyped-def]
+    # The rest of the page mounts above what is shown, a screen per step after the first
+    # frame. A step that began at the end did not hold the place: a PageUp pressed while
+    # it mounted was then pushed down the pane by the heights of the messages above.
+    long_session(services, 5, "short {n}", title="short one")
+    answer = "answer {n}\n\n" + "".join(f"- point {k} of {{n}}\n" for k in range(12))
+    long_id = long_session(services, 60, answer)
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.chat_screen
+        await screen.history_shown()
+        chat = screen.chat_view
+        await until(pilot, lambda: not chat.opening, "the first session")
+        await screen.open_session(services.repository.get_session(long_id))
+        # The first frame: the last screen is laid out; the page's first step above it is
+        # queued to this pane and starts before this test goes on.
+        await chat.wait_for_refresh()
+        assert chat.opening and chat.scroll_y == chat.max_scroll_y > 0
+        shown = len(mounted(chat))
+        screen.action_scroll_chat("page_up")  # what PageUp does
+        held = next(
+            w
+            for w in chat.children
+            if isinstance(w, UserMessage | AnswerView) and w.virtual_region.bottom > chat.scroll_y
+        )
+        offset = held.virtual_region.y - chat.scroll_y
+        await until(pilot, lambda: not chat.opening, "the rest of the page")
+        await pilot.pause()
+        assert len(mounted(chat)) == 120 - chat.hidden_count > shown  # the page came in
+        assert held.is_attached
+        assert held.virtual_region.y - chat.scroll_y == offset
+        assert chat.scroll_y < chat.max_scroll_y  # not pulled back to the end
+
+
+async def test_every_message_of_a_long_session_is_reached_by_scrolling_up(services) -> None:  # type: ignore[no-untyped-def]
+    session_id = long_session(services, 100, "answer {n}\n\n```python\nprint({n})\n```")
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.chat_screen
+        await screen.history_shown()
+        chat = screen.chat_view
+        await until(pilot, lambda: not chat.opening, "the page to be laid out")
+        for _ in range(200 // PAGE_SIZE + 2):  # a page per ctrl+home, and a spare
+            if not chat.hidden_count:
+                break
+            hidden = chat.hidden_count
+            await pilot.press("ctrl+home")
+            await until(pilot, lambda: chat.hidden_count < hidden, "the page before")
+        await pilot.pause()
+        assert chat.hidden_count == 0
+        stored = [m.content for m in services.repository.messages(session_id)]
+        assert mounted(chat) == stored
+        assert not chat.query("#earlier")

@@ -88,6 +88,8 @@ class ChatScreen(Screen[None]):
         # first session's history is still on its way (see ``on_mount``).
         self._history_lock = asyncio.Lock()
         self._gauge_requests = 0
+        #: Which session the gauge on the status line counts (None: no gauge shown).
+        self._gauge_session: str | None = None
         self._history_shown = asyncio.Event()
         self._history_shown.set()
         self._sidebar_requests = 0
@@ -291,6 +293,12 @@ class ChatScreen(Screen[None]):
         )
 
     def refresh_status(self) -> None:
+        self._show_status_fields()
+        self._gauge_requests += 1
+        self._show_gauge(self._gauge_requests)
+
+    def _show_status_fields(self) -> None:
+        """The status line's role, model, title and knowledge base (no I/O; not the gauge)."""
         status = self.status
         chat = self.services.chat
         settings = self.services.settings
@@ -307,8 +315,6 @@ class ChatScreen(Screen[None]):
             status.retrieval = "KB off (ctrl+b)"
         else:
             status.retrieval = f"KB: {chat.knowledge_base_for(self.session)}"
-        self._gauge_requests += 1
-        self._show_gauge(self._gauge_requests)
 
     @work(group="gauge", exit_on_error=False)
     async def _show_gauge(self, request: int) -> None:
@@ -316,6 +322,7 @@ class ChatScreen(Screen[None]):
         session = self.session
         if session is None:
             self.status.context = self.status.context_compact = ""
+            self._gauge_session = None
             return
         chat = self.services.chat
         sessions = self.services.sessions
@@ -329,6 +336,7 @@ class ChatScreen(Screen[None]):
         status.context = gauge.label()
         status.context_compact = gauge.label(compact=True)
         status.context_level = gauge.level.value
+        self._gauge_session = session.id
 
     async def open_session(self, session: Session, *, defer_history: bool = False) -> None:
         """Show a session and make its role current.
@@ -349,11 +357,30 @@ class ChatScreen(Screen[None]):
         try:
             await self.show_history(session, paint_first=True)
         finally:
-            # After the messages, not beside them: the sidebar and the context gauge read
-            # the history too (the gauge counts every message), in threads that held the
-            # GIL and the history's lock while the pane the user waits for was mounted.
-            self.refresh_sidebar()
-            self.refresh_status()
+            # After the frame that shows the messages, not before it: the sidebar and the
+            # context gauge read the history too (the gauge counts every message), in
+            # threads that held the GIL and the history's lock while the pane the user
+            # waits for was mounted. That frame already shows the session's highlight and
+            # status line (``_show_opened``), and no gauge of the session left.
+            self.call_after_refresh(self._refresh_after_open)
+
+    def _refresh_after_open(self) -> None:
+        self.refresh_sidebar()
+        self.refresh_status()
+
+    def _show_opened(self, session: Session) -> None:
+        """What the frame showing ``session``'s messages changes besides the pane.
+
+        Only what costs no I/O: the sidebar's highlight moves to it and the status line
+        names it; a gauge counted for another session is blanked (counting this one reads
+        its whole history, after the frame).
+        """
+        self.sidebar.highlight_session(session.id)
+        self._show_status_fields()
+        if self._gauge_session not in (None, session.id):
+            status = self.status
+            status.context = status.context_compact = ""
+            self._gauge_session = None
 
     async def history_shown(self) -> None:
         """Wait until the open session's messages are in the chat pane."""
@@ -370,10 +397,16 @@ class ChatScreen(Screen[None]):
                 conversation = await self.services.sessions.conversation(session.id)
                 if self.session is None or self.session.id != session.id:
                     return
-                self.chat_view.branch_marks = conversation.positions()
-                await self.chat_view.show_messages(conversation.shown, paint_first=paint_first)
-                for notice in notices:
-                    await self.chat_view.add_notice(notice, "warning")
+                # One frame: the new messages, their notices, the sidebar's highlight and
+                # the status line all change together (see ``ChatView.show_messages``).
+                with self.app.batch_update():
+                    self.chat_view.branch_marks = conversation.positions()
+                    await self.chat_view.show_messages(
+                        conversation.shown, paint_first=paint_first
+                    )
+                    for notice in notices:
+                        await self.chat_view.add_notice(notice, "warning")
+                    self._show_opened(session)
         finally:
             self._history_shown.set()
 

@@ -587,41 +587,71 @@ class ChatView(VerticalScroll):
             self.scroll_to(y=max(0, self.scroll_y - page), animate=False, immediate=True)
         elif where == "home":
             self.scroll_to(y=0, animate=False, immediate=True)
+        if self._opening and self.scroll_y < self.max_scroll_y - 1:
+            # Scrolled up while the page being opened still comes in above: hold the new
+            # place. The step in flight decided at its start (at the end) not to hold, and
+            # its messages' heights then pushed what the user scrolled to down the pane.
+            self._keep = self._in_view()
+
+    def _in_view(self) -> tuple[Widget, float] | None:
+        """The first child shown at the top of the view, and how far below the top it is."""
+        for child in self.children:
+            region = child.virtual_region
+            if region.height and region.bottom > self.scroll_y:
+                return child, region.y - self.scroll_y
+        return None
 
     async def show_messages(
         self, messages: Sequence[Message], *, paint_first: bool = False
     ) -> None:
         """Replace the pane with a session's messages (the most recent page).
 
+        The swap is one frame: the old messages are removed and the new ones mounted (their
+        Markdown parsed and its blocks mounted) inside one ``App.batch_update``, so no frame
+        shows an empty pane or answers without their text in between. A caller may open
+        its own batch around this to change other widgets in the same frame.
+
         With ``paint_first`` (opening a session) only the messages that fill the pane are
         mounted before this returns; the rest of the page follows above them after the
-        frame, a screen at a time (see ``paging``).
+        frame, a screen at a time, in this widget's own queue (see ``paging``).
         """
         self._keep = None
         self._opening = "mounting"
         self._opened += 1
         self._rest = []
         try:
-            await self.remove_children()
-            width, height = self.size.width, self.size.height
-            page = first_page_size(messages, width, height, FIRST_PAGE)
-            self.hidden_count = max(0, len(messages) - page)
-            self._all = list(messages)
-            shown = list(messages[self.hidden_count :])
-            if paint_first:
-                cut = len(shown) - first_paint_size(shown, width, height)
-                self._rest, shown = shown[:cut], shown[cut:]
-            widgets: list[Static | AnswerView | Button] = []
-            if self.hidden_count and not self._rest:
-                widgets.append(self._earlier_button())
-            widgets.extend(self._widgets_for(shown))
-            await self.mount_all(widgets)
+            with self.app.batch_update():
+                await self.remove_children()
+                width, height = self.size.width, self.size.height
+                page = first_page_size(messages, width, height, FIRST_PAGE)
+                self.hidden_count = max(0, len(messages) - page)
+                self._all = list(messages)
+                shown = list(messages[self.hidden_count :])
+                if paint_first:
+                    cut = len(shown) - first_paint_size(shown, width, height)
+                    self._rest, shown = shown[:cut], shown[cut:]
+                widgets: list[Static | AnswerView | Button] = []
+                if self.hidden_count and not self._rest:
+                    widgets.append(self._earlier_button())
+                widgets.extend(self._widgets_for(shown))
+                await self.mount_all(widgets)
+                self.anchor()
+                self.scroll_end(animate=False, immediate=True)
         finally:
             self._opening = "mounting" if self._rest else "mounted"
-        self.anchor()
-        self.scroll_end(animate=False, immediate=True)
         if self._rest:
-            self.call_after_refresh(self._mount_rest, self._opened)
+            self.call_after_refresh(self._queue_rest, self._opened)
+
+    def _queue_rest(self, opened: int) -> None:
+        """After a frame: the next step of the page, in this widget's queue.
+
+        Not in the callback itself: ``call_after_refresh`` callbacks run in the screen's
+        task, one after another, so a step mounted there held up the screen's frames and
+        every other after-refresh callback (a frame waited for by a test or a bench
+        included) for as long as it took to mount.
+        """
+        if opened == self._opened and self._rest:
+            self.call_later(self._mount_rest, opened)
 
     async def _mount_rest(self, opened: int, *, everything: bool = False) -> None:
         """Mount the next screen of the page above what is shown (all of it: ``everything``)."""
@@ -636,7 +666,7 @@ class ChatView(VerticalScroll):
         # Scrolled up: hold the user's place; at the end the view stays at the end.
         await self._mount_above(widgets, hold=self.scroll_y < self.max_scroll_y - 1)
         if self._rest:
-            self.call_after_refresh(self._mount_rest, opened)
+            self.call_after_refresh(self._queue_rest, opened)
         elif opened == self._opened:
             self._opening = "mounted"
 

@@ -114,10 +114,22 @@ class SessionSidebar(OptionList):
             self._shown_lines = lines
             self.set_options(options)
         if current is not None:
-            try:
-                self.highlighted = self.get_option_index(current)
-            except OptionDoesNotExist:  # the session may have just gone
-                pass
+            self.highlight_session(current)
+
+    def highlight_session(self, session_id: str) -> None:
+        """Move the highlight to ``session_id`` if it is listed, without rebuilding the list.
+
+        No I/O and no re-measuring: the screen calls it in the frame that shows a session
+        just opened, before ``show`` has the list re-read (after that frame), so the
+        first frame does not highlight the session left.
+        """
+        if self._shown is not None and self._shown[2] != session_id:
+            roles, sessions, _, role = self._shown
+            self._shown = (roles, sessions, session_id, role)  # kept on a resize rebuild
+        try:
+            self.highlighted = self.get_option_index(session_id)
+        except OptionDoesNotExist:  # the session may have just gone, or is not saved yet
+            pass
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
