@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import sys
@@ -81,7 +82,13 @@ async def run(tokens: int, verbose: bool = False, rate: float = 0.0) -> None:
             view = await app.chat_screen.chat_view.start_answer()
             async with StallMeter() as meter:
                 start = time.perf_counter()
+                # CPU time at each quarter of the feed: unlike the stalls, it hardly
+                # depends on what else the machine runs.
+                cpu = [time.process_time()]
+                quarter = max(1, len(pieces) // 4)
                 for number, piece in enumerate(pieces):
+                    if number and number % quarter == 0 and len(cpu) < 4:
+                        cpu.append(time.process_time())
                     view.add_content(piece)
                     if rate:  # the network's pace: wait until this token is due
                         due = start + number / rate
@@ -89,6 +96,7 @@ async def run(tokens: int, verbose: bool = False, rate: float = 0.0) -> None:
                     else:
                         await asyncio.sleep(0)
                 fed = time.perf_counter()
+                cpu.append(time.process_time())
                 feed_stalls = len(meter.stalls)
                 await view.finish(
                     Message(
@@ -115,6 +123,23 @@ async def run(tokens: int, verbose: bool = False, rate: float = 0.0) -> None:
         f"event-loop stall: max {max(stalls) * 1000:.1f} ms, p95 "
         f"{statistics.quantiles(stalls, n=20)[-1] * 1000:.1f} ms (target: none over 50 ms)"
     )
+    # Does a frame cost more the longer the answer is? The stalls of each quarter of
+    # the feed, side by side (they should not grow).
+    feed = stalls[:feed_stalls]
+    if len(feed) >= 8:
+        size = len(feed) // 4
+        parts = [sorted(feed[i * size : (i + 1) * size]) for i in range(4)]
+        p95s = [part[int(len(part) * 0.95)] * 1000 for part in parts]
+        print("stall p95 by quarter of the answer: " + ", ".join(f"{v:.1f}" for v in p95s) + " ms")
+    if len(cpu) == 5:
+        per_token = [(b - a) * 1000 / quarter for a, b in zip(cpu, cpu[1:], strict=False)]
+        print(
+            "CPU per token by quarter of the answer: "
+            + ", ".join(f"{v:.2f}" for v in per_token)
+            + " ms (should not grow)"
+        )
+    one, five, _ = os.getloadavg()
+    print(f"load average: {one:.2f} (1 min), {five:.2f} (5 min)")
 
 
 def main() -> None:

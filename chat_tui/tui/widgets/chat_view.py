@@ -18,6 +18,10 @@ holding a 1 MB paragraph made each append cost more than the last (18 minutes fo
 linear in its length. Esc stops the rendering too: text not yet drawn is dropped
 from the screen (it is stored; reopening the session shows it).
 
+Finished blocks stop costing time: once laid out, their widgets are captured into
+the lines they drew and hidden (``frozen``), so a frame costs the same at the end of
+a long answer as at its start.
+
 Only the most recent messages of a long session are mounted; older ones come in
 pages as the user scrolls up (the view stays on what it showed while they render), so
 opening a 2,000-message session stays fast. Every widget
@@ -52,6 +56,7 @@ from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
 from chat_tui.tui.widgets.attachments import user_content
 from chat_tui.tui.widgets.branch_switch import BranchSwitch
+from chat_tui.tui.widgets.frozen import FrozenBlocks, capture, laid_out, stale
 from chat_tui.tui.widgets.paging import first_page_size, first_paint_size
 from chat_tui.tui.widgets.segments import (
     SEGMENT_CHARS,
@@ -85,6 +90,12 @@ CATCH_UP_BACKLOG = 16_000
 CATCH_UP_FLUSH_CHARS = 4_000
 #: A backlog this small is drawn even after Esc (a few frames' worth).
 SMALL_BACKLOG = 4 * MAX_FLUSH_CHARS
+#: Finished blocks are frozen (see ``frozen``) once the drawn segment holds this many
+#: besides the last: a short answer keeps its widgets, a long one stops adding to them.
+FREEZE_BLOCKS = 4
+#: At most this many blocks are captured at a time (a fast answer can bring dozens in a
+#: frame; capturing them all at once stalled the loop ~60 ms).
+FREEZE_MAX_BLOCKS = 8
 #: The whole screen is repainted this long after layouts stop, or this often while
 #: they go on (see ``ChatView._layout_refreshed``).
 REPAINT_SETTLE = 0.1
@@ -154,6 +165,9 @@ class AnswerView(Vertical):
         self._reasoning_text: Static | None = None
         self._segments: list[Markdown] = []
         self._segment_text = ""  # what the last segment holds
+        #: The finished blocks' lines, above the segments still mounted (see ``_freeze``).
+        self._frozen: FrozenBlocks | None = None
+        self._freeze_due = False
         # The piece being appended, in a task of its own (see ``_flush``).
         self._writing: asyncio.Task[None] | None = None
         self._accepting = False
@@ -188,7 +202,7 @@ class AnswerView(Vertical):
     def _thinking(self) -> tuple[Collapsible, Static]:
         """The thinking block and its text, mounted above the body on first use."""
         if self._thinking_box is None or self._reasoning_text is None:
-            self.mount(self._thinking_block(""), before=self.markdown)
+            self.mount(self._thinking_block(""), before=self._body_top)
         assert self._thinking_box is not None and self._reasoning_text is not None
         return self._thinking_box, self._reasoning_text
 
@@ -214,6 +228,11 @@ class AnswerView(Vertical):
             self._timer = self.set_interval(FLUSH_INTERVAL, self._flush)
 
     @property
+    def _body_top(self) -> Widget:
+        """The body's first widget: the frozen lines, or the first segment."""
+        return self._frozen if self._frozen is not None else self.markdown
+
+    @property
     def markdown(self) -> Markdown:
         """The first segment of the body (the only one unless the answer is long)."""
         if self._segments:
@@ -224,8 +243,17 @@ class AnswerView(Vertical):
 
     @property
     def segments(self) -> list[Markdown]:
-        """The Markdown widgets the body is drawn in, in order."""
+        """The Markdown widgets of the body's source, in order.
+
+        Finished blocks, and segments made only of them, are hidden once the frozen
+        lines (``frozen``) show them; they stay here, with their source and content.
+        """
         return list(self._segments)
+
+    @property
+    def frozen(self) -> FrozenBlocks | None:
+        """The lines of the finished blocks, once there are any."""
+        return self._frozen
 
     # -- streaming
 
@@ -312,12 +340,101 @@ class AnswerView(Vertical):
                 shown = head + (f"\n{fence[:3]}\n" if fence else "")
                 self._segment_text += shown
                 await self._segments[-1].append(shown)
+                self._schedule_freeze()
             if cut is not None and self.is_attached:
                 reopened = f"{fence}\n" if fence else ""
                 segment = Markdown(reopened, classes="answer-body answer-more")
                 await self.mount(segment, after=self._segments[-1])
                 self._segments.append(segment)
                 self._segment_text = reopened
+
+    def _schedule_freeze(self) -> None:
+        """Freeze finished blocks once the frame that lays out this append is drawn."""
+        if not self._freeze_due:
+            self._freeze_due = True
+            self.call_after_refresh(self._freeze)
+
+    async def _freeze(self) -> None:
+        """Draw the finished blocks of the body as lines (see ``frozen``).
+
+        Whole segments above the last, then all blocks but the last of the last one
+        (``Markdown.append`` only ever changes its last block). Their widgets stay, hidden:
+        the compositor skips them, the DOM still holds the answer (a width or theme
+        change shows them again, see ``_thaw``). Blocks not laid out yet wait for the
+        next append.
+        """
+        self._freeze_due = False
+        shown = [segment for segment in self._segments if segment.display]
+        if not shown or not self.is_attached:
+            return
+        frozen = self._frozen
+        width = shown[0].size.width
+        if frozen is not None and frozen.lines and frozen.drawn_width != width:
+            return  # ``FrozenBlocks.Outdated`` is on its way
+        background = shown[0].background_colors[1]
+        lines = []
+        done: list[Widget] = []
+        budget = FREEZE_MAX_BLOCKS
+        for segment in shown:
+            blocks = [block for block in segment.children if block.display]
+            live = segment is self._segments[-1]
+            finished = blocks[:-1] if live else blocks
+            if live and len(finished) < FREEZE_BLOCKS:
+                break
+            taken = finished[:budget]
+            top = laid_out(segment)
+            if top is None or not taken:
+                break
+            if outdated := stale(segment, taken):
+                for block in outdated:
+                    block.refresh(layout=True)  # frozen after the next append, if any
+                break
+            if len(taken) == len(blocks):  # a whole segment above the last
+                height = top.height
+            else:
+                following = blocks[len(taken)]
+                below = laid_out(following)
+                if below is None:
+                    break
+                height = below.y - following.styles.margin.top - top.y
+            captured = capture(segment, taken, height)
+            if captured is None:
+                break
+            lines.extend(captured)
+            done.extend([segment] if len(taken) == len(blocks) else taken)
+            budget -= len(taken)
+            if len(taken) < len(finished) or budget <= 0:
+                # More to do: in the next frame, not in this one.
+                self._schedule_freeze()
+                break
+            if live:
+                break
+        if not lines:
+            return
+        # Lines in and widgets out before the next frame: it shows one or the other.
+        for widget in done:
+            widget.display = False
+        if frozen is None:
+            frozen = self._frozen = FrozenBlocks(classes="answer-body answer-frozen")
+            frozen.extend(lines, width, background)
+            await self.mount(frozen, before=shown[0])
+        else:
+            frozen.extend(lines, width, background)
+
+    @on(FrozenBlocks.Outdated)
+    def _thaw(self, event: FrozenBlocks.Outdated) -> None:
+        """The frozen lines are for another width, theme or background: show the
+        widgets again (they freeze again as the answer streams on)."""
+        event.stop()
+        if self._frozen is None:
+            return
+        self._frozen.clear()
+        for segment in self._segments:
+            segment.display = True
+            for block in segment.children:
+                block.display = True
+        if self._accepting:
+            self._schedule_freeze()
 
     async def _drain(self) -> None:
         """Append everything still buffered, piece by piece, frame by frame.
