@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from textual.widget import Widget
 from textual.widgets import Markdown
 
-from chat_tui.tui.widgets.chat_view import AnswerView
-from chat_tui.tui.widgets.frozen import FrozenBlocks
+from chat_tui.tui.widgets.chat_view import FREEZE_BLOCKS, FREEZE_MAX_BLOCKS, AnswerView
+from chat_tui.tui.widgets.frozen import FrozenBlocks, capture, laid_out
 from tests.support.fake_openai import Reply
 from tests.tui.conftest import answers, make_app, send, until
 
@@ -146,3 +147,56 @@ async def test_the_message_cursor_on_a_frozen_answer_shows_its_widgets(
         await until(pilot, lambda: view.has_class("-selected"), "the answer selected")
         await until(pilot, lambda: not frozen.lines, "widgets shown again")
         assert hidden_blocks(view) == 0
+
+
+def live_blocks(view: AnswerView) -> list[Widget]:
+    return [block for segment in view.segments for block in segment.children if block.display]
+
+
+async def test_a_freeze_waits_for_a_layout_without_the_blocks_it_hid(services, fake_openai) -> None:
+    # Textual's Markdown.append holds a batch update across awaits; while it is open,
+    # callbacks meant for "after the next refresh" run with no layout in between, and a
+    # second freeze read the regions of the first one's blocks, hidden but not laid out
+    # again: blank rows where they had been, in the middle of the answer.
+    fake_openai.script(Reply(content=ANSWER, chunk_chars=7, delay=0.001))
+    app = make_app(services, check_setup=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "explain")
+        view = answers(app)[-1]
+        frozen = view.frozen
+        assert frozen is not None and frozen.lines
+        assert len(view.segments) == 1, "the answer fits one segment"
+        segment = view.segments[0]
+        frozen.post_message(FrozenBlocks.Outdated())
+        await until(pilot, lambda: not frozen.lines, "thawed")
+        blocks = list(segment.children)
+        await until(pilot, lambda: all(laid_out(b) for b in blocks), "all blocks laid out")
+        assert len(blocks) > 2 * FREEZE_MAX_BLOCKS + FREEZE_BLOCKS
+        # What the widgets draw, and where each block's rows start, before any freeze.
+        top = segment.region.y
+        starts = [b.region.y - b.styles.margin.top - top for b in blocks]
+        drawn = capture(segment, blocks[:-1], starts[-1])
+        assert drawn is not None
+        expected = [line.text.rstrip() for line in drawn]
+
+        with app.batch_update():  # as Markdown.append leaves it while it awaits
+            await view.freeze()
+            await view.freeze()
+        await until(
+            pilot,
+            lambda: (
+                not view.freeze_pending
+                and all(laid_out(b) is None for b in blocks if not b.display)
+            ),
+            "the freezes done and laid out",
+        )
+        hidden = sum(1 for b in blocks if not b.display)
+        assert hidden >= 2 * FREEZE_MAX_BLOCKS
+        # The lines are the hidden blocks' rows, in order, and nothing else.
+        assert frozen.text.split("\n") == expected[: starts[hidden]]
+        # The live blocks follow the frozen lines with no gap.
+        first_live = live_blocks(view)[0]
+        assert first_live is blocks[hidden]
+        region = laid_out(frozen)
+        assert region is not None
+        assert first_live.region.y - first_live.styles.margin.top == region.bottom

@@ -56,7 +56,7 @@ from chat_tui.domain.prompt import refused_as_too_long
 from chat_tui.domain.source_paths import shorten_sources
 from chat_tui.tui.widgets.attachments import user_content
 from chat_tui.tui.widgets.branch_switch import BranchSwitch
-from chat_tui.tui.widgets.frozen import FrozenBlocks, capture, laid_out, stale
+from chat_tui.tui.widgets.frozen import FrozenBlocks, caught_up, take_finished
 from chat_tui.tui.widgets.paging import first_page_size, first_paint_size
 from chat_tui.tui.widgets.segments import (
     SEGMENT_CHARS,
@@ -168,6 +168,9 @@ class AnswerView(Vertical):
         #: The finished blocks' lines, above the segments still mounted (see ``_freeze``).
         self._frozen: FrozenBlocks | None = None
         self._freeze_due = False
+        self._freezing = False
+        #: What the last freeze hid: the next one waits for a layout without them.
+        self._replaced: list[Widget] = []
         # The piece being appended, in a task of its own (see ``_flush``).
         self._writing: asyncio.Task[None] | None = None
         self._accepting = False
@@ -220,6 +223,9 @@ class AnswerView(Vertical):
         return part
 
     def on_mount(self) -> None:
+        self.screen.screen_layout_refresh_signal.subscribe(
+            self, self._layout_refreshed, immediate=True
+        )
         if self.message is not None:
             self._show_footer(self.message)
         if self._deferred:
@@ -349,77 +355,68 @@ class AnswerView(Vertical):
                 self._segment_text = reopened
 
     def _schedule_freeze(self) -> None:
-        """Freeze finished blocks once the frame that lays out this append is drawn."""
-        if not self._freeze_due:
-            self._freeze_due = True
-            self.call_after_refresh(self._freeze)
+        """Freeze finished blocks after the next layout (see ``_layout_refreshed``)."""
+        self._freeze_due = True
+
+    def _layout_refreshed(self, _screen: object) -> None:
+        """The screen was laid out: a freeze that is due can read the regions now.
+
+        Not ``call_after_refresh``: in a batch update those callbacks run with no layout
+        in between (see ``frozen``).
+        """
+        if self._freeze_due and not self._freezing:
+            self.call_next(self.freeze)
+
+    @property
+    def freeze_pending(self) -> bool:
+        """Whether finished blocks wait to be frozen (after the next layout)."""
+        return self._freeze_due or self._freezing
+
+    async def freeze(self) -> None:
+        """Draw the finished blocks of the body as lines now (see ``frozen``).
+
+        Runs after each layout while blocks are due. Their widgets stay, hidden: the
+        compositor skips them, the DOM still holds the answer (a width or theme change
+        shows them again, see ``_thaw``). Until the layout has caught up with the last
+        freeze, or while a block is not laid out yet, the freeze waits for the next
+        layout; blocks whose slot is stale wait for the next append.
+        """
+        if self._freezing:
+            return
+        self._freezing = True
+        try:
+            await self._freeze()
+        finally:
+            self._freezing = False
 
     async def _freeze(self) -> None:
-        """Draw the finished blocks of the body as lines (see ``frozen``).
-
-        Whole segments above the last, then all blocks but the last of the last one
-        (``Markdown.append`` only ever changes its last block). Their widgets stay, hidden:
-        the compositor skips them, the DOM still holds the answer (a width or theme
-        change shows them again, see ``_thaw``). Blocks not laid out yet wait for the
-        next append.
-        """
         self._freeze_due = False
         shown = [segment for segment in self._segments if segment.display]
         if not shown or not self.is_attached:
             return
         frozen = self._frozen
+        if not caught_up(frozen, self._replaced):
+            self._freeze_due = True  # the layout those changes asked for is to come
+            return
+        self._replaced = []
         width = shown[0].size.width
         if frozen is not None and frozen.lines and frozen.drawn_width != width:
             return  # ``FrozenBlocks.Outdated`` is on its way
-        background = shown[0].background_colors[1]
-        lines = []
-        done: list[Widget] = []
-        budget = FREEZE_MAX_BLOCKS
-        for segment in shown:
-            blocks = [block for block in segment.children if block.display]
-            live = segment is self._segments[-1]
-            finished = blocks[:-1] if live else blocks
-            if live and len(finished) < FREEZE_BLOCKS:
-                break
-            taken = finished[:budget]
-            top = laid_out(segment)
-            if top is None or not taken:
-                break
-            if outdated := stale(segment, taken):
-                for block in outdated:
-                    block.refresh(layout=True)  # frozen after the next append, if any
-                break
-            if len(taken) == len(blocks):  # a whole segment above the last
-                height = top.height
-            else:
-                following = blocks[len(taken)]
-                below = laid_out(following)
-                if below is None:
-                    break
-                height = below.y - following.styles.margin.top - top.y
-            captured = capture(segment, taken, height)
-            if captured is None:
-                break
-            lines.extend(captured)
-            done.extend([segment] if len(taken) == len(blocks) else taken)
-            budget -= len(taken)
-            if len(taken) < len(finished) or budget <= 0:
-                # More to do: in the next frame, not in this one.
-                self._schedule_freeze()
-                break
-            if live:
-                break
-        if not lines:
+        taken = take_finished(shown, keep=FREEZE_BLOCKS, budget=FREEZE_MAX_BLOCKS)
+        self._freeze_due = taken.more or taken.retry
+        if not taken.lines:
             return
+        background = shown[0].background_colors[1]
         # Lines in and widgets out before the next frame: it shows one or the other.
-        for widget in done:
+        for widget in taken.replaced:
             widget.display = False
+        self._replaced = taken.replaced
         if frozen is None:
             frozen = self._frozen = FrozenBlocks(classes="answer-body answer-frozen")
-            frozen.extend(lines, width, background)
+            frozen.extend(taken.lines, width, background)
             await self.mount(frozen, before=shown[0])
         else:
-            frozen.extend(lines, width, background)
+            frozen.extend(taken.lines, width, background)
 
     @on(FrozenBlocks.Outdated)
     def _thaw(self, event: FrozenBlocks.Outdated) -> None:
@@ -429,6 +426,7 @@ class AnswerView(Vertical):
         if self._frozen is None:
             return
         self._frozen.clear()
+        self._replaced = []
         for segment in self._segments:
             segment.display = True
             for block in segment.children:
