@@ -111,7 +111,7 @@ async def run(tokens: int, verbose: bool = False, rate: float = 0.0) -> None:
     total = end - start
     stalls = meter.stalls
     if verbose:
-        print("stalls over 50 ms (at s, ms):", meter.big)
+        print("stalls over 50 ms (at s: ms (loop thread CPU ms)):", meter.report_big())
     print(f"tokens: {len(pieces)}  characters: {sum(map(len, pieces))}")
     print(f"fed in {fed - start:.3f} s, final render {end - fed:.3f} s")
     print(f"throughput: {len(pieces) / total:,.0f} tokens/s (target >= 2,000)")
@@ -123,6 +123,7 @@ async def run(tokens: int, verbose: bool = False, rate: float = 0.0) -> None:
         f"event-loop stall: max {max(stalls) * 1000:.1f} ms, p95 "
         f"{statistics.quantiles(stalls, n=20)[-1] * 1000:.1f} ms (target: none over 50 ms)"
     )
+    print(f"loop thread CPU during the longest stall: {meter.longest_cpu_ms:.1f} ms")
     # Does a frame cost more the longer the answer is? The stalls of each quarter of
     # the feed, side by side (they should not grow).
     feed = stalls[:feed_stalls]
