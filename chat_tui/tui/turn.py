@@ -28,6 +28,7 @@ from chat_tui.services.chat import (
 from chat_tui.tui.attach_images import ImageAttacher
 from chat_tui.tui.branch_editing import drop_from
 from chat_tui.tui.host import ScreenHost
+from chat_tui.tui.pacing import LoopYielder
 from chat_tui.tui.widgets.chat_view import RETRY_FEWER_HINT, AnswerView, ChatView
 from chat_tui.tui.widgets.status import StatusLine
 
@@ -73,6 +74,7 @@ class TurnDisplay:
         self.app = app
         self.session_id = session_id
         self.view = view
+        self._yielder = LoopYielder()
 
     async def __call__(self, event: ServiceEvent) -> None:
         app = self.app
@@ -96,9 +98,12 @@ class TurnDisplay:
         elif isinstance(event, ReasoningReceived):
             if self.view is not None:
                 self.view.add_reasoning(event.text)
+            # Buffered deltas come without a suspension: the loop gets its turns here.
+            await self._yielder.tick()
         elif isinstance(event, ContentReceived):
             if self.view is not None:
                 self.view.add_content(event.text)
+            await self._yielder.tick()
         elif isinstance(event, AnswerSaved):
             if self.view is not None:
                 await self.view.finish(event.message)
